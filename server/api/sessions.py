@@ -1,0 +1,136 @@
+"""Session endpoints. Creation checks the API key and the request's ``Origin`` (never the body);
+later calls authenticate with the session token, never the API key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from fastapi import APIRouter, Header, Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from widget import config as widget_config
+from widget.errors import WidgetError
+
+from .. import keys
+from ..store import Event, ExamSession
+from ..store.models import utcnow
+from .errors import ApiError
+from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated
+
+router = APIRouter(prefix="/api/v1")
+
+
+def iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _db(request: Request):
+    return request.app.state.db
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post("/sessions", status_code=201, response_model=SessionCreated)
+def create_session(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> SessionCreated:
+    try:
+        config = widget_config.validate({**body.config, "apiKey": body.apiKey})
+    except WidgetError as e:
+        raise ApiError(422, e.code, e.message, e.details) from None
+    with _db(request).session() as db:
+        key = keys.find_key(db, body.apiKey)
+        if key is None:
+            raise ApiError(401, "INVALID_API_KEY", "The API key is not valid (unknown or revoked).")
+        if not any(keys.domain_matches(d.domain, origin) for d in key.domains):
+            shown = keys.origin_host(origin) or "(no Origin header)"
+            raise ApiError(
+                403,
+                "DOMAIN_NOT_REGISTERED",
+                f"The page origin {shown} is not registered for this API key; register it with "
+                "`eye keys create --domain HOST[:PORT]`.",
+                {"origin": shown},
+            )
+        token = secrets.token_urlsafe(32)
+        public = widget_config.public(config)
+        session = ExamSession(
+            id=str(uuid.uuid4()),
+            api_key_id=key.id,
+            institution_id=key.institution_id,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            origin=origin or "",
+            assessment_id=config["assessmentId"],
+            assessment_title=config["assessmentTitle"],
+            candidate_id=config["candidateId"],
+            candidate_email=config["candidateEmail"],
+            candidate_name=f"{config['candidateFirstName']} {config['candidateLastName']}",
+            exam_duration=float(config["examDuration"]),
+            config=public,
+            started_at=utcnow(),
+        )
+        db.add(session)
+        db.flush()
+        return SessionCreated(sessionId=session.id, token=token, startedAt=iso(session.started_at))
+
+
+def _authorized(db, session_id: str, authorization: str | None, origin: str | None) -> ExamSession:
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    session = db.get(ExamSession, session_id)
+    if session is None or not token or not secrets.compare_digest(
+        session.token_hash, hashlib.sha256(token.encode()).hexdigest()
+    ):
+        raise ApiError(401, "INVALID_SESSION_TOKEN", "Missing or wrong session token for this session.")
+    if origin is not None and origin != session.origin:
+        raise ApiError(403, "DOMAIN_NOT_REGISTERED", "This session belongs to another origin.")
+    return session
+
+
+@router.post("/sessions/{session_id}/events", response_model=BatchResult)
+def post_events(
+    session_id: str,
+    body: EventBatch,
+    request: Request,
+    authorization: str | None = Header(default=None),
+    origin: str | None = Header(default=None),
+) -> BatchResult:
+    database = _db(request)
+    with database.session() as db:
+        session = _authorized(db, session_id, authorization, origin)
+        if session.ended_at is not None:
+            raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more events.")
+        ids = list(dict.fromkeys(e.id for e in body.events))
+        known = set(db.scalars(select(Event.client_id).where(Event.session_id == session_id, Event.client_id.in_(ids))))
+        fresh = {}
+        for e in body.events:
+            if e.id not in known and e.id not in fresh:
+                fresh[e.id] = e
+        for e in fresh.values():
+            db.add(Event(session_id=session_id, client_id=e.id, type=e.type, created_at=e.createdAt, payload=e.payload))
+        try:
+            db.flush()
+        except IntegrityError:  # a concurrent retry of the same batch won the race; it is stored once
+            raise ApiError(503, "RETRY", "A concurrent request stored some of these events; retry the batch.") from None
+    return BatchResult(stored=len(fresh), duplicates=len(body.events) - len(fresh))
+
+
+@router.post("/sessions/{session_id}/end", response_model=Ended)
+def end_session(
+    session_id: str,
+    body: EndIn,
+    request: Request,
+    authorization: str | None = Header(default=None),
+    origin: str | None = Header(default=None),
+) -> Ended:
+    with _db(request).session() as db:
+        session = _authorized(db, session_id, authorization, origin)
+        if session.ended_at is None:
+            session.ended_at = utcnow()
+            session.end_reason = body.reason
+        return Ended(sessionId=session.id, endedAt=iso(session.ended_at), reason=session.end_reason or body.reason)

@@ -1,0 +1,40 @@
+"""The ASGI app: widget API, CORS, static assets, and the demo page when asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from . import assets
+from .api import router
+from .api.errors import ApiError
+from .cors import Cors
+from .store import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATIC = ROOT / "static"
+
+
+def create_app(database_url: str | None = None, static_dir: Path | None = None) -> FastAPI:
+    db = Database(database_url)
+    db.create_all()
+    app = FastAPI(title="Eye", version="0.1.0", docs_url=None, redoc_url=None)
+    app.state.db = db
+    app.include_router(router)
+    for route in assets.routes(static_dir or DEFAULT_STATIC):
+        app.router.routes.append(route)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = {".".join(str(p) for p in err["loc"][1:]) or "body": err["msg"] for err in exc.errors()}
+        return JSONResponse({"code": "INVALID_REQUEST", "message": "The request body is not valid.", "details": details}, status_code=422)
+
+    app.add_middleware(Cors, db=db)
+    return app

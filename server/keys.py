@@ -1,0 +1,92 @@
+"""API keys and registered domains: creation (the secret is shown once), lookup, origin matching."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .store import ApiKey, Institution, KeyDomain
+
+MAX_DOMAINS = 5
+KEY_PREFIX = "eye_"
+
+
+class KeyRequestError(ValueError):
+    """A key could not be created as asked (bad domain, too many domains)."""
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalize_domain(domain: str) -> str:
+    """``HOST[:PORT]`` lower-cased; a scheme or path is refused rather than guessed away."""
+    d = domain.strip().lower()
+    if not d or "/" in d or "@" in d or " " in d:
+        raise KeyRequestError(f"domain {domain!r}: expected HOST or HOST:PORT (e.g. exams.example.edu, localhost:5173)")
+    host, _, port = d.rpartition(":") if d.count(":") == 1 else (d, "", "")
+    if port and not port.isdigit():
+        raise KeyRequestError(f"domain {domain!r}: the port must be a number")
+    return d
+
+
+def origin_host(origin: str | None) -> str | None:
+    """``http://Host:5173`` → ``host:5173`` (``None`` for a missing or opaque origin)."""
+    if not origin or origin == "null":
+        return None
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+
+
+def domain_matches(domain: str, origin: str | None) -> bool:
+    """A domain with a port matches that host and port; without a port, that host on any port."""
+    host_port = origin_host(origin)
+    if host_port is None:
+        return False
+    if ":" in domain:
+        return host_port == domain
+    return host_port.split(":")[0] == domain
+
+
+def create_key(db: Session, institution_name: str, domains: list[str]) -> str:
+    """Create a key for ``institution_name`` (created if new); returns the secret, shown once."""
+    normalized = list(dict.fromkeys(normalize_domain(d) for d in domains))
+    if not normalized:
+        raise KeyRequestError("a key needs at least one --domain")
+    if len(normalized) > MAX_DOMAINS:
+        raise KeyRequestError(f"a key may list at most {MAX_DOMAINS} domains, received {len(normalized)}")
+    institution = db.scalar(select(Institution).where(Institution.name == institution_name))
+    if institution is None:
+        institution = Institution(name=institution_name)
+        db.add(institution)
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(institution=institution, key_hash=digest(secret), prefix=secret[:12])
+    key.domains = [KeyDomain(domain=d) for d in normalized]
+    db.add(key)
+    db.flush()
+    return secret
+
+
+def find_key(db: Session, secret: str) -> ApiKey | None:
+    key = db.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
+    if key is None or key.revoked_at is not None:
+        return None
+    return key
+
+
+def origin_registered(db: Session, origin: str | None) -> bool:
+    """Is ``origin`` a registered domain of any live key (what CORS answers to)?"""
+    host_port = origin_host(origin)
+    if host_port is None:
+        return False
+    candidates = {host_port, host_port.split(":")[0]}
+    rows = db.scalars(
+        select(KeyDomain.domain).join(ApiKey).where(KeyDomain.domain.in_(candidates), ApiKey.revoked_at.is_(None))
+    ).all()
+    return any(domain_matches(d, origin) for d in rows)

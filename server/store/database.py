@@ -1,0 +1,50 @@
+"""The database handle: an engine and a session factory for one URL."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import Base
+
+ENV = "EYE_DATABASE_URL"
+
+
+def default_url() -> str:
+    """``EYE_DATABASE_URL`` if set, else ``eye.db`` (SQLite) in the working folder."""
+    return os.environ.get(ENV) or f"sqlite:///{Path.cwd() / 'eye.db'}"
+
+
+class Database:
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        sqlite = self.url.startswith("sqlite")
+        self.engine = create_engine(
+            self.url,
+            connect_args={"check_same_thread": False, "timeout": 30} if sqlite else {},
+            pool_pre_ping=not sqlite,
+        )
+        if sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s:
+            with s.begin():
+                yield s
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,145 @@
+"""The real adapter, inside Pyodide: DOM events, fetch, timers and JS listeners via the FFI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Callable
+
+import js  # type: ignore[import-not-found]
+import pyodide.ffi  # type: ignore[import-not-found]
+from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy, to_js  # type: ignore[import-not-found]
+
+from ..errors import NetworkFailure, WidgetError
+from . import common
+
+
+JSNULL = getattr(pyodide.ffi, "jsnull", None)
+
+
+def _absent(value: Any) -> bool:
+    """JS ``null``/``undefined`` as Pyodide hands them over (``None``, or ``jsnull`` where it exists)."""
+    return value is None or (JSNULL is not None and value is JSNULL)
+
+
+def _plain(value: Any) -> Any:
+    """Python data → plain JS values (objects, not Maps)."""
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+class PyodideBrowser:
+    def __init__(self) -> None:
+        self._targets = {"window": js.window, "document": js.document}
+
+    # clock and scheduling
+    def now(self) -> float:
+        return float(js.Date.now()) / 1000.0
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> Callable[[], None]:
+        return common.call_later(seconds, fn)
+
+    def spawn(self, coro: Any) -> Any:
+        return common.spawn(coro, self.log)
+
+    def promise(self, coro: Any) -> Any:
+        """A JS Promise for ``coro``: WidgetError rejects with an ``Error`` carrying ``code``."""
+        task = asyncio.ensure_future(coro)
+
+        def executor(resolve: Any, reject: Any) -> None:
+            def done(t: Any) -> None:
+                try:
+                    value = t.result()
+                except WidgetError as e:
+                    reject(self._error(e))
+                except BaseException as e:  # noqa: BLE001 - every failure must settle the promise
+                    reject(js.Error.new(f"Eye: {type(e).__name__}: {e}"))
+                else:
+                    resolve(_plain(value))
+
+            task.add_done_callback(done)
+
+        return js.Promise.new(executor)
+
+    def _error(self, e: WidgetError) -> Any:
+        err = js.Error.new(e.message)
+        err.code = e.code
+        err.fields = _plain(e.fields)
+        err.details = _plain(e.details)
+        return err
+
+    # network
+    async def request(self, method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        headers = {"Accept": "application/json"}
+        options: dict[str, Any] = {"method": method, "mode": "cors", "credentials": "omit", "cache": "no-store"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            options["body"] = json.dumps(body)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        options["headers"] = headers
+        try:
+            response = await js.fetch(url, _plain(options))
+            text = await response.text()
+        except JsException as e:
+            raise NetworkFailure(str(e)) from None
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            data = {}
+        return int(response.status), data
+
+    # DOM
+    def listen(self, target: str, event: str, handler: Callable[..., None]) -> Callable[[], None]:
+        node = self._targets[target]
+        proxy = create_proxy(handler)
+        node.addEventListener(event, proxy)
+
+        def remove() -> None:
+            node.removeEventListener(event, proxy)
+            proxy.destroy()
+
+        return remove
+
+    def is_visible(self) -> bool:
+        return js.document.visibilityState == "visible"
+
+    def is_focused(self) -> bool:
+        return self.is_visible() and bool(js.document.hasFocus())
+
+    def is_fullscreen(self) -> bool:
+        return not _absent(js.document.fullscreenElement)
+
+    def capabilities(self) -> dict[str, bool]:
+        w = js.window
+        return {
+            "fetch": hasattr(w, "fetch"),
+            "Promise": hasattr(w, "Promise"),
+            "WebAssembly": hasattr(w, "WebAssembly"),
+            "visibilityState": hasattr(js.document, "visibilityState"),
+        }
+
+    # listeners and values
+    def invoke(self, listener: Any, payload: Any) -> None:
+        if isinstance(listener, JsProxy):
+            result = listener(_plain(payload)) if payload is not None else listener()
+            if result is not None and hasattr(result, "then") and hasattr(result, "catch"):
+                result.catch(create_once_callable(lambda e: self.log("error", f"Eye: an async listener rejected: {e}")))
+            return
+        result = listener(payload) if payload is not None else listener()
+        if asyncio.iscoroutine(result):
+            self.spawn(result)
+
+    def to_py(self, value: Any) -> Any:
+        if isinstance(value, JsProxy):
+            return value.to_py()
+        return value
+
+    def log(self, level: str, message: str) -> None:
+        getattr(js.console, level if level in ("error", "warn", "info") else "log")(message)
+
+
+def create_widget(base_url: str, pyodide: Any = None) -> Any:
+    """Entry point for ``loader.js``: the Widget bound to the real browser."""
+    from ..api import Widget
+
+    return Widget(PyodideBrowser(), str(base_url))

@@ -1,0 +1,101 @@
+"""The widget config (CONTRACT §3) and its validation: every error names its field."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from .errors import INVALID_CONFIG, WidgetError
+
+REQUIRED_STRINGS = (
+    "apiKey",
+    "assessmentId",
+    "assessmentTitle",
+    "candidateId",
+    "candidateEmail",
+    "candidateFirstName",
+    "candidateLastName",
+    "institutionName",
+)
+FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", "periodicSnapshots")
+OPTIONAL = ("candidateImageUrl", "containerId", "features", "snapshotInterval")
+KNOWN = (*REQUIRED_STRINGS, "examDuration", *OPTIONAL)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_STRING = 500
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _string_problem(value: Any) -> str | None:
+    if value is None:
+        return "is required"
+    if not isinstance(value, str):
+        return f"must be a string, received {type(value).__name__}"
+    if not value.strip():
+        return "must not be empty"
+    if len(value) > MAX_STRING:
+        return f"must be at most {MAX_STRING} characters, received {len(value)}"
+    return None
+
+
+def validate(raw: Any) -> dict[str, Any]:
+    """Return a normalized copy of ``raw`` (features filled with defaults) or raise INVALID_CONFIG.
+
+    All problems are collected, so one call tells the developer every field to fix.
+    """
+    if not isinstance(raw, dict):
+        raise WidgetError(
+            INVALID_CONFIG,
+            f"Invalid config: expected an object, received {type(raw).__name__}",
+            {"config": "must be an object"},
+        )
+    problems: dict[str, str] = {}
+    for key in raw:
+        if key not in KNOWN:
+            problems[str(key)] = f"is not a known config key (known: {', '.join(KNOWN)})"
+    for key in REQUIRED_STRINGS:
+        problem = _string_problem(raw.get(key))
+        if problem:
+            problems[key] = problem
+    if "candidateEmail" not in problems and not EMAIL.match(raw["candidateEmail"].strip()):
+        problems["candidateEmail"] = "must be an email address"
+    duration = raw.get("examDuration")
+    if duration is None:
+        problems["examDuration"] = "is required"
+    elif not _is_number(duration) or duration <= 0:
+        problems["examDuration"] = f"must be a positive number of seconds, received {duration!r}"
+    for key in ("candidateImageUrl", "containerId"):
+        if raw.get(key) is not None:
+            problem = _string_problem(raw[key])
+            if problem:
+                problems[key] = problem
+    interval = raw.get("snapshotInterval")
+    if interval is not None and (not _is_number(interval) or interval <= 0):
+        problems["snapshotInterval"] = f"must be a positive number of seconds, received {interval!r}"
+    features = raw.get("features")
+    normalized_features = {name: True for name in FEATURES}
+    if features is not None:
+        if not isinstance(features, dict):
+            problems["features"] = f"must be an object of booleans, received {type(features).__name__}"
+        else:
+            for name, value in features.items():
+                if name not in FEATURES:
+                    problems[f"features.{name}"] = f"is not a known feature (known: {', '.join(FEATURES)})"
+                elif not isinstance(value, bool):
+                    problems[f"features.{name}"] = f"must be true or false, received {value!r}"
+                else:
+                    normalized_features[name] = value
+    if problems:
+        summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
+        raise WidgetError(INVALID_CONFIG, f"Invalid config: {summary}", problems)
+    config = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if v is not None}
+    config["features"] = normalized_features
+    return config
+
+
+def public(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as listeners and the server's session record see it: without the API key."""
+    return {k: v for k, v in config.items() if k != "apiKey"}

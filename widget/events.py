@@ -1,0 +1,149 @@
+"""Event names, payload builders (FlagData) and the listener bus (CONTRACT §4)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Callable
+
+SYSTEM_CHECK_STARTED = "SYSTEM_CHECK_STARTED"
+SYSTEM_CHECK_COMPLETED = "SYSTEM_CHECK_COMPLETED"
+SET_CONFIG = "SET_CONFIG"
+STARTED = "STARTED"
+TAB_FOCUS_CHANGE = "TAB_FOCUS_CHANGE"
+TAB_NOT_FOCUS = "TAB_NOT_FOCUS"
+FULLSCREEN_CHANGE = "FULLSCREEN_CHANGE"
+EXIT_FULLSCREEN = "EXIT_FULLSCREEN"
+FACE_ABSENCE = "FACE_ABSENCE"
+MULTIPLE_FACE = "MULTIPLE_FACE"
+FACE_MISMATCH = "FACE_MISMATCH"
+FACE_MISALIGNMENT = "FACE_MISALIGNMENT"
+SOUND_DETECTED = "SOUND_DETECTED"
+PERIODIC_SNAPSHOT = "PERIODIC_SNAPSHOT"
+SUSPICIOUS_ACTIVITY = "SUSPICIOUS_ACTIVITY"
+END_PROCTORING = "END_PROCTORING"
+
+EVENTS = (
+    SYSTEM_CHECK_STARTED,
+    SYSTEM_CHECK_COMPLETED,
+    SET_CONFIG,
+    STARTED,
+    TAB_FOCUS_CHANGE,
+    TAB_NOT_FOCUS,
+    FULLSCREEN_CHANGE,
+    EXIT_FULLSCREEN,
+    FACE_ABSENCE,
+    MULTIPLE_FACE,
+    FACE_MISMATCH,
+    FACE_MISALIGNMENT,
+    SOUND_DETECTED,
+    PERIODIC_SNAPSHOT,
+    SUSPICIOUS_ACTIVITY,
+    END_PROCTORING,
+)
+
+#: Flags that count towards SUSPICIOUS_ACTIVITY (a snapshot is evidence, not a violation).
+VIOLATIONS = (
+    TAB_NOT_FOCUS,
+    EXIT_FULLSCREEN,
+    FACE_ABSENCE,
+    MULTIPLE_FACE,
+    FACE_MISMATCH,
+    FACE_MISALIGNMENT,
+    SOUND_DETECTED,
+)
+
+
+def iso(seconds: float) -> str:
+    """ISO-8601 UTC with milliseconds, e.g. ``2026-11-26T06:28:34.120Z``."""
+    moment = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def flag_data(
+    *,
+    exam_id: str,
+    candidate_id: str,
+    session_id: str,
+    type: str,
+    description: str,
+    created_at: float,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The FlagData payload of CONTRACT §4."""
+    return {
+        "examId": exam_id,
+        "candidateId": candidate_id,
+        "sessionId": session_id,
+        "type": type,
+        "description": description,
+        "createdAt": iso(created_at),
+        "details": dict(details or {}),
+    }
+
+
+Listener = Any  # a Python callable, or a JS function proxied by Pyodide
+Invoke = Callable[[Listener, Any], None]
+Log = Callable[[str, str], None]
+
+
+class EventBus:
+    """Named events to listeners. A listener that raises is logged; the others still run.
+
+    ``invoke`` calls one listener with one payload (the Pyodide adapter converts the payload to a
+    plain JS object for JS functions); ``log(level, message)`` reports listener failures.
+    """
+
+    def __init__(self, invoke: Invoke, log: Log):
+        self._invoke = invoke
+        self._log = log
+        self._listeners: dict[str, list[Listener]] = {name: [] for name in EVENTS}
+        self._emitted: set[str] = set()
+        self._late_warned = False
+
+    def _check(self, event: Any) -> str:
+        if event not in self._listeners:
+            raise TypeError(f"unknown event {event!r}; valid events: {', '.join(EVENTS)}")
+        return event
+
+    def on(self, event: str, callback: Listener) -> Callable[[], None]:
+        """Register ``callback`` for ``event``; returns a function that removes it."""
+        self._check(event)
+        if not callable(callback):
+            raise TypeError(f"listener for {event} must be a function, received {type(callback).__name__}")
+        if self._emitted and not self._late_warned:
+            self._late_warned = True
+            self._log(
+                "warn",
+                f"Eye: listener for {event} registered after events were emitted "
+                f"({', '.join(sorted(self._emitted))}); it will not receive those. Register listeners before init().",
+            )
+        self._listeners[event].append(callback)
+
+        def unsubscribe(*_: Any) -> None:
+            self.off(event, callback)
+
+        return unsubscribe
+
+    def off(self, event: str, callback: Listener) -> None:
+        """Remove ``callback`` from ``event`` (no error if it was not registered)."""
+        listeners = self._listeners[self._check(event)]
+        for i, existing in enumerate(listeners):
+            if existing is callback or existing == callback:
+                del listeners[i]
+                return
+
+    def clear(self) -> None:
+        """Remove every listener of every event."""
+        for listeners in self._listeners.values():
+            listeners.clear()
+
+    def count(self, event: str) -> int:
+        return len(self._listeners[self._check(event)])
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        self._emitted.add(self._check(event))
+        for callback in list(self._listeners[event]):
+            try:
+                self._invoke(callback, payload)
+            except Exception as e:  # a broken listener must not stop the others or monitoring
+                self._log("error", f"Eye: a {event} listener threw: {type(e).__name__}: {e}")

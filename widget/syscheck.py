@@ -1,0 +1,34 @@
+"""The system check run by ``init``: browser capabilities and the link to the Eye server.
+
+``webcam`` and ``microphone`` report ``default`` (not checked) until the media monitors exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import NetworkFailure
+from .events import iso
+
+SUCCESS, FAILED, DEFAULT = "success", "failed", "default"
+REQUIRED_BROWSER_FEATURES = ("fetch", "Promise", "WebAssembly", "visibilityState")
+
+
+async def run(browser: Any, transport: Any) -> dict[str, Any]:
+    """Return the SYSTEM_CHECK_COMPLETED payload (``success`` is False if any check failed)."""
+    data = []
+    supported = browser.capabilities()
+    missing = [f for f in REQUIRED_BROWSER_FEATURES if not supported.get(f)]
+    data.append({"name": "browser", "status": FAILED if missing else SUCCESS, "finished": True, "missing": missing})
+    data.append({"name": "webcam", "status": DEFAULT, "finished": True})
+    data.append({"name": "microphone", "status": DEFAULT, "finished": True})
+    try:
+        rtt = await transport.check_server()
+        data.append({"name": "internetSpeed", "status": SUCCESS, "finished": True, "rttMs": round(rtt, 1)})
+    except NetworkFailure as e:
+        data.append({"name": "internetSpeed", "status": FAILED, "finished": True, "error": str(e)})
+    return {
+        "success": all(item["status"] != FAILED for item in data),
+        "timestamp": iso(browser.now()),
+        "data": data,
+    }
