@@ -107,7 +107,7 @@ class FakeBrowser:
 
     # listeners and values
     def invoke(self, listener: Any, payload: Any) -> None:
-        result = listener(payload) if payload is not None else listener()
+        result = listener(payload)  # Python listeners always get one argument (None when there is no payload)
         if asyncio.iscoroutine(result):
             self.spawn(result)
 

@@ -125,7 +125,7 @@ class PyodideBrowser:
             if result is not None and hasattr(result, "then") and hasattr(result, "catch"):
                 result.catch(create_once_callable(lambda e: self.log("error", f"Eye: an async listener rejected: {e}")))
             return
-        result = listener(payload) if payload is not None else listener()
+        result = listener(payload)  # Python listeners always get one argument (None when there is no payload)
         if asyncio.iscoroutine(result):
             self.spawn(result)
 

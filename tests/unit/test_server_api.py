@@ -1,0 +1,117 @@
+"""The HTTP API through the real app and a real SQLite database."""
+
+from sqlalchemy import select
+
+from server.keys import MAX_DOMAINS, KeyRequestError, create_key, domain_matches
+from server.store import ApiKey, Event
+from tests.conftest import VALID_CONFIG
+
+ORIGIN = {"Origin": "http://localhost:5000"}
+
+
+def create(client, api_key, origin=ORIGIN, **config):
+    return client.post("/api/v1/sessions", json={"apiKey": api_key, "config": {**VALID_CONFIG, **config}}, headers=origin)
+
+
+def auth(token):
+    return {**ORIGIN, "Authorization": f"Bearer {token}"}
+
+
+def event(i, kind="TAB_NOT_FOCUS"):
+    return {"id": f"ev-{i}", "type": kind, "createdAt": "2026-11-26T10:00:00.000Z", "payload": {"n": i}}
+
+
+def test_key_is_stored_hashed(app, api_key):
+    with app.state.db.session() as s:
+        row = s.scalars(select(ApiKey)).one()
+    assert api_key not in (row.key_hash, row.prefix) and len(row.key_hash) == 64
+
+
+def test_session_create_checks_key_and_origin(client, api_key):
+    ok = create(client, api_key)
+    assert ok.status_code == 201 and ok.json()["token"] and ok.json()["startedAt"].endswith("Z")
+    assert create(client, "eye_nope").json()["code"] == "INVALID_API_KEY"
+    refused = create(client, api_key, origin={"Origin": "http://evil.example:5000"})
+    assert refused.status_code == 403 and refused.json()["code"] == "DOMAIN_NOT_REGISTERED"
+    assert create(client, api_key, origin={}).json()["code"] == "DOMAIN_NOT_REGISTERED"
+    bad = create(client, api_key, candidateEmail="x", examDuration=0)
+    assert bad.status_code == 422 and set(bad.json()["details"]) == {"candidateEmail", "examDuration"}
+
+
+def test_event_batches_are_idempotent_and_end_refuses_more(app, client, api_key):
+    created = create(client, api_key).json()
+    url = f"/api/v1/sessions/{created['sessionId']}"
+    batch = {"events": [event(1), event(2)]}
+    assert client.post(url + "/events", json=batch, headers=auth(created["token"])).json() == {"stored": 2, "duplicates": 0}
+    again = client.post(url + "/events", json={"events": [event(2), event(3)]}, headers=auth(created["token"]))
+    assert again.json() == {"stored": 1, "duplicates": 1}
+    end = client.post(url + "/end", json={"reason": "manual"}, headers=auth(created["token"]))
+    assert end.status_code == 200 and end.json()["reason"] == "manual"
+    late = client.post(url + "/events", json={"events": [event(4)]}, headers=auth(created["token"]))
+    assert late.status_code == 409
+    second_end = client.post(url + "/end", json={"reason": "time_up"}, headers=auth(created["token"]))
+    assert second_end.json()["reason"] == "manual" and second_end.json()["endedAt"] == end.json()["endedAt"]
+    with app.state.db.session() as s:
+        assert sorted(s.scalars(select(Event.client_id))) == ["ev-1", "ev-2", "ev-3"]
+
+
+def test_token_is_scoped_to_its_session(client, api_key):
+    a = create(client, api_key).json()
+    b = create(client, api_key).json()
+    r = client.post(f"/api/v1/sessions/{b['sessionId']}/events", json={"events": [event(1)]}, headers=auth(a["token"]))
+    assert r.status_code == 401
+    r = client.post(f"/api/v1/sessions/{a['sessionId']}/events", json={"events": [event(1)]}, headers={**auth(a["token"]), "Origin": "http://localhost:6000"})
+    assert r.status_code == 403
+
+
+def test_bad_event_bodies_are_named_errors(client, api_key):
+    a = create(client, api_key).json()
+    r = client.post(f"/api/v1/sessions/{a['sessionId']}/events", json={"events": [{"id": "x", "type": "lower", "createdAt": "no"}]}, headers=auth(a["token"]))
+    assert r.status_code == 422 and r.json()["code"] == "INVALID_REQUEST"
+    assert set(r.json()["details"]) == {"events.0.type", "events.0.createdAt"}
+
+
+def test_cors_preflight_only_for_registered_origins(client, api_key):
+    def preflight(path, origin):
+        return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+
+    ok = preflight("/api/v1/sessions/x/events", "http://localhost:5000")
+    assert ok.status_code == 204 and ok.headers["access-control-allow-origin"] == "http://localhost:5000"
+    assert preflight("/api/v1/sessions/x/events", "http://evil.example").status_code == 403
+    # session creation answers any origin so a refused page can read DOMAIN_NOT_REGISTERED
+    assert preflight("/api/v1/sessions", "http://evil.example").status_code == 204
+
+
+def test_domains(app):
+    assert domain_matches("localhost:5000", "http://localhost:5000")
+    assert not domain_matches("localhost:5000", "http://localhost:5001")
+    assert domain_matches("exams.example.edu", "https://exams.example.edu")
+    assert not domain_matches("example.edu", "https://evil-example.edu")
+    with app.state.db.session() as s:
+        for bad in (["https://x.edu/path"], [f"h{i}.edu" for i in range(MAX_DOMAINS + 1)], []):
+            try:
+                create_key(s, "U", bad)
+            except KeyRequestError:
+                continue
+            raise AssertionError(f"accepted {bad}")
+
+
+def test_assets_have_mime_types_cache_and_cors(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+
+    static = tmp_path / "static"
+    (static / "runtime" / "v1").mkdir(parents=True)
+    (static / "runtime" / "v1" / "pyodide.mjs").write_text("export {}")
+    (static / "runtime" / "v1" / "pyodide.asm.wasm").write_bytes(b"\0asm")
+    (static / "loader.js").write_text("//")
+    with TestClient(create_app(f"sqlite:///{tmp_path / 'a.db'}", static_dir=static)) as c:
+        h = {"Origin": "http://anywhere.example"}
+        mjs = c.get("/runtime/v1/pyodide.mjs", headers=h)
+        assert mjs.headers["content-type"].startswith("text/javascript")
+        assert "immutable" in mjs.headers["cache-control"] and mjs.headers["access-control-allow-origin"] == "*"
+        assert c.get("/runtime/v1/pyodide.asm.wasm").headers["content-type"] == "application/wasm"
+        assert c.get("/loader.js").headers["cache-control"] == "no-cache"
+        assert c.get("/runtime/../eye.db").status_code == 404
+        assert c.get("/runtime/v1/missing.js").status_code == 404

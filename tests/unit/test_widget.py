@@ -1,0 +1,182 @@
+"""The Widget under CPython: FakeBrowser for the DOM and clock, the real server app for HTTP."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from server.store import Event, ExamSession
+from tests.conftest import VALID_CONFIG
+from tests.unit.conftest import SERVER
+from widget.api import Widget
+from widget.errors import WidgetError
+
+
+def run(coro):
+    return asyncio.get_event_loop_policy().new_event_loop().run_until_complete(coro)
+
+
+class Recorder:
+    def __init__(self, widget, names):
+        self.events = []
+        for name in names:
+            widget.on(name, lambda payload, name=name: self.events.append((name, payload)))
+
+    def names(self):
+        return [n for n, _ in self.events]
+
+
+ALL = ["SYSTEM_CHECK_STARTED", "SYSTEM_CHECK_COMPLETED", "SET_CONFIG", "STARTED", "TAB_FOCUS_CHANGE",
+       "TAB_NOT_FOCUS", "FULLSCREEN_CHANGE", "EXIT_FULLSCREEN", "SUSPICIOUS_ACTIVITY", "END_PROCTORING"]
+
+
+def stored(app):
+    with app.state.db.session() as s:
+        sessions = s.scalars(select(ExamSession)).all()
+        events = s.scalars(select(Event).order_by(Event.created_at, Event.id)).all()
+        return [(x.ended_at is not None, x.end_reason) for x in sessions], [e.type for e in events]
+
+
+def test_full_session_reaches_the_server(app, api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ALL)
+        started = await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        assert widget.state == "active" and started["sessionId"]
+        browser.has_focus = False
+        browser.dispatch("window", "blur")
+        browser.has_focus = True
+        browser.dispatch("window", "focus")
+        browser.fullscreen = True
+        browser.dispatch("document", "fullscreenchange")
+        browser.fullscreen = False
+        browser.dispatch("document", "fullscreenchange")
+        browser.advance(1.0)  # periodic flush
+        await browser.settle()
+        await widget.endProctoring()
+        return rec
+
+    rec = run(scenario())
+    assert rec.names() == [
+        "SYSTEM_CHECK_STARTED", "SYSTEM_CHECK_COMPLETED", "SET_CONFIG", "STARTED",
+        "TAB_FOCUS_CHANGE", "TAB_NOT_FOCUS", "TAB_FOCUS_CHANGE",
+        "FULLSCREEN_CHANGE", "FULLSCREEN_CHANGE", "EXIT_FULLSCREEN", "END_PROCTORING",
+    ]
+    flag = dict(rec.events)["TAB_NOT_FOCUS"]
+    assert flag["examId"] == "exam-42" and flag["candidateId"] == "cand-7" and flag["createdAt"].endswith("Z")
+    assert "apiKey" not in dict(rec.events)["SET_CONFIG"]["config"]
+    sessions, types = stored(app)
+    assert sessions == [(True, "manual")]
+    assert types == rec.names()[:-1]
+
+
+def test_monitors_stop_at_end_and_end_is_idempotent(app, api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ALL)
+        await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        first, second = await asyncio.gather(widget.endProctoring(), widget.end_proctoring())
+        await widget.endProctoring()
+        browser.dispatch("window", "blur")
+        assert browser.listening("window", "blur") == 0
+        return rec, first, second
+
+    rec, first, second = run(scenario())
+    assert rec.names().count("END_PROCTORING") == 1
+    assert first == second and first["reason"] == "manual"
+
+
+def test_time_up_ends_with_reason(app, api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["END_PROCTORING"])
+        await widget.init({**VALID_CONFIG, "apiKey": api_key, "examDuration": 5})
+        browser.advance(4.9)
+        await browser.settle()
+        assert rec.events == []
+        browser.advance(0.2)
+        await browser.settle(60)
+        return widget, rec
+
+    widget, rec = run(scenario())
+    assert rec.events[0][1]["reason"] == "time_up" and widget.state == "ended"
+    assert stored(app)[0] == [(True, "time_up")]
+
+
+@pytest.mark.parametrize(
+    "change, code",
+    [({"apiKey": "eye_wrong"}, "INVALID_API_KEY"), ({"candidateEmail": "bad"}, "INVALID_CONFIG")],
+)
+def test_rejected_init_starts_nothing(app, api_key, browser, change, code):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["STARTED"])
+        with pytest.raises(WidgetError) as info:
+            await widget.init({**VALID_CONFIG, "apiKey": api_key, **change})
+        return widget, rec, info.value
+
+    widget, rec, error = run(scenario())
+    assert error.code == code
+    assert widget.state == "loaded" and rec.events == []
+    assert browser.listening("window", "blur") == 0
+    assert stored(app)[0] == []
+
+
+def test_unreachable_server_is_network_error(browser, api_key):
+    browser.server.offline = True
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        with pytest.raises(WidgetError) as info:
+            await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        return info.value
+
+    assert run(scenario()).code == "NETWORK_ERROR"
+
+
+def test_second_init_while_active_is_already_active(api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        with pytest.raises(WidgetError) as info:
+            await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        assert widget.state == "active"
+        await widget.endProctoring()
+        await widget.init({**VALID_CONFIG, "apiKey": api_key})  # a new session after the end
+        return info.value, widget.state
+
+    error, state = run(scenario())
+    assert error.code == "ALREADY_ACTIVE" and state == "active"
+
+
+def test_failed_event_batch_is_retried_and_stored_once(app, api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        await widget.init({**VALID_CONFIG, "apiKey": api_key, "features": {"fullscreen": False}})
+        browser.server.offline = True
+        browser.dispatch("window", "blur")
+        browser.advance(1.0)
+        await browser.settle()
+        browser.server.offline = False
+        browser.advance(1.0)
+        await browser.settle()
+        await widget.endProctoring()
+
+    run(scenario())
+    types = stored(app)[1]
+    assert types.count("TAB_NOT_FOCUS") == 1 and types.count("STARTED") == 1
+
+
+def test_five_violation_types_raise_suspicious_activity(api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["SUSPICIOUS_ACTIVITY"])
+        await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        for kind in ["TAB_NOT_FOCUS", "EXIT_FULLSCREEN", "FACE_ABSENCE", "MULTIPLE_FACE", "TAB_NOT_FOCUS", "SOUND_DETECTED"]:
+            widget._flag(kind, "test", {})
+        await widget.endProctoring()
+        return rec
+
+    rec = run(scenario())
+    assert len(rec.events) == 1
+    assert rec.events[0][1]["details"]["types"] == ["TAB_NOT_FOCUS", "EXIT_FULLSCREEN", "FACE_ABSENCE", "MULTIPLE_FACE", "SOUND_DETECTED"]
