@@ -1,6 +1,7 @@
 """The Widget under CPython: FakeBrowser for the DOM and clock, the real server app for HTTP."""
 
 import asyncio
+import concurrent.futures
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,10 @@ from widget.errors import WidgetError
 
 
 def run(coro):
-    return asyncio.get_event_loop_policy().new_event_loop().run_until_complete(coro)
+    """Run ``coro`` on a fresh event loop in its own thread (Playwright's sync API, used by the
+    end-to-end tests in the same pytest process, keeps a loop running in the main thread)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class Recorder:
