@@ -33,7 +33,7 @@ class Widget:
         self._session_id: str | None = None
         self._tally = Tally()
         self._cancel_timer = None
-        self._init_task: Any = None
+        self._starting: Any = None
         self._ending: Any = None
 
     # --- listeners -------------------------------------------------------------------------
@@ -54,7 +54,8 @@ class Widget:
 
     # --- lifecycle -------------------------------------------------------------------------
     def init(self, config: Any):
-        return self._browser.promise(self._init(self._browser.to_py(config)))
+        self._starting = asyncio.ensure_future(self._init(self._browser.to_py(config)))
+        return self._browser.promise(self._starting)
 
     def end_proctoring(self):
         return self._browser.promise(self._end("manual"))
@@ -145,7 +146,11 @@ class Widget:
             self._cancel_timer = None
 
     async def _end(self, reason: str) -> dict[str, Any] | None:
-        """Stop every monitor now, flush, finalize on the server, emit END_PROCTORING once."""
+        """Stop every monitor now, flush, finalize on the server, emit END_PROCTORING once.
+
+        Called while ``init`` is under way, it waits for ``init`` and ends the session it started."""
+        if self.state == INITIALIZING and self._starting is not None:
+            await asyncio.wait([self._starting])
         if self.state != ACTIVE:
             if self._ending is not None:
                 return await asyncio.shield(self._ending)

@@ -184,3 +184,20 @@ def test_five_violation_types_raise_suspicious_activity(api_key, browser):
     rec = run(scenario())
     assert len(rec.events) == 1
     assert rec.events[0][1]["details"]["types"] == ["TAB_NOT_FOCUS", "EXIT_FULLSCREEN", "FACE_ABSENCE", "MULTIPLE_FACE", "SOUND_DETECTED"]
+
+
+def test_end_during_init_ends_the_session_init_starts(app, api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["STARTED", "END_PROCTORING"])
+        starting = widget.init({**VALID_CONFIG, "apiKey": api_key})
+        assert widget.state == "loaded"  # init has not run its first step yet
+        await asyncio.sleep(0)
+        assert widget.state == "initializing"
+        ended = await widget.endProctoring()
+        await starting
+        return widget, rec, ended
+
+    widget, rec, ended = run(scenario())
+    assert rec.names() == ["STARTED", "END_PROCTORING"] and ended["reason"] == "manual"
+    assert widget.state == "ended" and stored(app)[0] == [(True, "manual")]
