@@ -45,6 +45,12 @@ RUNTIME_FILES = (
     "python_stdlib.zip",
     "pyodide-lock.json",
 )
+HUMAN_VERSION = "3.3.6"
+TFJS_WASM_VERSION = "4.22.0"
+HUMAN_FILES = ("dist/human.esm.js",)
+HUMAN_MODELS = ("blazeface", "facemesh", "faceres")
+TFJS_WASM_FILES = ("tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm")
+WIDGET_JS = ROOT / "widget" / "browser" / "js"
 WIDGET_DIST = "eye_widget"
 WIDGET_VERSION = "0.1.0"
 MANIFEST_MARK = "/*EYE_MANIFEST*/null"
@@ -58,16 +64,23 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+NPM_PINS = {"pyodide": PYODIDE_VERSION, "@vladmandic/human": HUMAN_VERSION, "@tensorflow/tfjs-backend-wasm": TFJS_WASM_VERSION}
+
+
+def _npm_version(name: str) -> str | None:
+    meta = ROOT / "node_modules" / name / "package.json"
+    return json.loads(meta.read_text())["version"] if meta.exists() else None
+
+
 def ensure_node_modules() -> Path:
-    pkg = ROOT / "node_modules" / "pyodide"
-    meta = pkg / "package.json"
-    if not meta.exists() or json.loads(meta.read_text())["version"] != PYODIDE_VERSION:
-        print("build: npm ci (pinned Pyodide runtime)", flush=True)
+    """``npm ci`` unless node_modules already holds every pinned package at its version."""
+    if any(_npm_version(n) != v for n, v in NPM_PINS.items()):
+        print("build: npm ci (pinned Pyodide runtime and face models)", flush=True)
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
-    version = json.loads(meta.read_text())["version"]
-    if version != PYODIDE_VERSION:
-        raise BuildError(f"node_modules/pyodide is {version}, expected {PYODIDE_VERSION}")
-    return pkg
+    for name, version in NPM_PINS.items():
+        if _npm_version(name) != version:
+            raise BuildError(f"node_modules/{name} is {_npm_version(name)}, expected {version} (run npm ci)")
+    return ROOT / "node_modules" / "pyodide"
 
 
 def wheels_from_pypi_package(names: list[str]) -> dict[str, bytes]:
@@ -192,12 +205,37 @@ def build(args: argparse.Namespace) -> dict:
     for name, data in wheels.items():
         (runtime / name).write_bytes(data)
 
-    wheel = widget_wheel()
-    wheel_rel = f"widget/{sha256(wheel)[:16]}/{WIDGET_DIST}-{WIDGET_VERSION}-py3-none-any.whl"
-    (fresh / wheel_rel).parent.mkdir(parents=True)
-    (fresh / wheel_rel).write_bytes(wheel)
+    human_rel = f"human/{HUMAN_VERSION}/"
+    human = fresh / human_rel
+    (human / "models").mkdir(parents=True)
+    (human / "wasm").mkdir()
+    human_pkg = ROOT / "node_modules" / "@vladmandic" / "human"
+    for name in HUMAN_FILES:
+        shutil.copyfile(human_pkg / name, human / Path(name).name)
+    for model in HUMAN_MODELS:
+        for ext in (".json", ".bin"):
+            shutil.copyfile(human_pkg / "models" / (model + ext), human / "models" / (model + ext))
+    tfjs_wasm = ROOT / "node_modules" / "@tensorflow" / "tfjs-backend-wasm" / "dist"
+    for name in TFJS_WASM_FILES:
+        shutil.copyfile(tfjs_wasm / name, human / "wasm" / name)
 
-    manifest = {"pyodide": runtime_rel, "widget": wheel_rel, "version": WIDGET_VERSION}
+    wheel = widget_wheel()
+    scripts = {p.name: p.read_bytes() for p in sorted(WIDGET_JS.glob("*.js"))}
+    version = sha256(wheel + b"".join(scripts.values()))[:16]
+    widget_rel = f"widget/{version}/"
+    wheel_rel = f"{widget_rel}{WIDGET_DIST}-{WIDGET_VERSION}-py3-none-any.whl"
+    (fresh / widget_rel).mkdir(parents=True)
+    (fresh / wheel_rel).write_bytes(wheel)
+    for name, data in scripts.items():
+        (fresh / widget_rel / name).write_bytes(data)
+
+    manifest = {
+        "pyodide": runtime_rel,
+        "widget": wheel_rel,
+        "scripts": widget_rel,
+        "human": human_rel,
+        "version": WIDGET_VERSION,
+    }
     source = (ROOT / "loader.js").read_text()
     if MANIFEST_MARK not in source:
         raise BuildError(f"loader.js lacks the manifest placeholder {MANIFEST_MARK!r}")

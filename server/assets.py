@@ -41,4 +41,5 @@ def routes(static_dir: Path) -> list[Route]:
         Route("/loader.js", loader),
         Route("/runtime/{path:path}", versioned),
         Route("/widget/{path:path}", versioned),
+        Route("/human/{path:path}", versioned),
     ]

@@ -1,0 +1,139 @@
+"""Face flags from face detections: absence, multiple faces, mismatch, misalignment.
+
+Input per analysed frame: the faces found (score, box normalized to 0..1, yaw/pitch in degrees,
+optionally an embedding). Output: Findings, each after its condition persisted, with a cooldown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..events import FACE_ABSENCE, FACE_MISALIGNMENT, FACE_MISMATCH, MULTIPLE_FACE
+from . import Finding
+from .identity import cosine
+from .persistence import Persistence
+
+
+@dataclass
+class Face:
+    score: float
+    box: tuple[float, float, float, float]  # x, y, width, height as fractions of the frame
+    yaw: float = 0.0  # degrees, 0 = facing the camera
+    pitch: float = 0.0
+    embedding: np.ndarray | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Face":
+        emb = d.get("embedding")
+        return cls(
+            score=float(d["score"]),
+            box=tuple(float(v) for v in d["box"]),  # type: ignore[arg-type]
+            yaw=float(d.get("yaw") or 0.0),
+            pitch=float(d.get("pitch") or 0.0),
+            embedding=None if emb is None else np.asarray(emb, dtype=np.float32),
+        )
+
+    def centre_offset(self) -> float:
+        """Distance of the face centre from the frame centre (0 = centred, 0.5 = at an edge)."""
+        x, y, w, h = self.box
+        return float(max(abs(x + w / 2 - 0.5), abs(y + h / 2 - 0.5)))
+
+
+@dataclass
+class FaceThresholds:
+    """Defaults; each is settable through ``config.thresholds`` (README: Face and sound flags)."""
+
+    min_score: float = 0.5  # a detection below this is not a face
+    absence_seconds: float = 3.0
+    multiple_seconds: float = 2.0
+    mismatch_seconds: float = 3.0
+    misalignment_seconds: float = 3.0
+    cooldown_seconds: float = 30.0
+    match_threshold: float = 0.6  # cosine below this is another person
+    max_yaw_degrees: float = 35.0
+    max_pitch_degrees: float = 30.0
+    max_centre_offset: float = 0.3
+    reference_min_score: float = 0.8  # how clear the first frame must be to become the reference
+
+
+class FaceJudge:
+    """Decides face flags, frame by frame. ``identity`` switches the mismatch check on."""
+
+    def __init__(self, thresholds: FaceThresholds | None = None, *, identity: bool = True):
+        self.th = thresholds or FaceThresholds()
+        self.identity = identity
+        self.reference: np.ndarray | None = None
+        self.reference_source: str | None = None
+        th = self.th
+        self._absent = Persistence(th.absence_seconds, th.cooldown_seconds)
+        self._multiple = Persistence(th.multiple_seconds, th.cooldown_seconds)
+        self._mismatch = Persistence(th.mismatch_seconds, th.cooldown_seconds)
+        self._misaligned = Persistence(th.misalignment_seconds, th.cooldown_seconds)
+        self.last_similarity: float | None = None
+
+    def set_reference(self, embedding: np.ndarray, source: str) -> None:
+        self.reference = np.asarray(embedding, dtype=np.float32)
+        self.reference_source = source
+
+    def wants_embedding(self) -> bool:
+        return self.identity
+
+    def aligned(self, face: Face) -> bool:
+        th = self.th
+        return (
+            abs(face.yaw) <= th.max_yaw_degrees
+            and abs(face.pitch) <= th.max_pitch_degrees
+            and face.centre_offset() <= th.max_centre_offset
+        )
+
+    def observe(self, t: float, detections: Sequence[Face]) -> list[Finding]:
+        th = self.th
+        faces = [f for f in detections if f.score >= th.min_score]
+        found: list[Finding] = []
+        if self._absent.update(not faces, t):
+            found.append(Finding(FACE_ABSENCE, f"No face visible for {th.absence_seconds:g} s", {"faces": 0}))
+        if self._multiple.update(len(faces) > 1, t):
+            found.append(Finding(MULTIPLE_FACE, f"{len(faces)} faces visible", {"faces": len(faces)}))
+        single = faces[0] if len(faces) == 1 else None
+        if single is not None and not self.aligned(single):
+            misaligned = True
+        else:
+            misaligned = False
+        if self._misaligned.update(misaligned, t) and single is not None:
+            found.append(
+                Finding(
+                    FACE_MISALIGNMENT,
+                    "Face turned away or out of the frame centre",
+                    {
+                        "yaw": round(single.yaw, 1),
+                        "pitch": round(single.pitch, 1),
+                        "centreOffset": round(single.centre_offset(), 3),
+                    },
+                )
+            )
+        if self.identity:
+            found.extend(self._identity(t, single))
+        return found
+
+    def _identity(self, t: float, single: Face | None) -> list[Finding]:
+        if single is None or single.embedding is None:
+            return []  # no evidence either way: keep the running state
+        if self.reference is None:
+            if single.score >= self.th.reference_min_score and self.aligned(single):
+                self.set_reference(single.embedding, "first clear frame")
+            return []
+        similarity = cosine(single.embedding, self.reference)
+        self.last_similarity = similarity
+        if self._mismatch.update(similarity < self.th.match_threshold, t):
+            return [
+                Finding(
+                    FACE_MISMATCH,
+                    "The face does not match the reference photo" if self.reference_source == "candidateImageUrl"
+                    else "The face does not match the candidate seen at the start",
+                    {"similarity": round(similarity, 3), "threshold": self.th.match_threshold, "reference": self.reference_source},
+                )
+            ]
+        return []
