@@ -63,7 +63,8 @@
     }
     var widget;
     try {
-      widget = pyodide.pyimport("widget.browser.pyodide").create_widget(BASE, pyodide);
+      var assets = { scripts: new URL(MANIFEST.scripts, BASE).href, human: new URL(MANIFEST.human, BASE).href };
+      widget = pyodide.pyimport("widget.browser.pyodide").create_widget(BASE, pyodide, assets);
     } catch (e) {
       throw failure("starting the widget", null, e);
     }

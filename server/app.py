@@ -13,16 +13,18 @@ from .api import router
 from .api.errors import ApiError
 from .cors import Cors
 from .store import Database
+from .store.database import default_media_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATIC = ROOT / "static"
 
 
-def create_app(database_url: str | None = None, static_dir: Path | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, static_dir: Path | None = None, media_dir: Path | None = None) -> FastAPI:
     db = Database(database_url)
     db.create_all()
     app = FastAPI(title="Eye", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.db = db
+    app.state.media_dir = Path(media_dir or default_media_dir()).resolve()
     app.include_router(router)
     for route in assets.routes(static_dir or DEFAULT_STATIC):
         app.router.routes.append(route)

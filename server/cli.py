@@ -16,6 +16,7 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     _database_option(parser)
+    parser.add_argument("--media-dir", default=None, help="where evidence files go (default: env EYE_MEDIA_DIR, else ./eye-media)")
 
 
 def _run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
@@ -27,7 +28,7 @@ def _run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
-    _run(create_app(args.database_url), args.host, args.port)
+    _run(create_app(args.database_url, media_dir=args.media_dir), args.host, args.port)
     return 0
 
 
@@ -52,7 +53,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import routes
     from .keys import create_key
 
-    app = create_app(args.database_url)
+    app = create_app(args.database_url, media_dir=args.media_dir)
     with app.state.db.session() as s:
         secret = create_key(s, "Demo Institution", [f"{args.host}:{args.port}", f"localhost:{args.port}"])
     for route in routes(secret):

@@ -14,6 +14,8 @@ VALID_CONFIG = {
     "institutionName": "Test University",
     "examDuration": 600,
 }
+#: A config whose features need no camera or microphone (for tests of everything else).
+BROWSER_ONLY = {**VALID_CONFIG, "features": {"aiProctoring": False, "facialRecognition": False, "periodicSnapshots": False}}
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 JS names (``endProctoring``) and Python names (``end_proctoring``) are the same methods. ``init``
 and ``endProctoring`` return what the adapter makes of a coroutine: a JS Promise in the browser
-(rejecting with an ``Error`` that has a ``code``), the coroutine itself under CPython.
+(rejecting with an ``Error`` that has a ``code``), an awaitable under CPython.
 """
 
 from __future__ import annotations
@@ -13,12 +13,21 @@ from typing import Any
 from . import config as config_mod
 from . import events as ev
 from . import syscheck
-from .errors import NETWORK_ERROR, SYSTEM_CHECK_FAILED, WidgetError
-from .monitors import FocusMonitor, FullscreenMonitor
-from .session import ACTIVE, ENDED, INITIALIZING, Lifecycle, Tally
+from .errors import NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, INVALID_CONFIG, WidgetError
+from .monitors import DeviceMonitor, FocusMonitor, FullscreenMonitor
+from .session import ACTIVE, INITIALIZING, Lifecycle, Tally
 from .transport import Transport
 
-END_REASONS = ("manual", "time_up", "error")
+DEFAULT_SNAPSHOT_INTERVAL = 120.0
+
+
+def consent_text(config: dict[str, Any], camera: bool, microphone: bool) -> str:
+    devices = " and ".join(d for d, on in (("camera", camera), ("microphone", microphone)) if on)
+    return (
+        f"{config['institutionName']} proctors this exam with Eye. It uses your {devices} to check that you "
+        "are present, alone and not talking. The analysis runs in this browser; only flagged moments "
+        "(a photo or a short sound clip) and occasional snapshots are uploaded for review."
+    )
 
 
 class Widget:
@@ -35,6 +44,9 @@ class Widget:
         self._cancel_timer = None
         self._starting: Any = None
         self._ending: Any = None
+        self._overlay: Any = None
+        self._media: Any = None
+        self._analyzer: Any = None
 
     # --- listeners -------------------------------------------------------------------------
     @property
@@ -66,17 +78,31 @@ class Widget:
     def session_id(self) -> str | None:
         return self._session_id
 
-    def _emit(self, event: str, payload: Any = None) -> None:
+    def diagnostics(self) -> dict[str, Any]:
+        """Figures for benchmarks and support (not an event source): analysis counts and timings."""
+        out: dict[str, Any] = {"state": self.state, "monitors": [type(m).__name__ for m in self._monitors]}
+        for m in self._monitors:
+            if hasattr(m, "analysis_ms"):
+                out["framesAnalysed"] = m.analysed
+                out["analysisMs"] = list(m.analysis_ms)
+            if hasattr(m, "chunks"):
+                out["audioChunks"] = m.chunks
+        return out
+
+    def _emit(self, event: str, payload: Any = None, stored: Any = None) -> str | None:
+        """Tell listeners; queue the event (``stored``, else ``payload``) for the server."""
+        event_id = None
         if self._transport is not None and event != ev.END_PROCTORING:
-            self._transport.record(event, payload, self._browser.now())
+            event_id = self._transport.record(event, payload if stored is None else stored, self._browser.now())
         self._bus.emit(event, payload)
+        return event_id
 
     async def _init(self, raw: Any) -> dict[str, Any]:
         self._lifecycle.begin_init()
         try:
             return await self._start(raw)
         except BaseException:
-            self._stop_monitors()
+            self._release()
             if self._transport is not None:
                 self._transport.abandon()
                 self._transport = None
@@ -86,16 +112,42 @@ class Widget:
 
     async def _start(self, raw: Any) -> dict[str, Any]:
         config = config_mod.validate(raw)
+        features = config["features"]
+        faces_on = features["aiProctoring"] or features["facialRecognition"]
+        camera = faces_on or features["periodicSnapshots"]
+        microphone = features["aiProctoring"]
         transport = Transport(self._browser, self._base_url)
         self._transport = transport
         self._emit(ev.SYSTEM_CHECK_STARTED)
-        check = await syscheck.run(self._browser, transport)
+        numpy_ready = asyncio.ensure_future(self._browser.load_numpy()) if (faces_on or microphone) else None
+        analyzer_ready = None
+        if camera or microphone:
+            self._overlay = self._browser.make_overlay(config.get("containerId"))
+            self._overlay.set_status("Eye proctoring: waiting for your consent")
+            if not await self._overlay.consent(consent_text(config, camera, microphone)):
+                raise WidgetError(PERMISSION_DENIED, "The candidate declined camera/microphone monitoring", {"consent": "declined"})
+            self._overlay.set_status("Eye proctoring: checking camera and microphone")
+            self._media = await self._browser.open_media(self._overlay, video=camera, audio=microphone)
+            if faces_on:
+                self._analyzer = self._browser.face_analyzer()
+                analyzer_ready = asyncio.ensure_future(self._analyzer.start())
+        check = await syscheck.run(self._browser, transport, self._media, camera=camera, microphone=microphone)
         self._emit(ev.SYSTEM_CHECK_COMPLETED, check)
-        failed = {i["name"]: i.get("error") or "failed" for i in check["data"] if i["status"] == syscheck.FAILED}
+        failed = {i["name"]: i.get("error") or i.get("detail") or "failed" for i in check["data"] if i["status"] == syscheck.FAILED}
         if "internetSpeed" in failed and len(failed) == 1:
             raise WidgetError(NETWORK_ERROR, f"System check failed: the Eye server is unreachable ({failed['internetSpeed']})", failed)
         if failed:
-            raise WidgetError(SYSTEM_CHECK_FAILED, f"System check failed: {', '.join(failed)}", failed)
+            raise WidgetError(SYSTEM_CHECK_FAILED, "System check failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()), failed)
+        try:
+            if numpy_ready is not None:
+                await numpy_ready
+            if analyzer_ready is not None:
+                await analyzer_ready
+        except WidgetError:
+            raise
+        except Exception as e:
+            raise WidgetError(SYSTEM_CHECK_FAILED, f"Face analysis could not start: {e}", {"faceAnalysis": str(e)}) from None
+        judge = await self._face_judge(config) if faces_on else None
         visible = config_mod.public(config)
         created = await transport.create_session(config["apiKey"], visible)
         self._config = config
@@ -103,20 +155,69 @@ class Widget:
         self._tally = Tally()
         self._ending = None
         self._emit(ev.SET_CONFIG, {"config": visible})
-        features = config["features"]
-        if features["tabMonitoring"]:
-            self._monitors.append(FocusMonitor(self._browser, self._emit, self._flag))
-        if features["fullscreen"]:
-            self._monitors.append(FullscreenMonitor(self._browser, self._emit, self._flag))
+        self._monitors = self._make_monitors(config, judge)
         for monitor in self._monitors:
             monitor.start()
         self._cancel_timer = self._browser.call_later(float(config["examDuration"]), self._time_up)
         self._lifecycle.activate()
+        if self._overlay is not None:
+            self._overlay.set_status("Eye proctoring is active")
         started = {"sessionId": self._session_id, "startedAt": created["startedAt"]}
         self._emit(ev.STARTED, started)
         return started
 
-    def _flag(self, flag_type: str, description: str, details: dict[str, Any]) -> None:
+    async def _face_judge(self, config: dict[str, Any]) -> Any:
+        from .detect.faces import Face, FaceJudge, FaceThresholds
+
+        features = config["features"]
+        judge = FaceJudge(
+            config_mod.thresholds_for(config, "face", FaceThresholds()),
+            identity=features["facialRecognition"],
+            presence=features["aiProctoring"],
+        )
+        url = config.get("candidateImageUrl")
+        if features["facialRecognition"] and url:
+            try:
+                result = await self._analyzer.analyse_url(url)
+            except Exception as e:
+                raise WidgetError(INVALID_CONFIG, f"candidateImageUrl: the reference photo could not be loaded ({e})",
+                                  {"candidateImageUrl": f"could not be loaded: {e}"}) from None
+            faces = [Face.from_dict(f) for f in result["faces"] if f["score"] >= judge.th.min_score]
+            if len(faces) != 1 or faces[0].embedding is None:
+                raise WidgetError(INVALID_CONFIG, f"candidateImageUrl: expected a photo with one face, found {len(faces)}",
+                                  {"candidateImageUrl": f"expected one face, found {len(faces)}"})
+            judge.set_reference(faces[0].embedding, "candidateImageUrl")
+        return judge
+
+    def _make_monitors(self, config: dict[str, Any], judge: Any) -> list[Any]:
+        features = config["features"]
+        b, emit, flag = self._browser, self._emit, self._flag
+        monitors: list[Any] = []
+        if features["tabMonitoring"]:
+            monitors.append(FocusMonitor(b, emit, flag))
+        if features["fullscreen"]:
+            monitors.append(FullscreenMonitor(b, emit, flag))
+        if self._media is not None:
+            monitors.append(DeviceMonitor(b, emit, flag, media=self._media))
+        if judge is not None:
+            from .monitors.face import FaceMonitor
+
+            monitors.append(FaceMonitor(b, emit, flag, media=self._media, analyzer=self._analyzer, judge=judge))
+        if features["aiProctoring"]:
+            from .detect.sound import SoundThresholds
+            from .monitors.sound import SoundMonitor
+
+            thresholds = config_mod.thresholds_for(config, "sound", SoundThresholds())
+            monitors.append(SoundMonitor(b, emit, flag, media=self._media, thresholds=thresholds))
+        if features["periodicSnapshots"]:
+            from .detect.snapshots import SnapshotSchedule
+            from .monitors.snapshot import SnapshotMonitor
+
+            interval = float(config.get("snapshotInterval") or DEFAULT_SNAPSHOT_INTERVAL)
+            monitors.append(SnapshotMonitor(b, emit, flag, media=self._media, schedule=SnapshotSchedule(interval)))
+        return monitors
+
+    def _flag(self, flag_type: str, description: str, details: dict[str, Any], media: Any = None) -> None:
         if self.state != ACTIVE or self._config is None:
             return
         data = ev.flag_data(
@@ -128,7 +229,14 @@ class Widget:
             created_at=self._browser.now(),
             details=details,
         )
-        self._emit(flag_type, data)
+        if media is None:
+            self._emit(flag_type, data)
+        else:
+            content_type, size = self._browser.file_info(media)
+            stored = {**data, "media": {"contentType": content_type, "size": size}}
+            event_id = self._emit(flag_type, {**data, "mediaFile": media}, stored)
+            if event_id is not None and self._transport is not None:
+                self._transport.attach_media(event_id, media, content_type)
         if flag_type in ev.VIOLATIONS:
             types = self._tally.add(flag_type)
             if types:
@@ -137,13 +245,22 @@ class Widget:
     def _time_up(self) -> None:
         self._browser.spawn(self._end("time_up"))
 
-    def _stop_monitors(self) -> None:
+    def _release(self) -> None:
+        """Stop every monitor and the exam timer, close camera and microphone, remove the overlay."""
         monitors, self._monitors = self._monitors, []
         for monitor in monitors:
             monitor.stop()
         if self._cancel_timer is not None:
             self._cancel_timer()
             self._cancel_timer = None
+        for part in ("_media", "_analyzer"):
+            thing = getattr(self, part)
+            setattr(self, part, None)
+            if thing is not None:
+                thing.close()
+        if self._overlay is not None:
+            self._overlay.remove()
+            self._overlay = None
 
     async def _end(self, reason: str) -> dict[str, Any] | None:
         """Stop every monitor now, flush, finalize on the server, emit END_PROCTORING once.
@@ -155,7 +272,7 @@ class Widget:
             if self._ending is not None:
                 return await asyncio.shield(self._ending)
             return None
-        self._stop_monitors()
+        self._release()
         self._lifecycle.end()
         self._ending = asyncio.ensure_future(self._finish(reason))
         return await asyncio.shield(self._ending)

@@ -19,7 +19,23 @@ REQUIRED_STRINGS = (
     "institutionName",
 )
 FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", "periodicSnapshots")
-OPTIONAL = ("candidateImageUrl", "containerId", "features", "snapshotInterval")
+OPTIONAL = ("candidateImageUrl", "containerId", "features", "snapshotInterval", "thresholds")
+#: ``config.thresholds`` keys → (detector, attribute). Defaults live in widget/detect/faces.py and
+#: widget/detect/sound.py; every value must be a positive number.
+THRESHOLDS = {
+    "faceAbsenceSeconds": ("face", "absence_seconds"),
+    "multipleFaceSeconds": ("face", "multiple_seconds"),
+    "faceMismatchSeconds": ("face", "mismatch_seconds"),
+    "faceMisalignmentSeconds": ("face", "misalignment_seconds"),
+    "faceCooldownSeconds": ("face", "cooldown_seconds"),
+    "faceMatchThreshold": ("face", "match_threshold"),
+    "maxYawDegrees": ("face", "max_yaw_degrees"),
+    "maxPitchDegrees": ("face", "max_pitch_degrees"),
+    "maxCentreOffset": ("face", "max_centre_offset"),
+    "soundMarginDb": ("sound", "margin_db"),
+    "soundMinSeconds": ("sound", "min_seconds"),
+    "soundCooldownSeconds": ("sound", "cooldown_seconds"),
+}
 KNOWN = (*REQUIRED_STRINGS, "examDuration", *OPTIONAL)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_STRING = 500
@@ -75,6 +91,16 @@ def validate(raw: Any) -> dict[str, Any]:
     interval = raw.get("snapshotInterval")
     if interval is not None and (not _is_number(interval) or interval <= 0):
         problems["snapshotInterval"] = f"must be a positive number of seconds, received {interval!r}"
+    thresholds = raw.get("thresholds")
+    if thresholds is not None:
+        if not isinstance(thresholds, dict):
+            problems["thresholds"] = f"must be an object of numbers, received {type(thresholds).__name__}"
+        else:
+            for name, value in thresholds.items():
+                if name not in THRESHOLDS:
+                    problems[f"thresholds.{name}"] = f"is not a known threshold (known: {', '.join(THRESHOLDS)})"
+                elif not _is_number(value) or value <= 0:
+                    problems[f"thresholds.{name}"] = f"must be a positive number, received {value!r}"
     features = raw.get("features")
     normalized_features = {name: True for name in FEATURES}
     if features is not None:
@@ -99,3 +125,12 @@ def validate(raw: Any) -> dict[str, Any]:
 def public(config: dict[str, Any]) -> dict[str, Any]:
     """The config as listeners and the server's session record see it: without the API key."""
     return {k: v for k, v in config.items() if k != "apiKey"}
+
+
+def thresholds_for(config: dict[str, Any], detector: str, defaults: Any) -> Any:
+    """``defaults`` (a thresholds dataclass) with the config's overrides for ``detector`` applied."""
+    for name, value in (config.get("thresholds") or {}).items():
+        target, attribute = THRESHOLDS[name]
+        if target == detector:
+            setattr(defaults, attribute, float(value))
+    return defaults

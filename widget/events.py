@@ -21,6 +21,7 @@ SOUND_DETECTED = "SOUND_DETECTED"
 PERIODIC_SNAPSHOT = "PERIODIC_SNAPSHOT"
 SUSPICIOUS_ACTIVITY = "SUSPICIOUS_ACTIVITY"
 END_PROCTORING = "END_PROCTORING"
+DEVICE_LOST = "DEVICE_LOST"  # beyond the contract's table: a camera/microphone track ended (FlagData, details.device)
 
 EVENTS = (
     SYSTEM_CHECK_STARTED,
@@ -39,6 +40,7 @@ EVENTS = (
     PERIODIC_SNAPSHOT,
     SUSPICIOUS_ACTIVITY,
     END_PROCTORING,
+    DEVICE_LOST,
 )
 
 #: Flags that count towards SUSPICIOUS_ACTIVITY (a snapshot is evidence, not a violation).
@@ -50,6 +52,7 @@ VIOLATIONS = (
     FACE_MISMATCH,
     FACE_MISALIGNMENT,
     SOUND_DETECTED,
+    DEVICE_LOST,
 )
 
 

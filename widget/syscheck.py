@@ -1,7 +1,5 @@
-"""The system check run by ``init``: browser capabilities and the link to the Eye server.
-
-``webcam`` and ``microphone`` report ``default`` (not checked) until the media monitors exist.
-"""
+"""The system check run by ``init``: browser capabilities, camera, microphone, and the link to
+the Eye server. A device that the enabled features do not need reports ``default``."""
 
 from __future__ import annotations
 
@@ -14,14 +12,22 @@ SUCCESS, FAILED, DEFAULT = "success", "failed", "default"
 REQUIRED_BROWSER_FEATURES = ("fetch", "Promise", "WebAssembly", "visibilityState")
 
 
-async def run(browser: Any, transport: Any) -> dict[str, Any]:
+async def run(browser: Any, transport: Any, media: Any = None, *, camera: bool = False, microphone: bool = False) -> dict[str, Any]:
     """Return the SYSTEM_CHECK_COMPLETED payload (``success`` is False if any check failed)."""
     data = []
     supported = browser.capabilities()
     missing = [f for f in REQUIRED_BROWSER_FEATURES if not supported.get(f)]
     data.append({"name": "browser", "status": FAILED if missing else SUCCESS, "finished": True, "missing": missing})
-    data.append({"name": "webcam", "status": DEFAULT, "finished": True})
-    data.append({"name": "microphone", "status": DEFAULT, "finished": True})
+    if camera and media is not None:
+        ok, detail = await media.camera_ok()
+        data.append({"name": "webcam", "status": SUCCESS if ok else FAILED, "finished": True, "detail": detail})
+    else:
+        data.append({"name": "webcam", "status": DEFAULT, "finished": True})
+    if microphone and media is not None:
+        ok, detail = media.microphone_ok()
+        data.append({"name": "microphone", "status": SUCCESS if ok else FAILED, "finished": True, "detail": detail})
+    else:
+        data.append({"name": "microphone", "status": DEFAULT, "finished": True})
     try:
         rtt = await transport.check_server()
         data.append({"name": "internetSpeed", "status": SUCCESS, "finished": True, "rttMs": round(rtt, 1)})

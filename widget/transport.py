@@ -35,13 +35,14 @@ class Transport:
         self.session_id: str | None = None
         self._token: str | None = None
         self._queue: list[dict[str, Any]] = []
+        self._media: list[tuple[str, Any, str]] = []
         self._lock = asyncio.Lock()
         self._cancel_timer = None
         self.closed = False
 
     @property
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self._queue) + len(self._media)
 
     async def check_server(self) -> float:
         """Round-trip time in ms of a small health request; raises NetworkFailure."""
@@ -68,11 +69,18 @@ class Transport:
         details = body.get("details") if isinstance(body, dict) and isinstance(body.get("details"), dict) else None
         raise WidgetError(code, message or f"The Eye server refused the session (HTTP {status})", details)
 
-    def record(self, event_type: str, payload: Any, created_at: float) -> None:
-        """Queue one event for the server (nothing is sent once the session is closed)."""
+    def record(self, event_type: str, payload: Any, created_at: float) -> str | None:
+        """Queue one event for the server; returns its client id (None once the session is closed)."""
         if self.closed:
-            return
-        self._queue.append({"id": str(uuid.uuid4()), "type": event_type, "createdAt": iso(created_at), "payload": payload})
+            return None
+        event_id = str(uuid.uuid4())
+        self._queue.append({"id": event_id, "type": event_type, "createdAt": iso(created_at), "payload": payload})
+        return event_id
+
+    def attach_media(self, event_id: str, file: Any, content_type: str) -> None:
+        """Queue the evidence file of an event; it is uploaded after the event itself."""
+        if not self.closed:
+            self._media.append((event_id, file, content_type))
 
     def _schedule(self) -> None:
         if not self.closed:
@@ -103,11 +111,29 @@ class Transport:
                     return False
                 if status == 409:  # the session was ended elsewhere; nothing more will be accepted
                     self._queue.clear()
+                    self._media.clear()
                     return True
                 if status != 200:
                     self._browser.log("warn", f"Eye: the server answered HTTP {status} to an event batch, will retry")
                     return False
                 del self._queue[: len(batch)]
+            return await self._upload_media()
+
+    async def _upload_media(self) -> bool:
+        while self._media:
+            event_id, file, content_type = self._media[0]
+            url = f"{self._api}sessions/{self.session_id}/events/{event_id}/media"
+            try:
+                status = await self._browser.upload(url, file, self._token)
+            except NetworkFailure as e:
+                self._browser.log("warn", f"Eye: uploading evidence failed, will retry: {e}")
+                return False
+            if status in (413, 415, 409, 422):
+                self._browser.log("error", f"Eye: the server refused a {content_type} evidence file (HTTP {status})")
+            elif status not in (200, 201):
+                self._browser.log("warn", f"Eye: evidence upload answered HTTP {status}, will retry")
+                return False
+            self._media.pop(0)
         return True
 
     async def end(self, reason: str, ended_at: float) -> None:
@@ -133,3 +159,4 @@ class Transport:
             self._cancel_timer()
         self.closed = True
         self._queue.clear()
+        self._media.clear()

@@ -1,5 +1,11 @@
-"""The widget-facing HTTP API (``/api/v1``): health, sessions, event batches, end."""
+"""The widget-facing HTTP API (``/api/v1``): health, sessions, event batches, evidence, end."""
 
-from .sessions import router
+from fastapi import APIRouter
+
+from . import media, sessions
+
+router = APIRouter()
+router.include_router(sessions.router)
+router.include_router(media.router)
 
 __all__ = ["router"]

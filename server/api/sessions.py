@@ -80,7 +80,7 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
         return SessionCreated(sessionId=session.id, token=token, startedAt=iso(session.started_at))
 
 
-def _authorized(db, session_id: str, authorization: str | None, origin: str | None) -> ExamSession:
+def authorized(db, session_id: str, authorization: str | None, origin: str | None) -> ExamSession:
     token = (authorization or "").removeprefix("Bearer ").strip()
     session = db.get(ExamSession, session_id)
     if session is None or not token or not secrets.compare_digest(
@@ -102,7 +102,7 @@ def post_events(
 ) -> BatchResult:
     database = _db(request)
     with database.session() as db:
-        session = _authorized(db, session_id, authorization, origin)
+        session = authorized(db, session_id, authorization, origin)
         if session.ended_at is not None:
             raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more events.")
         ids = list(dict.fromkeys(e.id for e in body.events))
@@ -129,7 +129,7 @@ def end_session(
     origin: str | None = Header(default=None),
 ) -> Ended:
     with _db(request).session() as db:
-        session = _authorized(db, session_id, authorization, origin)
+        session = authorized(db, session_id, authorization, origin)
         if session.ended_at is None:
             session.ended_at = utcnow()
             session.end_reason = body.reason

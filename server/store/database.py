@@ -13,6 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from .models import Base
 
 ENV = "EYE_DATABASE_URL"
+MEDIA_ENV = "EYE_MEDIA_DIR"
+
+
+def default_media_dir() -> Path:
+    """``EYE_MEDIA_DIR`` if set, else ``eye-media/`` in the working folder."""
+    return Path(os.environ.get(MEDIA_ENV) or Path.cwd() / "eye-media")
 
 
 def default_url() -> str:

@@ -81,3 +81,18 @@ class Event(Base):
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     session: Mapped[ExamSession] = relationship(back_populates="events")
+
+
+class Media(Base):
+    """An evidence file (JPEG snapshot or WAV clip) of one event, stored on disk under the media folder."""
+
+    __tablename__ = "media"
+    __table_args__ = (UniqueConstraint("session_id", "event_client_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    event_client_id: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import VALID_CONFIG
+from tests.conftest import BROWSER_ONLY as VALID_CONFIG
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.keys import create_key
-from widget.browser.fake import FakeBrowser
+from widget.browser.fake import FakeFile, FakeMediaBrowser
 from widget.errors import NetworkFailure
 
 PAGE_ORIGIN = "http://localhost:5000"
@@ -16,7 +16,7 @@ SERVER = "http://eye.test/"
 
 @pytest.fixture
 def app(tmp_path):
-    return create_app(f"sqlite:///{tmp_path / 'eye.db'}", static_dir=tmp_path / "static")
+    return create_app(f"sqlite:///{tmp_path / 'eye.db'}", static_dir=tmp_path / "static", media_dir=tmp_path / "media")
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ def api_key(app):
 
 @pytest.fixture
 def browser(client):
-    """A FakeBrowser whose requests reach the real app, sent from PAGE_ORIGIN."""
+    """A fake browser (with fake camera and microphone) whose requests reach the real app,
+    sent from PAGE_ORIGIN."""
 
     def server(method, url, body, token):
         if getattr(server, "offline", False):
@@ -41,7 +42,10 @@ def browser(client):
         headers = {"Origin": PAGE_ORIGIN}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        r = client.request(method, url, json=body, headers=headers)
+        if isinstance(body, FakeFile):
+            r = client.post(url, content=body.data, headers={**headers, "Content-Type": body.type})
+        else:
+            r = client.request(method, url, json=body, headers=headers)
         return r.status_code, (r.json() if r.content else {})
 
-    return FakeBrowser(server)
+    return FakeMediaBrowser(server)

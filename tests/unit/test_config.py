@@ -59,3 +59,13 @@ def test_message_names_fields():
 
 def test_public_config_drops_the_api_key():
     assert "apiKey" not in public(validate(valid()))
+
+
+def test_thresholds_are_known_positive_numbers_and_apply():
+    from widget.config import thresholds_for
+    from widget.detect.faces import FaceThresholds
+
+    found = problems(valid(thresholds={"faceAbsenceSeconds": 0, "blink": 1}))
+    assert set(found) == {"thresholds.faceAbsenceSeconds", "thresholds.blink"}
+    cfg = validate(valid(thresholds={"faceAbsenceSeconds": 5, "soundMarginDb": 20}))
+    assert thresholds_for(cfg, "face", FaceThresholds()).absence_seconds == 5.0

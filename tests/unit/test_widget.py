@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from server.store import Event, ExamSession
-from tests.conftest import VALID_CONFIG
+from tests.conftest import BROWSER_ONLY as VALID_CONFIG
 from tests.unit.conftest import SERVER
 from widget.api import Widget
 from widget.errors import WidgetError
@@ -156,7 +156,7 @@ def test_second_init_while_active_is_already_active(api_key, browser):
 def test_failed_event_batch_is_retried_and_stored_once(app, api_key, browser):
     async def scenario():
         widget = Widget(browser, SERVER)
-        await widget.init({**VALID_CONFIG, "apiKey": api_key, "features": {"fullscreen": False}})
+        await widget.init({**VALID_CONFIG, "apiKey": api_key, "features": {**VALID_CONFIG["features"], "fullscreen": False}})
         browser.server.offline = True
         browser.dispatch("window", "blur")
         browser.advance(1.0)

@@ -116,3 +116,153 @@ class FakeBrowser:
 
     def log(self, level: str, message: str) -> None:
         self.logs.append((level, message))
+
+
+class FakeFile:
+    """Stands in for a JS ``File``: bytes with a name and a content type."""
+
+    def __init__(self, data: bytes, name: str, content_type: str):
+        self.data = data
+        self.name = name
+        self.type = content_type
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+FAKE_JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
+
+
+class FakeOverlay:
+    def __init__(self, browser: "FakeMediaBrowser"):
+        self.browser = browser
+        self.status = ""
+        self.removed = False
+        self.consent_text: str | None = None
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+
+    async def consent(self, text: str) -> bool:
+        self.consent_text = text
+        await asyncio.sleep(0)
+        return self.browser.consent_answer
+
+    def remove(self) -> None:
+        self.removed = True
+
+
+class FakeMedia:
+    def __init__(self, browser: "FakeMediaBrowser", video: bool, audio: bool):
+        self.browser = browser
+        self.video = video
+        self.audio = audio
+        self.closed = False
+        self.on_chunk: Any = None
+        self._ended: list[Callable[[str], None]] = []
+
+    async def camera_ok(self) -> tuple[bool, str]:
+        return (not self.browser.camera_black, "fake camera")
+
+    def microphone_ok(self) -> tuple[bool, str]:
+        return (True, "fake microphone")
+
+    async def frame(self) -> float:
+        return self.browser.now()
+
+    async def snapshot(self, name: str) -> FakeFile:
+        return FakeFile(FAKE_JPEG, name, "image/jpeg")
+
+    async def start_audio(self, on_chunk: Callable[[Any, int], None]) -> int:
+        self.on_chunk = on_chunk
+        return self.browser.audio_rate
+
+    def on_ended(self, callback: Callable[[str], None]) -> None:
+        self._ended.append(callback)
+
+    def end_track(self, device: str) -> None:
+        for callback in self._ended:
+            callback(device)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeAnalyzer:
+    def __init__(self, browser: "FakeMediaBrowser"):
+        self.browser = browser
+        self.closed = False
+        self.embed_requests = 0
+
+    async def start(self) -> float:
+        return 1.0
+
+    async def analyse(self, frame: float, embed: bool) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        self.embed_requests += embed
+        faces = [dict(f) for f in self.browser.faces(frame)]
+        for f in faces:
+            if not embed:
+                f["embedding"] = None
+        return {"ms": 5.0, "faces": faces}
+
+    async def analyse_url(self, url: str) -> dict[str, Any]:
+        return {"ms": 5.0, "faces": self.browser.reference_faces}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeMediaBrowser(FakeBrowser):
+    """FakeBrowser plus camera, microphone and face analysis, scripted by the test:
+    ``faces(t)`` gives the detections at time ``t``; ``push_audio(chunk)`` plays PCM."""
+
+    def __init__(self, server: Server = _offline, **kwargs: Any):
+        super().__init__(server, **kwargs)
+        self.consent_answer = True
+        self.permission = True
+        self.camera_black = False
+        self.audio_rate = 48000
+        self.faces: Callable[[float], list[dict[str, Any]]] = lambda t: []
+        self.reference_faces: list[dict[str, Any]] = []
+        self.overlays: list[FakeOverlay] = []
+        self.medias: list[FakeMedia] = []
+        self.analyzers: list[FakeAnalyzer] = []
+        self.uploads: list[tuple[str, FakeFile]] = []
+
+    def make_overlay(self, container_id: str | None) -> FakeOverlay:
+        self.overlays.append(FakeOverlay(self))
+        return self.overlays[-1]
+
+    async def open_media(self, overlay: Any, *, video: bool, audio: bool) -> FakeMedia:
+        from ..errors import PERMISSION_DENIED, WidgetError
+
+        await asyncio.sleep(0)
+        if not self.permission:
+            raise WidgetError(PERMISSION_DENIED, "Camera/microphone permission was denied (NotAllowedError)", {"media": "NotAllowedError"})
+        self.medias.append(FakeMedia(self, video, audio))
+        return self.medias[-1]
+
+    def face_analyzer(self) -> FakeAnalyzer:
+        self.analyzers.append(FakeAnalyzer(self))
+        return self.analyzers[-1]
+
+    async def load_numpy(self) -> None:
+        await asyncio.sleep(0)
+
+    def make_file(self, data: bytes, name: str, content_type: str) -> FakeFile:
+        return FakeFile(bytes(data), name, content_type)
+
+    def file_info(self, file: FakeFile) -> tuple[str, int]:
+        return file.type, file.size
+
+    async def upload(self, url: str, file: FakeFile, token: str) -> int:
+        self.uploads.append((url, file))
+        status, _ = await self.request("UPLOAD", url, file, token)
+        return status
+
+    def push_audio(self, chunk: Any) -> None:
+        for media in self.medias:
+            if media.on_chunk is not None and not media.closed:
+                media.on_chunk(chunk, self.audio_rate)

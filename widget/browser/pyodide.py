@@ -28,8 +28,11 @@ def _plain(value: Any) -> Any:
 
 
 class PyodideBrowser:
-    def __init__(self) -> None:
+    def __init__(self, pyodide: Any = None, scripts_url: str = "", human_url: str = "") -> None:
         self._targets = {"window": js.window, "document": js.document}
+        self._pyodide = pyodide
+        self.scripts_url = scripts_url
+        self.human_url = human_url
 
     # clock and scheduling
     def now(self) -> float:
@@ -118,6 +121,50 @@ class PyodideBrowser:
             "visibilityState": hasattr(js.document, "visibilityState"),
         }
 
+    # camera, microphone, overlay, evidence (widget/browser/media.py)
+    def make_overlay(self, container_id: str | None) -> Any:
+        from .media import Overlay
+
+        return Overlay(container_id)
+
+    async def open_media(self, overlay: Any, *, video: bool, audio: bool) -> Any:
+        from .media import MediaSession
+
+        return await MediaSession.open(overlay, self.scripts_url, video=video, audio=audio)
+
+    def face_analyzer(self) -> Any:
+        from .media import FaceAnalyzer
+
+        return FaceAnalyzer(self.scripts_url, self.human_url)
+
+    async def load_numpy(self) -> None:
+        if self._pyodide is None:
+            raise RuntimeError("numpy can only be loaded through the Pyodide handle given by loader.js")
+        await self._pyodide.loadPackage("numpy", _plain({"messageCallback": lambda *_: None}))
+
+    def make_file(self, data: bytes, name: str, content_type: str) -> Any:
+        u8 = js.Uint8Array.new(len(data))
+        u8.assign(data)
+        return js.File.new(to_js([u8]), name, _plain({"type": content_type}))
+
+    def file_info(self, file: Any) -> tuple[str, int]:
+        return str(file.type), int(file.size)
+
+    async def upload(self, url: str, file: Any, token: str) -> int:
+        options = {
+            "method": "POST",
+            "mode": "cors",
+            "credentials": "omit",
+            "headers": {"Content-Type": str(file.type), "Authorization": f"Bearer {token}"},
+        }
+        opts = _plain(options)
+        opts.body = file
+        try:
+            response = await js.fetch(url, opts)
+        except JsException as e:
+            raise NetworkFailure(str(e)) from None
+        return int(response.status)
+
     # listeners and values
     def invoke(self, listener: Any, payload: Any) -> None:
         if isinstance(listener, JsProxy):
@@ -138,8 +185,13 @@ class PyodideBrowser:
         getattr(js.console, level if level in ("error", "warn", "info") else "log")(message)
 
 
-def create_widget(base_url: str, pyodide: Any = None) -> Any:
-    """Entry point for ``loader.js``: the Widget bound to the real browser."""
+def create_widget(base_url: str, pyodide: Any = None, assets: Any = None) -> Any:
+    """Entry point for ``loader.js``: the Widget bound to the real browser.
+
+    ``assets`` holds absolute URLs of the versioned asset folders: ``scripts`` (the face worker
+    and audio worklet) and ``human`` (Human, its models and the tfjs wasm binaries)."""
     from ..api import Widget
 
-    return Widget(PyodideBrowser(), str(base_url))
+    urls = assets.to_py() if isinstance(assets, JsProxy) else dict(assets or {})
+    browser = PyodideBrowser(pyodide, urls.get("scripts", ""), urls.get("human", ""))
+    return Widget(browser, str(base_url))

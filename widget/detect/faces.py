@@ -60,11 +60,13 @@ class FaceThresholds:
 
 
 class FaceJudge:
-    """Decides face flags, frame by frame. ``identity`` switches the mismatch check on."""
+    """Decides face flags, frame by frame. ``presence`` switches absence/multiple/misalignment on,
+    ``identity`` the mismatch check (an accommodation can turn either off)."""
 
-    def __init__(self, thresholds: FaceThresholds | None = None, *, identity: bool = True):
+    def __init__(self, thresholds: FaceThresholds | None = None, *, identity: bool = True, presence: bool = True):
         self.th = thresholds or FaceThresholds()
         self.identity = identity
+        self.presence = presence
         self.reference: np.ndarray | None = None
         self.reference_source: str | None = None
         th = self.th
@@ -93,15 +95,21 @@ class FaceJudge:
         th = self.th
         faces = [f for f in detections if f.score >= th.min_score]
         found: list[Finding] = []
+        single = faces[0] if len(faces) == 1 else None
+        if self.presence:
+            found.extend(self._presence(t, faces, single))
+        if self.identity:
+            found.extend(self._identity(t, single))
+        return found
+
+    def _presence(self, t: float, faces: list[Face], single: Face | None) -> list[Finding]:
+        th = self.th
+        found: list[Finding] = []
         if self._absent.update(not faces, t):
             found.append(Finding(FACE_ABSENCE, f"No face visible for {th.absence_seconds:g} s", {"faces": 0}))
         if self._multiple.update(len(faces) > 1, t):
             found.append(Finding(MULTIPLE_FACE, f"{len(faces)} faces visible", {"faces": len(faces)}))
-        single = faces[0] if len(faces) == 1 else None
-        if single is not None and not self.aligned(single):
-            misaligned = True
-        else:
-            misaligned = False
+        misaligned = single is not None and not self.aligned(single)
         if self._misaligned.update(misaligned, t) and single is not None:
             found.append(
                 Finding(
@@ -114,8 +122,6 @@ class FaceJudge:
                     },
                 )
             )
-        if self.identity:
-            found.extend(self._identity(t, single))
         return found
 
     def _identity(self, t: float, single: Face | None) -> list[Finding]:

@@ -14,7 +14,7 @@ class FocusMonitor(Monitor):
     Each change is reported once; every loss of focus is one TAB_NOT_FOCUS flag (one incident).
     """
 
-    def start(self) -> None:
+    def begin(self) -> None:
         self.focused = self.browser.is_focused()
         self.listen("document", "visibilitychange", self._on_visibility)
         self.listen("window", "blur", self._on_blur)

@@ -9,7 +9,7 @@ from .base import Monitor
 
 
 class FullscreenMonitor(Monitor):
-    def start(self) -> None:
+    def begin(self) -> None:
         self.fullscreen = self.browser.is_fullscreen()
         self.listen("document", "fullscreenchange", self._on_change)
 

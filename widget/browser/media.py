@@ -1,0 +1,310 @@
+"""Camera, microphone, overlay and the face worker in the real browser (Pyodide only).
+
+- ``Overlay``: the widget's small panel (inside ``containerId`` or fixed bottom-right): camera
+  preview, status line, and the consent notice shown before any device is opened.
+- ``MediaSession``: one ``getUserMedia`` stream (raw audio: no echo cancellation, noise
+  suppression or gain control), frames as ``ImageBitmap``s, JPEG snapshots as ``File``s, PCM
+  chunks from an AudioWorklet, and device-lost notifications.
+- ``FaceAnalyzer``: the face worker (Human on tfjs wasm) started from a same-origin blob URL that
+  imports the worker module from the Eye origin, fed with transferred ``ImageBitmap``s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+import js  # type: ignore[import-not-found]
+from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-not-found]
+
+from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
+
+SNAPSHOT_QUALITY = 0.8
+PANEL_STYLE = (
+    "font:13px/1.4 system-ui,sans-serif;color:#1b1f24;background:#fff;border:1px solid #c8ccd2;"
+    "border-radius:8px;box-shadow:0 2px 10px rgba(0,0,0,.15);padding:8px;width:200px;"
+)
+
+
+def _plain(value: Any) -> Any:
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+def _absent(value: Any) -> bool:
+    return value is None or type(value).__name__ in ("JsNull", "JsUndefined")
+
+
+def _error_name(e: BaseException) -> str:
+    name = getattr(e, "name", None)
+    return str(name) if name else str(e).split(":")[0]
+
+
+class Overlay:
+    """The widget's visible part. Built only after ``init`` starts; removed at the end."""
+
+    def __init__(self, container_id: str | None):
+        doc = js.document
+        self.root = doc.createElement("div")
+        self.root.id = "eye-overlay"
+        self.root.setAttribute("role", "region")
+        self.root.setAttribute("aria-label", "Exam proctoring")
+        fixed = "position:fixed;right:12px;bottom:12px;z-index:2147483647;"
+        self.root.style.cssText = PANEL_STYLE + ("" if container_id else fixed)
+        self.video = doc.createElement("video")
+        self.video.muted = True
+        self.video.autoplay = True
+        self.video.setAttribute("playsinline", "")
+        self.video.style.cssText = "width:100%;border-radius:4px;background:#222;display:none;"
+        self.status = doc.createElement("div")
+        self.status.id = "eye-status"
+        self.root.append(self.video, self.status)
+        parent = doc.getElementById(container_id) if container_id else None
+        (parent if parent is not None else doc.body).append(self.root)
+
+    def set_status(self, text: str) -> None:
+        self.status.textContent = text
+
+    async def consent(self, text: str) -> bool:
+        """Show the notice; True when the candidate allows, False when they decline."""
+        doc = js.document
+        panel = doc.createElement("div")
+        panel.id = "eye-consent"
+        message = doc.createElement("p")
+        message.textContent = text
+        message.style.cssText = "margin:0 0 8px;"
+        accept = doc.createElement("button")
+        accept.id = "eye-consent-accept"
+        accept.textContent = "Allow and start"
+        decline = doc.createElement("button")
+        decline.id = "eye-consent-decline"
+        decline.textContent = "Decline"
+        for b in (accept, decline):
+            b.type = "button"
+            b.style.cssText = "font:inherit;margin-right:6px;padding:4px 8px;"
+        panel.append(message, accept, decline)
+        self.root.append(panel)
+        answer: asyncio.Future[bool] = asyncio.get_event_loop().create_future()
+        on_accept = create_proxy(lambda *_: answer.done() or answer.set_result(True))
+        on_decline = create_proxy(lambda *_: answer.done() or answer.set_result(False))
+        accept.addEventListener("click", on_accept)
+        decline.addEventListener("click", on_decline)
+        try:
+            return await answer
+        finally:
+            accept.removeEventListener("click", on_accept)
+            decline.removeEventListener("click", on_decline)
+            on_accept.destroy()
+            on_decline.destroy()
+            panel.remove()
+
+    def show(self, stream: Any) -> None:
+        self.video.srcObject = stream
+        self.video.style.display = "block"
+
+    def remove(self) -> None:
+        self.video.srcObject = None
+        self.root.remove()
+
+
+class MediaSession:
+    def __init__(self, stream: Any, overlay: Overlay, scripts_url: str):
+        self.stream = stream
+        self.overlay = overlay
+        self.video = overlay.video
+        self.scripts_url = scripts_url
+        self._audio_context: Any = None
+        self._worklet: Any = None
+        self._proxies: list[Any] = []
+
+    @classmethod
+    async def open(cls, overlay: Overlay, scripts_url: str, *, video: bool, audio: bool) -> "MediaSession":
+        constraints = {
+            "video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 15}} if video else False,
+            "audio": {"echoCancellation": False, "noiseSuppression": False, "autoGainControl": False, "channelCount": 1}
+            if audio
+            else False,
+        }
+        devices = getattr(js.navigator, "mediaDevices", None)
+        if devices is None:
+            raise WidgetError(SYSTEM_CHECK_FAILED, "This browser cannot open a camera (mediaDevices is missing; HTTPS needed)", {"webcam": "unsupported"})
+        try:
+            stream = await devices.getUserMedia(_plain(constraints))
+        except JsException as e:
+            name = _error_name(e)
+            if "NotAllowed" in name or "Security" in name:
+                raise WidgetError(PERMISSION_DENIED, f"Camera/microphone permission was denied ({name})", {"media": name}) from None
+            raise WidgetError(SYSTEM_CHECK_FAILED, f"Could not open the camera/microphone ({name}: {e})", {"media": name}) from None
+        session = cls(stream, overlay, scripts_url)
+        if video:
+            overlay.show(stream)
+            try:
+                await session.video.play()
+            except JsException:
+                pass  # autoplay of a muted inline video is allowed; a refusal still leaves frames flowing
+        return session
+
+    # checks
+    def _tracks(self, kind: str) -> list[Any]:
+        return list(self.stream.getVideoTracks() if kind == "video" else self.stream.getAudioTracks())
+
+    async def camera_ok(self, timeout: float = 5.0) -> tuple[bool, str]:
+        """Frames arrive and are not black."""
+        tracks = self._tracks("video")
+        if not tracks or tracks[0].readyState != "live":
+            return False, "no live video track"
+        loop = asyncio.get_event_loop()
+        deadline = loop.time() + timeout
+        while self.video.readyState < 2 or self.video.videoWidth == 0:
+            if loop.time() > deadline:
+                return False, "no frames arrived"
+            await asyncio.sleep(0.05)
+        canvas = js.OffscreenCanvas.new(64, 48)
+        ctx = canvas.getContext("2d")
+        ctx.drawImage(self.video, 0, 0, 64, 48)
+        pixels = bytes(ctx.getImageData(0, 0, 64, 48).data.to_py())
+        luminance = sum(pixels[0::4]) + sum(pixels[1::4]) + sum(pixels[2::4])
+        mean = luminance / (3 * 64 * 48)
+        return (mean > 8.0, f"mean brightness {mean:.0f}/255")
+
+    def microphone_ok(self) -> tuple[bool, str]:
+        tracks = self._tracks("audio")
+        if not tracks:
+            return False, "no audio track"
+        return (tracks[0].readyState == "live" and not tracks[0].muted, f"audio track {tracks[0].readyState}")
+
+    # frames and evidence
+    async def frame(self) -> Any:
+        return await js.createImageBitmap(self.video)
+
+    async def snapshot(self, name: str) -> Any:
+        """A JPEG ``File`` of the current camera frame."""
+        w, h = int(self.video.videoWidth) or 640, int(self.video.videoHeight) or 480
+        canvas = js.OffscreenCanvas.new(w, h)
+        canvas.getContext("2d").drawImage(self.video, 0, 0, w, h)
+        blob = await canvas.convertToBlob(_plain({"type": "image/jpeg", "quality": SNAPSHOT_QUALITY}))
+        return js.File.new(to_js([blob]), name, _plain({"type": "image/jpeg"}))
+
+    # microphone
+    async def start_audio(self, on_chunk: Callable[[Any, int], None]) -> int:
+        """Stream ~100 ms float32 PCM chunks to ``on_chunk(memoryview, sample_rate)``."""
+        ctx = js.AudioContext.new()
+        self._audio_context = ctx
+        await ctx.audioWorklet.addModule(self.scripts_url + "pcm_worklet.js")
+        source = ctx.createMediaStreamSource(self.stream)
+        node = js.AudioWorkletNode.new(ctx, "eye-pcm")
+        mute = ctx.createGain()
+        mute.gain.value = 0
+        source.connect(node)
+        node.connect(mute)
+        mute.connect(ctx.destination)
+        rate = int(ctx.sampleRate)
+        handler = create_proxy(lambda event: on_chunk(event.data.to_py(), rate))
+        self._proxies.append(handler)
+        node.port.onmessage = handler
+        self._worklet = node
+        if ctx.state != "running":
+            await ctx.resume()
+        return rate
+
+    def on_ended(self, callback: Callable[[str], None]) -> None:
+        for kind in ("video", "audio"):
+            for track in self._tracks(kind):
+                proxy = create_proxy(lambda *_a, kind=kind: callback("camera" if kind == "video" else "microphone"))
+                self._proxies.append(proxy)
+                track.addEventListener("ended", proxy)
+
+    def close(self) -> None:
+        for track in list(self.stream.getTracks()):
+            track.stop()
+        if self._worklet is not None:
+            self._worklet.port.onmessage = None
+            self._worklet.disconnect()
+        if self._audio_context is not None:
+            self._audio_context.close()
+        for proxy in self._proxies:
+            proxy.destroy()
+        self._proxies.clear()
+
+
+class FaceAnalyzer:
+    """The face worker. ``analyse(bitmap, embed)`` → ``{"ms", "faces": [dict]}`` (embeddings as memoryviews)."""
+
+    def __init__(self, scripts_url: str, human_url: str):
+        source = f'import "{scripts_url}face_worker.js";'
+        blob = js.Blob.new(to_js([source]), _plain({"type": "text/javascript"}))
+        self._url = js.URL.createObjectURL(blob)
+        self.worker = js.Worker.new(self._url, _plain({"type": "module"}))
+        self._human_url = human_url
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._next = 0
+        self._handler = create_proxy(self._on_message)
+        self._on_error = create_proxy(self._on_worker_error)
+        self.worker.onmessage = self._handler
+        self.worker.onerror = self._on_error
+
+    def _on_message(self, event: Any) -> None:
+        data = event.data
+        ident = getattr(data, "id", None)
+        key = -1 if data.type == "ready" or ident is None else int(ident)
+        future = self._pending.pop(key, None)
+        if future is None or future.done():
+            return
+        if data.type == "error":
+            future.set_exception(RuntimeError(f"face worker: {getattr(data, 'message', 'error')}"))
+        else:
+            future.set_result(data)
+
+    def _on_worker_error(self, event: Any) -> None:
+        message = getattr(event, "message", "failed to start")
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(RuntimeError(f"face worker: {message}"))
+        self._pending.clear()
+
+    def _expect(self, key: int) -> "asyncio.Future[Any]":
+        future = asyncio.get_event_loop().create_future()
+        self._pending[key] = future
+        return future
+
+    async def start(self) -> float:
+        ready = self._expect(-1)
+        h = self._human_url
+        self.worker.postMessage(_plain({"type": "init", "human": h + "human.esm.js", "models": h + "models/", "wasm": h + "wasm/"}))
+        data = await ready
+        return float(data.ms)
+
+    async def analyse(self, bitmap: Any, embed: bool) -> dict[str, Any]:
+        self._next += 1
+        future = self._expect(self._next)
+        self.worker.postMessage(_plain({"type": "detect", "id": self._next, "bitmap": bitmap, "embed": embed}), to_js([bitmap]))
+        data = await future
+        faces = []
+        for f in data.faces:
+            faces.append(
+                {
+                    "score": float(f.score),
+                    "box": list(f.box.to_py()),
+                    "yaw": float(f.yaw),
+                    "pitch": float(f.pitch),
+                    "embedding": None if _absent(getattr(f, "embedding", None)) else f.embedding.to_py(),
+                }
+            )
+        return {"ms": float(data.ms), "faces": faces}
+
+    async def analyse_url(self, url: str) -> dict[str, Any]:
+        """Faces (with embeddings) in the image at ``url`` — the candidate's reference photo."""
+        response = await js.fetch(url, _plain({"credentials": "omit"}))
+        if not response.ok:
+            raise RuntimeError(f"HTTP {response.status}")
+        bitmap = await js.createImageBitmap(await response.blob())
+        return await self.analyse(bitmap, True)
+
+    def close(self) -> None:
+        self.worker.terminate()
+        js.URL.revokeObjectURL(self._url)
+        self._handler.destroy()
+        self._on_error.destroy()
+        for future in self._pending.values():
+            if not future.done():
+                future.cancel()
+        self._pending.clear()
