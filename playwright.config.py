@@ -34,9 +34,10 @@ def chromium_path() -> str | None:
     return None
 
 
-def launch_args(video: str | None = None, audio: str | None = None) -> list[str]:
-    """Flags for a headless run; ``video``/``audio`` feed a fake camera (y4m) and microphone (wav)."""
-    args = list(BASE_ARGS) + MEDIA_ARGS
+def launch_args(video: str | None = None, audio: str | None = None, *, grant_media: bool = True) -> list[str]:
+    """Flags for a headless run; ``video``/``audio`` feed a fake camera (y4m) and microphone (wav).
+    ``grant_media=False`` leaves out the flag that auto-accepts the permission prompt."""
+    args = list(BASE_ARGS) + (MEDIA_ARGS if grant_media else MEDIA_ARGS[1:])
     if video:
         args.append(f"--use-file-for-fake-video-capture={video}")
     if audio:
@@ -44,8 +45,9 @@ def launch_args(video: str | None = None, audio: str | None = None) -> list[str]
     return args
 
 
-def launch(playwright, *, headless: bool = True, video: str | None = None, audio: str | None = None):  # type: ignore[no-untyped-def]
+def launch(playwright, *, headless: bool = True, video: str | None = None, audio: str | None = None,  # type: ignore[no-untyped-def]
+           grant_media: bool = True):
     """A fresh Chromium browser (each has its own empty profile)."""
     return playwright.chromium.launch(
-        executable_path=chromium_path(), headless=headless, args=launch_args(video, audio)
+        executable_path=chromium_path(), headless=headless, args=launch_args(video, audio, grant_media=grant_media)
     )

@@ -14,6 +14,10 @@ PAGE = Path(__file__).with_name("exam_page.html")
 PW = runpy.run_path(str(ROOT / "playwright.config.py"))
 
 
+def exam_page_html(eye_url: str) -> str:
+    return PAGE.read_text().replace("__EYE__", eye_url)
+
+
 @pytest.fixture(scope="session")
 def built() -> Path:
     loader = ROOT / "static" / "loader.js"
@@ -31,7 +35,7 @@ def eye(tmp_path_factory, built):
 
 @pytest.fixture(scope="session")
 def exam_page(eye):
-    pages = PageServer({"/exam.html": PAGE.read_text().replace("__EYE__", eye.url)})
+    pages = PageServer({"/exam.html": exam_page_html(eye.url)})
     pages.url = f"{pages.origin}/exam.html"
     yield pages
     pages.stop()

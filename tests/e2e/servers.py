@@ -32,10 +32,12 @@ class EyeServer:
         self.port = free_port()
         self.db_path = tmp / "eye.db"
         self.db_url = f"sqlite:///{self.db_path}"
+        self.media_dir = tmp / "media"
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = open(tmp / "server.log", "w")
         self.proc = subprocess.Popen(
-            eye_command("serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", self.db_url),
+            eye_command("serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", self.db_url,
+                        "--media-dir", str(tmp / "media")),
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
@@ -70,17 +72,19 @@ class EyeServer:
 class PageServer:
     """Serves the exam page from ``localhost:PORT`` — a different origin from the Eye server."""
 
-    def __init__(self, pages: dict[str, str]):
-        encoded = {path: html.encode() for path, html in pages.items()}
+    def __init__(self, pages: dict[str, "str | tuple[bytes, str]"]):
+        """``pages`` maps a path to HTML, or to ``(bytes, content type)``."""
+        encoded = {path: (v.encode(), "text/html; charset=utf-8") if isinstance(v, str) else v for path, v in pages.items()}
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
-                body = encoded.get(self.path.split("?")[0])
-                if body is None:
+                found = encoded.get(self.path.split("?")[0])
+                if found is None:
                     self.send_error(404)
                     return
+                body, content_type = found
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
