@@ -14,6 +14,11 @@ PAGE = Path(__file__).with_name("exam_page.html")
 PW = runpy.run_path(str(ROOT / "playwright.config.py"))
 
 
+#: Every event name the exam page records in benchmarks.
+NAMES_FOR_BENCH = ["STARTED", "FACE_ABSENCE", "MULTIPLE_FACE", "FACE_MISMATCH", "FACE_MISALIGNMENT", "SOUND_DETECTED",
+                   "END_PROCTORING"]
+
+
 def exam_page_html(eye_url: str) -> str:
     return PAGE.read_text().replace("__EYE__", eye_url)
 

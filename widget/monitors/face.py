@@ -14,7 +14,7 @@ from .base import Monitor
 
 class FaceMonitor(Monitor):
     def __init__(self, browser: Any, report: Any, flag: Any, *, media: Any, analyzer: Any, judge: FaceJudge,
-                 interval: float = 0.5, embed_every: float = 2.0):
+                 interval: float = 0.5, embed_every: float = 3.0):
         super().__init__(browser, report, flag)
         self.media = media
         self.analyzer = analyzer

@@ -1,0 +1,114 @@
+"""Media benchmark: a candidate with one face on camera (and a quiet microphone), monitored for
+``--seconds`` (default 60). Prints analysed frames/s, median and p95 analysis ms per frame,
+main-thread long tasks (> 50 ms) per minute, and the page's CPU time per second of wall time —
+against a baseline measured in the same run: the same page with an active session whose
+camera/microphone monitors are off (tab and fullscreen monitoring only).
+
+CPU is CDP ``Performance.getMetrics`` ``ProcessTime`` of the renderer (the page's main thread and
+its workers, where the face analysis runs). Goal: ≥ 2 frames/s, 0 long tasks from the widget,
+≤ 25% of one core.
+
+Run: ``.venv/bin/python bench/media.py [--seconds 60]`` (after ``python build.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import BROWSER_ONLY, VALID_CONFIG  # noqa: E402
+from tests.e2e.conftest import NAMES_FOR_BENCH, exam_page_html  # noqa: E402
+from tests.e2e.servers import EyeServer, PageServer  # noqa: E402
+from tests.support import media as fx  # noqa: E402
+
+LONGTASKS = """
+window.__longtasks = [];
+new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longtasks.push(e.duration); })
+  .observe({ type: "longtask", buffered: true });
+"""
+
+
+def metric(cdp, name: str) -> float:
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == name)
+
+
+def run(playwright, launch, pages, key: str, config: dict, seconds: float, video: Path, audio: Path, media: bool) -> dict:
+    browser = launch(playwright, video=str(video), audio=str(audio))
+    try:
+        page = browser.new_page()
+        page.add_init_script(LONGTASKS)
+        page.goto(f"{pages.origin}/exam.html")
+        page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
+        page.evaluate("(n) => window.boot(n, [])", NAMES_FOR_BENCH)
+        page.evaluate("(c) => { window.pending = window.startExam(c); }", {**config, "apiKey": key})
+        if media:
+            page.click("#eye-consent-accept", timeout=30000)
+        result = page.evaluate("window.pending")
+        assert result["ok"], result
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.wait_for_timeout(3000)  # settle after start (models warm, first reference frame)
+        before_tasks = page.evaluate("window.__longtasks.length")
+        before = page.evaluate("window.widget.diagnostics().toJs({dict_converter: Object.fromEntries})")
+        cpu0, wall0 = metric(cdp, "ProcessTime"), time.monotonic()
+        page.wait_for_timeout(seconds * 1000)
+        cpu1, wall1 = metric(cdp, "ProcessTime"), time.monotonic()
+        after = page.evaluate("window.widget.diagnostics().toJs({dict_converter: Object.fromEntries})")
+        tasks = page.evaluate("window.__longtasks").__getitem__(slice(before_tasks, None))
+        wall = wall1 - wall0
+        frames = after.get("framesAnalysed", 0) - before.get("framesAnalysed", 0)
+        ms = after.get("analysisMs", [])[-frames:] if frames else []
+        return {
+            "fps": frames / wall,
+            "median_ms": statistics.median(ms) if ms else 0.0,
+            "p95_ms": statistics.quantiles(ms, n=20)[-1] if len(ms) >= 20 else (max(ms) if ms else 0.0),
+            "longtasks_per_min": len(tasks) / wall * 60,
+            "longest_task_ms": max(tasks) if tasks else 0.0,
+            "cpu": (cpu1 - cpu0) / wall,
+        }
+    finally:
+        browser.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    pw_config = runpy.run_path(str(ROOT / "playwright.config.py"))
+    launch = pw_config["launch"]
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        video = fx.write_y4m(d / "one.y4m", fx.scene([fx.astronaut()]))
+        audio = fx.write_wav(d / "quiet.wav", fx.silence(30))
+        eye = EyeServer(d)
+        pages = PageServer({"/exam.html": exam_page_html(eye.url)})
+        try:
+            key = eye.create_key(pages.domain)
+            config = {**VALID_CONFIG, "examDuration": 3600}
+            baseline_config = {**BROWSER_ONLY, "examDuration": 3600}
+            with sync_playwright() as p:
+                base = run(p, launch, pages, key, baseline_config, args.seconds, video, audio, media=False)
+                full = run(p, launch, pages, key, config, args.seconds, video, audio, media=True)
+        finally:
+            pages.stop()
+            eye.stop()
+    print(f"one-face clip, {args.seconds:.0f} s monitored, browser {pw_config['chromium_path']()}")
+    print(f"analysed frames/s:             {full['fps']:.2f}   (goal ≥ 2)")
+    print(f"analysis ms/frame median, p95: {full['median_ms']:.0f}, {full['p95_ms']:.0f}")
+    print(f"main-thread long tasks/min:    {full['longtasks_per_min']:.1f}  (baseline {base['longtasks_per_min']:.1f}; longest {full['longest_task_ms']:.0f} ms)")
+    print(f"page CPU, share of one core:   {full['cpu']:.1%}  (baseline {base['cpu']:.1%}; widget media cost {full['cpu'] - base['cpu']:.1%}; ratio {full['cpu'] / max(base['cpu'], 1e-6):.1f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
