@@ -115,3 +115,32 @@ def test_assets_have_mime_types_cache_and_cors(tmp_path):
         assert c.get("/loader.js").headers["cache-control"] == "no-cache"
         assert c.get("/runtime/../eye.db").status_code == 404
         assert c.get("/runtime/v1/missing.js").status_code == 404
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 40
+
+
+def test_evidence_upload_is_checked_idempotent_and_listed(app, client, api_key):
+    created = create(client, api_key).json()
+    base = f"/api/v1/sessions/{created['sessionId']}"
+    headers = auth(created["token"])
+
+    def upload(event_id, body, content_type):
+        return client.post(f"{base}/events/{event_id}/media", content=body, headers={**headers, "Content-Type": content_type})
+
+    first = upload("ev-1", JPEG, "image/jpeg")
+    assert first.status_code == 201 and first.json()["size"] == len(JPEG)
+    assert upload("ev-1", JPEG, "image/jpeg").json() == first.json()  # a retried upload is stored once
+    assert upload("ev-2", WAV, "audio/wav").status_code == 201
+    assert upload("ev-3", b"GIF89a....", "image/jpeg").status_code == 415  # content does not match the type
+    assert upload("ev-4", JPEG, "image/png").status_code == 415
+    assert upload("ev-5", b"\xff\xd8\xff" + b"\x00" * (3 * 1024 * 1024), "image/jpeg").status_code == 413
+    assert upload("ev-6", JPEG, "image/jpeg").status_code == 201
+    assert client.post(f"{base}/events/ev-7/media", content=JPEG, headers={**ORIGIN, "Content-Type": "image/jpeg"}).status_code == 401
+    listed = client.get(f"{base}/media", headers=headers).json()
+    assert [m["eventId"] for m in listed] == ["ev-1", "ev-2", "ev-6"]
+    assert client.get(f"{base}/events/ev-2/media", headers=headers).content == WAV
+    client.post(f"{base}/end", json={"reason": "manual"}, headers=headers)
+    assert upload("ev-8", JPEG, "image/jpeg").status_code == 409
+    assert sorted(p.name for p in (app.state.media_dir / created["sessionId"]).iterdir()) == ["ev-1.jpg", "ev-2.wav", "ev-6.jpg"]
