@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Set up everything (venv, npm runtime, build, Chromium) and run all tests: unit and end-to-end.
+# Set up everything (venv, npm runtime, build, Chromium, PostgreSQL) and run all tests: unit and end-to-end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/install-chromium.sh
+# Server tests run on SQLite and on a throwaway PostgreSQL (Debian's packages).
+EYE_TEST_POSTGRES_URL=$(scripts/postgres.sh)
+export EYE_TEST_POSTGRES_URL
+trap 'scripts/postgres.sh stop' EXIT
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -12,18 +12,36 @@ from . import assets
 from .api import router
 from .api.errors import ApiError
 from .cors import Cors
+from .limits import Limit, RateLimiter
+from .middleware import BodyLimit, SecurityHeaders
+from .tokens import Tokens, signing_key
 from .store import Database
 from .store.database import default_media_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATIC = ROOT / "static"
+#: Per API key: session creations; per session: event batches and evidence uploads.
+LIMITS = {
+    "key": Limit(rate=20, burst=200),
+    "events": Limit(rate=10, burst=40),
+    "media": Limit(rate=5, burst=20),
+}
 
 
 def create_app(database_url: str | None = None, static_dir: Path | None = None, media_dir: Path | None = None) -> FastAPI:
     db = Database(database_url)
-    db.create_all()
-    app = FastAPI(title="Eye", version="0.1.0", docs_url=None, redoc_url=None)
+    db.migrate()
+    app = FastAPI(
+        title="Eye",
+        version="0.1.0",
+        description="Eye proctoring server: sessions, events and evidence from the widget.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
     app.state.db = db
+    app.state.tokens = Tokens(signing_key(db))
+    app.state.limits = {name: RateLimiter(limit) for name, limit in LIMITS.items()}
     app.state.media_dir = Path(media_dir or default_media_dir()).resolve()
     app.include_router(router)
     for route in assets.routes(static_dir or DEFAULT_STATIC):
@@ -39,4 +57,6 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
         return JSONResponse({"code": "INVALID_REQUEST", "message": "The request body is not valid.", "details": details}, status_code=422)
 
     app.add_middleware(Cors, db=db)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -36,7 +36,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     from .keys import KeyRequestError, create_key
 
     db = Database(args.database_url)
-    db.create_all()
+    db.migrate()
     try:
         with db.session() as s:
             secret = create_key(s, args.institution, args.domain)

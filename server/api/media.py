@@ -56,13 +56,13 @@ async def upload_media(
     data = await _read_limited(request, limit)
     if not looks_right(data):
         raise ApiError(415, "UNSUPPORTED_MEDIA", f"The body is not a {kind} file.")
-    app = request.app
-    return await run_in_threadpool(_store, app.state.db, app.state.media_dir, session_id, event_id, kind, ext, data, authorization, origin)
+    return await run_in_threadpool(_store, request, session_id, event_id, kind, ext, data, authorization, origin)
 
 
-def _store(database, media_dir: Path, session_id, event_id, kind, ext, data, authorization, origin) -> dict:  # type: ignore[no-untyped-def]
-    with database.session() as db:
-        session = authorized(db, session_id, authorization, origin)
+def _store(request: Request, session_id, event_id, kind, ext, data, authorization, origin) -> dict:  # type: ignore[no-untyped-def]
+    media_dir: Path = request.app.state.media_dir
+    with request.app.state.db.session() as db:
+        session = authorized(request, db, session_id, authorization, origin, limit="media")
         if session.ended_at is not None:
             raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more evidence.")
         existing = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
@@ -87,7 +87,7 @@ def _describe(row: Media) -> dict:
 @router.get("/sessions/{session_id}/media")
 def list_media(session_id: str, request: Request, authorization: str | None = Header(default=None)) -> list[dict]:
     with request.app.state.db.session() as db:
-        authorized(db, session_id, authorization, None)
+        authorized(request, db, session_id, authorization, None)
         rows = db.scalars(select(Media).where(Media.session_id == session_id).order_by(Media.id)).all()
         return [_describe(r) for r in rows]
 
@@ -95,7 +95,7 @@ def list_media(session_id: str, request: Request, authorization: str | None = He
 @router.get("/sessions/{session_id}/events/{event_id}/media")
 def get_media(session_id: str, event_id: str, request: Request, authorization: str | None = Header(default=None)) -> FileResponse:
     with request.app.state.db.session() as db:
-        authorized(db, session_id, authorization, None)
+        authorized(request, db, session_id, authorization, None)
         row = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
         if row is None:
             raise ApiError(404, "NOT_FOUND", "No evidence for this event.")

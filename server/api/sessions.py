@@ -4,8 +4,6 @@ later calls authenticate with the session token, never the API key."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import uuid
 
 from fastapi import APIRouter, Header, Request
@@ -18,7 +16,8 @@ from widget.errors import WidgetError
 from .. import keys
 from ..store import Event, ExamSession
 from ..store.models import utcnow
-from .errors import ApiError
+from ..tokens import GRACE_SECONDS, TokenError
+from .errors import ApiError, rate_limited
 from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated
 
 router = APIRouter(prefix="/api/v1")
@@ -45,6 +44,9 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
         config = widget_config.validate({**body.config, "apiKey": body.apiKey})
     except WidgetError as e:
         raise ApiError(422, e.code, e.message, e.details) from None
+    wait = request.app.state.limits["key"].take(keys.digest(body.apiKey))
+    if wait is not None:
+        raise rate_limited(wait, "API key")
     with _db(request).session() as db:
         key = keys.find_key(db, body.apiKey)
         if key is None:
@@ -58,13 +60,11 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
                 "`eye keys create --domain HOST[:PORT]`.",
                 {"origin": shown},
             )
-        token = secrets.token_urlsafe(32)
         public = widget_config.public(config)
         session = ExamSession(
             id=str(uuid.uuid4()),
             api_key_id=key.id,
             institution_id=key.institution_id,
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
             origin=origin or "",
             assessment_id=config["assessmentId"],
             assessment_title=config["assessmentTitle"],
@@ -77,16 +77,26 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
         )
         db.add(session)
         db.flush()
+        expires = session.started_at.timestamp() + session.exam_duration + GRACE_SECONDS
+        token = request.app.state.tokens.issue(session.id, expires)
         return SessionCreated(sessionId=session.id, token=token, startedAt=iso(session.started_at))
 
 
-def authorized(db, session_id: str, authorization: str | None, origin: str | None) -> ExamSession:
+def authorized(request: Request, db, session_id: str, authorization: str | None, origin: str | None,  # type: ignore[no-untyped-def]
+               limit: str | None = None) -> ExamSession:
+    """The session, if the bearer token is this session's, unexpired, from its origin, within limits."""
     token = (authorization or "").removeprefix("Bearer ").strip()
+    try:
+        request.app.state.tokens.check(token, session_id)
+    except TokenError as e:
+        raise ApiError(401, e.code, e.message) from None
+    if limit is not None:
+        wait = request.app.state.limits[limit].take(session_id)
+        if wait is not None:
+            raise rate_limited(wait, "session")
     session = db.get(ExamSession, session_id)
-    if session is None or not token or not secrets.compare_digest(
-        session.token_hash, hashlib.sha256(token.encode()).hexdigest()
-    ):
-        raise ApiError(401, "INVALID_SESSION_TOKEN", "Missing or wrong session token for this session.")
+    if session is None:
+        raise ApiError(401, "INVALID_SESSION_TOKEN", "No such session.")
     if origin is not None and origin != session.origin:
         raise ApiError(403, "DOMAIN_NOT_REGISTERED", "This session belongs to another origin.")
     return session
@@ -102,7 +112,7 @@ def post_events(
 ) -> BatchResult:
     database = _db(request)
     with database.session() as db:
-        session = authorized(db, session_id, authorization, origin)
+        session = authorized(request, db, session_id, authorization, origin, limit="events")
         if session.ended_at is not None:
             raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more events.")
         ids = list(dict.fromkeys(e.id for e in body.events))
@@ -129,7 +139,7 @@ def end_session(
     origin: str | None = Header(default=None),
 ) -> Ended:
     with _db(request).session() as db:
-        session = authorized(db, session_id, authorization, origin)
+        session = authorized(request, db, session_id, authorization, origin)
         if session.ended_at is None:
             session.ended_at = utcnow()
             session.end_reason = body.reason

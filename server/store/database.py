@@ -10,7 +10,16 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Base
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config():  # type: ignore[no-untyped-def]
+    """Alembic settings without an ini file: the migrations folder inside this package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 ENV = "EYE_DATABASE_URL"
 MEDIA_ENV = "EYE_MEDIA_DIR"
@@ -39,8 +48,14 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent; safe for several instances)."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
 
     @contextmanager
     def session(self) -> Iterator[Session]:

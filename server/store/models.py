@@ -53,7 +53,6 @@ class ExamSession(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     origin: Mapped[str] = mapped_column(String(300))
     assessment_id: Mapped[str] = mapped_column(String(500), index=True)
     assessment_title: Mapped[str] = mapped_column(Text)
@@ -96,3 +95,11 @@ class Media(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    """Server-wide settings shared by every instance on this database (e.g. the token signing key)."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -34,7 +34,8 @@ class EyeServer:
         self.db_url = f"sqlite:///{self.db_path}"
         self.media_dir = tmp / "media"
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = open(tmp / "server.log", "w")
+        self.log_path = tmp / "server.log"
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             eye_command("serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", self.db_url,
                         "--media-dir", str(tmp / "media")),

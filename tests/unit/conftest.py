@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from server.app import create_app
 from server.keys import create_key
@@ -14,9 +18,32 @@ PAGE_ORIGIN = "http://localhost:5000"
 SERVER = "http://eye.test/"
 
 
+POSTGRES = os.environ.get("EYE_TEST_POSTGRES_URL")
+#: Server tests run on SQLite, and on PostgreSQL too when scripts/test.sh started one.
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES else [])
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'eye.db'}"
+        return
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    name = f"eye_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def app(tmp_path):
-    return create_app(f"sqlite:///{tmp_path / 'eye.db'}", static_dir=tmp_path / "static", media_dir=tmp_path / "media")
+def app(database_url, tmp_path):
+    app = create_app(database_url, static_dir=tmp_path / "static", media_dir=tmp_path / "media")
+    yield app
+    app.state.db.engine.dispose()
 
 
 @pytest.fixture

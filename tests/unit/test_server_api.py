@@ -144,3 +144,60 @@ def test_evidence_upload_is_checked_idempotent_and_listed(app, client, api_key):
     client.post(f"{base}/end", json={"reason": "manual"}, headers=headers)
     assert upload("ev-8", JPEG, "image/jpeg").status_code == 409
     assert sorted(p.name for p in (app.state.media_dir / created["sessionId"]).iterdir()) == ["ev-1.jpg", "ev-2.wav", "ev-6.jpg"]
+
+
+def test_expired_or_forged_tokens_are_refused(app, client, api_key):
+    import time
+
+    created = create(client, api_key).json()
+    sid = created["sessionId"]
+    expired = app.state.tokens.issue(sid, time.time() - 1)
+    r = client.post(f"/api/v1/sessions/{sid}/events", json={"events": [event(1)]}, headers=auth(expired))
+    assert r.status_code == 401 and r.json()["code"] == "SESSION_TOKEN_EXPIRED"
+    forged = created["token"][:-2] + ("AA" if not created["token"].endswith("AA") else "BB")
+    assert client.post(f"/api/v1/sessions/{sid}/events", json={"events": [event(1)]}, headers=auth(forged)).status_code == 401
+
+
+def test_oversized_bodies_get_413(client, api_key):
+    created = create(client, api_key).json()
+    url = f"/api/v1/sessions/{created['sessionId']}/events"
+    huge = {"events": [{**event(i), "payload": {"pad": "x" * 5000}} for i in range(250)]}
+    r = client.post(url, json=huge, headers=auth(created["token"]))
+    assert r.status_code == 413 and r.json()["code"] == "TOO_LARGE"
+
+    def chunks():
+        for _ in range(300):
+            yield b"x" * 4096
+
+    streamed = client.post(url, content=chunks(), headers={**auth(created["token"]), "Content-Type": "application/json"})
+    assert streamed.status_code == 413
+
+
+def test_rate_limits_answer_429_with_retry_after(client, api_key):
+    created = create(client, api_key).json()
+    url = f"/api/v1/sessions/{created['sessionId']}/events"
+    statuses = [client.post(url, json={"events": [event(i)]}, headers=auth(created["token"])) for i in range(60)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited and int(limited[0].headers["retry-after"]) >= 1
+    assert limited[0].json()["code"] == "RATE_LIMITED"
+    assert statuses[0].status_code == 200
+
+
+def test_security_headers_and_openapi(client):
+    r = client.get("/api/v1/health")
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+    assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
+    spec = client.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/sessions", "/api/v1/sessions/{session_id}/events", "/api/v1/sessions/{session_id}/end"} <= set(spec["paths"])
+
+
+def test_migrations_are_idempotent_and_match_the_models(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from server.store import Base
+
+    app.state.db.migrate()  # a second instance starting on the same database changes nothing
+    with app.state.db.engine.connect() as c:
+        diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
+    assert diff == []
