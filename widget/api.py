@@ -14,7 +14,7 @@ from . import config as config_mod
 from . import events as ev
 from . import syscheck
 from .errors import NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, INVALID_CONFIG, WidgetError
-from .monitors import DeviceMonitor, FocusMonitor, FullscreenMonitor
+from .monitors import ConnectivityMonitor, DeviceMonitor, FocusMonitor, FullscreenMonitor
 from .session import ACTIVE, INITIALIZING, Lifecycle, Tally
 from .transport import Transport
 
@@ -149,22 +149,53 @@ class Widget:
             raise WidgetError(SYSTEM_CHECK_FAILED, f"Face analysis could not start: {e}", {"faceAnalysis": str(e)}) from None
         judge = await self._face_judge(config) if faces_on else None
         visible = config_mod.public(config)
-        created = await transport.create_session(config["apiKey"], visible)
+        created = await self._resume(transport, config) or await transport.create_session(config["apiKey"], visible)
         self._config = config
         self._session_id = created["sessionId"]
+        local_start = created.get("localStartedAt", self._browser.now())  # this browser's clock, for the timer
+        self._browser.save_session(self._saved_key(config), {
+            "sessionId": created["sessionId"], "token": transport.token, "startedAt": created["startedAt"],
+            "localStartedAt": local_start,
+        })
         self._tally = Tally()
         self._ending = None
         self._emit(ev.SET_CONFIG, {"config": visible})
         self._monitors = self._make_monitors(config, judge)
         for monitor in self._monitors:
             monitor.start()
-        self._cancel_timer = self._browser.call_later(float(config["examDuration"]), self._time_up)
+        elapsed = self._browser.now() - local_start
+        self._cancel_timer = self._browser.call_later(max(0.0, float(config["examDuration"]) - elapsed), self._time_up)
         self._lifecycle.activate()
         if self._overlay is not None:
             self._overlay.set_status("Eye proctoring is active")
-        started = {"sessionId": self._session_id, "startedAt": created["startedAt"]}
+        started = {"sessionId": self._session_id, "startedAt": created["startedAt"], "resumed": bool(created.get("resumed"))}
         self._emit(ev.STARTED, started)
         return started
+
+    @staticmethod
+    def _saved_key(config: dict[str, Any]) -> str:
+        return f"eye:session:{config['assessmentId']}:{config['candidateId']}"
+
+    async def _resume(self, transport: Transport, config: dict[str, Any]) -> dict[str, Any] | None:
+        """After a reload in the same tab: continue the active session of this assessment and
+        candidate (its unsent outbox items are restored), or finish one whose end never reached
+        the server. Returns the session to continue, or None to create a new one."""
+        key = self._saved_key(config)
+        saved = self._browser.saved_session(key)
+        if not saved:
+            return None
+        state = await transport.session_state(saved["sessionId"], saved["token"])
+        if state is not None and state.get("endedAt") is None and not saved.get("ending"):
+            restored = await transport.resume(saved["sessionId"], saved["token"])
+            self._browser.log("info", f"Eye: resumed session {saved['sessionId']} ({restored} unsent item(s) restored)")
+            return {"sessionId": saved["sessionId"], "startedAt": saved["startedAt"], "resumed": True,
+                    "localStartedAt": saved.get("localStartedAt", self._browser.now())}
+        if state is not None and saved.get("ending"):
+            leftover = Transport(self._browser, self._base_url)
+            await leftover.resume(saved["sessionId"], saved["token"])
+            self._browser.spawn(leftover.end_until_done(saved["ending"]["reason"], ev.parse_iso(saved["ending"]["endedAt"])))
+        self._browser.save_session(key, None)
+        return None
 
     async def _face_judge(self, config: dict[str, Any]) -> Any:
         from .detect.faces import Face, FaceJudge, FaceThresholds
@@ -193,6 +224,9 @@ class Widget:
         features = config["features"]
         b, emit, flag = self._browser, self._emit, self._flag
         monitors: list[Any] = []
+        transport = self._transport
+        assert transport is not None
+        monitors.append(ConnectivityMonitor(b, emit, flag, on_online=transport.flush_now, on_exit=transport.flush_on_exit))
         if features["tabMonitoring"]:
             monitors.append(FocusMonitor(b, emit, flag))
         if features["fullscreen"]:
@@ -279,9 +313,23 @@ class Widget:
 
     async def _finish(self, reason: str) -> dict[str, Any]:
         ended_at = self._browser.now()
-        transport, self._transport = self._transport, None
-        if transport is not None:
-            await transport.end(reason, ended_at)
         payload = {"reason": reason, "endedAt": ev.iso(ended_at)}
+        transport, self._transport = self._transport, None
+        key = self._saved_key(self._config) if self._config else None
+        if transport is not None:
+            if await transport.end(reason, ended_at):
+                if key:
+                    self._browser.save_session(key, None)
+            else:  # offline: keep trying here, and a reload of this tab finishes it too
+                if key:
+                    saved = self._browser.saved_session(key) or {}
+                    self._browser.save_session(key, {**saved, "ending": payload})
+                self._browser.log("warn", "Eye: the session end could not reach the server yet; retrying in the background")
+                self._browser.spawn(self._end_later(transport, reason, ended_at, key))
         self._bus.emit(ev.END_PROCTORING, payload)
         return payload
+
+    async def _end_later(self, transport: Transport, reason: str, ended_at: float, key: str | None) -> None:
+        await transport.end_until_done(reason, ended_at)
+        if key and (self._browser.saved_session(key) or {}).get("ending"):
+            self._browser.save_session(key, None)

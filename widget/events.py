@@ -22,6 +22,8 @@ PERIODIC_SNAPSHOT = "PERIODIC_SNAPSHOT"
 SUSPICIOUS_ACTIVITY = "SUSPICIOUS_ACTIVITY"
 END_PROCTORING = "END_PROCTORING"
 DEVICE_LOST = "DEVICE_LOST"  # beyond the contract's table: a camera/microphone track ended (FlagData, details.device)
+NETWORK_OFFLINE = "NETWORK_OFFLINE"  # beyond the contract's table: {online: false, timestamp}
+NETWORK_ONLINE = "NETWORK_ONLINE"  # beyond the contract's table: {online: true, timestamp, offlineMs}
 
 EVENTS = (
     SYSTEM_CHECK_STARTED,
@@ -41,6 +43,8 @@ EVENTS = (
     SUSPICIOUS_ACTIVITY,
     END_PROCTORING,
     DEVICE_LOST,
+    NETWORK_OFFLINE,
+    NETWORK_ONLINE,
 )
 
 #: Flags that count towards SUSPICIOUS_ACTIVITY (a snapshot is evidence, not a violation).
@@ -60,6 +64,11 @@ def iso(seconds: float) -> str:
     """ISO-8601 UTC with milliseconds, e.g. ``2026-11-26T06:28:34.120Z``."""
     moment = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> float:
+    """Epoch seconds of an ISO-8601 UTC time such as ``iso`` or the server writes."""
+    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def flag_data(

@@ -1,7 +1,10 @@
-"""Sending to the Eye server: session creation, event batches (idempotent by event id), end.
+"""Sending to the Eye server: session creation or resumption, event batches and evidence from the
+outbox, and the end call.
 
-Events are queued as they happen and sent in batches by a periodic flush; a batch leaves the
-queue only once the server acknowledged it, so a failed send is retried on the next flush.
+A periodic tick flushes the outbox; an item leaves it only once the server acknowledged it. A
+failure (offline, 5xx, 429) waits with exponential backoff and jitter (Retry-After honoured);
+coming back online flushes at once. On ``pagehide`` the next batch goes out with ``keepalive``.
+The end call is retried in the background until the server has it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import asyncio
 import uuid
 from typing import Any
 
+from .detect.backoff import Backoff
 from .errors import (
     DOMAIN_NOT_REGISTERED,
     INVALID_API_KEY,
@@ -19,13 +23,23 @@ from .errors import (
     WidgetError,
 )
 from .events import iso
+from .outbox import Outbox
 
 API = "api/v1/"
 _REFUSALS = {401: INVALID_API_KEY, 403: DOMAIN_NOT_REGISTERED, 422: INVALID_CONFIG}
+#: Statuses after which an item will never be accepted: drop it rather than retry forever.
+_FINAL = {400, 409, 413, 415, 422}
+
+
+class _Retry(Exception):
+    def __init__(self, why: str, retry_after: float | None = None):
+        super().__init__(why)
+        self.retry_after = retry_after
 
 
 class Transport:
-    """One session's link to the server. ``browser`` is the adapter (``request``, ``call_later``)."""
+    """One session's link to the server. ``browser`` is the adapter (``request``, ``upload``,
+    ``call_later``, ``spawn``, ``outbox_store``)."""
 
     def __init__(self, browser: Any, base_url: str, *, batch_size: int = 50, interval: float = 1.0):
         self._browser = browser
@@ -34,16 +48,23 @@ class Transport:
         self.interval = interval
         self.session_id: str | None = None
         self._token: str | None = None
-        self._queue: list[dict[str, Any]] = []
-        self._media: list[tuple[str, Any, str]] = []
+        store = browser.outbox_store() if hasattr(browser, "outbox_store") else None
+        self.outbox = Outbox(store, browser.spawn)
         self._lock = asyncio.Lock()
-        self._cancel_timer = None
+        self._cancel_timer: Any = None
+        self._backoff = Backoff()
+        self._retry_at = 0.0
         self.closed = False
 
     @property
     def pending(self) -> int:
-        return len(self._queue) + len(self._media)
+        return len(self.outbox)
 
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    # --- session ---------------------------------------------------------------------------
     async def check_server(self) -> float:
         """Round-trip time in ms of a small health request; raises NetworkFailure."""
         start = self._browser.now()
@@ -59,9 +80,7 @@ class Transport:
         except NetworkFailure as e:
             raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._api}: {e}") from None
         if status == 201:
-            self.session_id = body["sessionId"]
-            self._token = body["token"]
-            self._schedule()
+            self._attach(body["sessionId"], body["token"])
             return body
         code = body.get("code") if isinstance(body, dict) else None
         message = body.get("message") if isinstance(body, dict) else None
@@ -69,19 +88,42 @@ class Transport:
         details = body.get("details") if isinstance(body, dict) and isinstance(body.get("details"), dict) else None
         raise WidgetError(code, message or f"The Eye server refused the session (HTTP {status})", details)
 
+    async def session_state(self, session_id: str, token: str) -> dict[str, Any] | None:
+        """The server's view of a saved session, or None if the token no longer works."""
+        try:
+            status, body = await self._browser.request("GET", f"{self._api}sessions/{session_id}", token=token)
+        except NetworkFailure as e:
+            raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._api}: {e}") from None
+        return body if status == 200 else None
+
+    async def resume(self, session_id: str, token: str) -> int:
+        """Continue a session a previous page of this tab started; returns restored outbox items."""
+        restored = await self.outbox.restore(session_id)
+        self._attach(session_id, token)
+        return restored
+
+    def _attach(self, session_id: str, token: str) -> None:
+        self.session_id = session_id
+        self._token = token
+        if self.outbox.session_id != session_id:
+            self.outbox.bind(session_id)
+        self._schedule()
+
+    # --- queueing --------------------------------------------------------------------------
     def record(self, event_type: str, payload: Any, created_at: float) -> str | None:
         """Queue one event for the server; returns its client id (None once the session is closed)."""
         if self.closed:
             return None
         event_id = str(uuid.uuid4())
-        self._queue.append({"id": event_id, "type": event_type, "createdAt": iso(created_at), "payload": payload})
+        self.outbox.add_event({"id": event_id, "type": event_type, "createdAt": iso(created_at), "payload": payload})
         return event_id
 
     def attach_media(self, event_id: str, file: Any, content_type: str) -> None:
         """Queue the evidence file of an event; it is uploaded after the event itself."""
         if not self.closed:
-            self._media.append((event_id, file, content_type))
+            self.outbox.add_media(event_id, file, content_type)
 
+    # --- sending ---------------------------------------------------------------------------
     def _schedule(self) -> None:
         if not self.closed:
             self._cancel_timer = self._browser.call_later(self.interval, self._tick)
@@ -91,72 +133,110 @@ class Transport:
 
     async def _flush_and_reschedule(self) -> None:
         try:
-            await self.flush()
+            if self._browser.now() >= self._retry_at:
+                await self.flush()
         finally:
             self._schedule()
 
+    def flush_now(self) -> None:
+        """The network is back: forget the backoff and send at once."""
+        self._retry_at = 0.0
+        self._backoff.success()
+        if self._token is not None and not self.closed:
+            self._browser.spawn(self.flush())
+
     async def flush(self) -> bool:
-        """Send everything queued; True when the queue is empty afterwards."""
+        """Send everything queued; True when the outbox is empty afterwards."""
         if self._token is None:
             return False
         async with self._lock:
-            while self._queue:
-                batch = self._queue[: self.batch_size]
-                try:
-                    status, _ = await self._browser.request(
-                        "POST", f"{self._api}sessions/{self.session_id}/events", {"events": batch}, token=self._token
-                    )
-                except NetworkFailure as e:
-                    self._browser.log("warn", f"Eye: sending events failed, will retry: {e}")
-                    return False
-                if status == 409:  # the session was ended elsewhere; nothing more will be accepted
-                    self._queue.clear()
-                    self._media.clear()
-                    return True
-                if status != 200:
-                    self._browser.log("warn", f"Eye: the server answered HTTP {status} to an event batch, will retry")
-                    return False
-                del self._queue[: len(batch)]
-            return await self._upload_media()
-
-    async def _upload_media(self) -> bool:
-        while self._media:
-            event_id, file, content_type = self._media[0]
-            url = f"{self._api}sessions/{self.session_id}/events/{event_id}/media"
             try:
-                status = await self._browser.upload(url, file, self._token)
-            except NetworkFailure as e:
-                self._browser.log("warn", f"Eye: uploading evidence failed, will retry: {e}")
+                await self._send_events()
+                await self._send_media()
+            except _Retry as r:
+                delay = self._backoff.failure(r.retry_after)
+                self._retry_at = self._browser.now() + delay
+                self._browser.log("warn", f"Eye: {r}; {len(self.outbox)} item(s) kept, retrying in {delay:.1f} s")
                 return False
-            if status in (413, 415, 409, 422):
-                self._browser.log("error", f"Eye: the server refused a {content_type} evidence file (HTTP {status})")
-            elif status not in (200, 201):
-                self._browser.log("warn", f"Eye: evidence upload answered HTTP {status}, will retry")
-                return False
-            self._media.pop(0)
+            self._backoff.success()
         return True
 
-    async def end(self, reason: str, ended_at: float) -> None:
-        """Flush, then finalize the session on the server; afterwards nothing is sent."""
+    async def _send_events(self) -> None:
+        while True:
+            batch = self.outbox.events(self.batch_size)
+            if not batch:
+                return
+            status, body = await self._call("POST", f"sessions/{self.session_id}/events", {"events": [i["event"] for i in batch]})
+            if status in _FINAL:
+                self._browser.log("error", f"Eye: the server refused an event batch for good (HTTP {status}): {body}")
+                if status == 409:  # the session was ended: nothing more will be accepted
+                    self.outbox.clear()
+                    return
+            self.outbox.done(batch)
+
+    async def _send_media(self) -> None:
+        for item in self.outbox.media():
+            url = f"{self._api}sessions/{self.session_id}/events/{item['eventId']}/media"
+            try:
+                status = await self._browser.upload(url, item["file"], self._token)
+            except NetworkFailure as e:
+                raise _Retry(f"uploading evidence failed ({e})") from None
+            if status == 429 or status >= 500 or status in (401, 403):
+                raise _Retry(f"evidence upload answered HTTP {status}")
+            if status in _FINAL:
+                self._browser.log("error", f"Eye: the server refused a {item['contentType']} evidence file (HTTP {status})")
+            self.outbox.done([item])
+
+    async def _call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A request that raises _Retry for what is worth retrying (network, 429, 5xx, 401/403)."""
+        try:
+            status, data = await self._browser.request(method, self._api + path, body, token=self._token)
+        except NetworkFailure as e:
+            raise _Retry(f"sending to the server failed ({e})") from None
+        if status == 429:
+            retry = data.get("details", {}).get("retryAfter") if isinstance(data, dict) else None
+            raise _Retry("the server asked to slow down (HTTP 429)", float(retry or 1))
+        if status >= 500 or status in (401, 403):
+            raise _Retry(f"the server answered HTTP {status}")
+        return status, data
+
+    def flush_on_exit(self) -> None:
+        """The page is going away: send the next batch with ``keepalive`` (no answer awaited)."""
+        batch = self.outbox.events(self.batch_size)
+        if batch and self._token is not None and not self.closed:
+            self._browser.send_keepalive(
+                f"{self._api}sessions/{self.session_id}/events", {"events": [i["event"] for i in batch]}, self._token
+            )
+
+    async def end(self, reason: str, ended_at: float) -> bool:
+        """Flush, then finalize the session on the server. True when the server has the end;
+        otherwise the caller may retry (the outbox keeps what was not sent)."""
         if self._cancel_timer:
             self._cancel_timer()
-        await self.flush()
+            self._cancel_timer = None
         self.closed = True
         if self._token is None:
-            return
+            return True
+        if not await self.flush():
+            return False
         try:
-            status, _ = await self._browser.request(
-                "POST", f"{self._api}sessions/{self.session_id}/end", {"reason": reason, "endedAt": iso(ended_at)}, token=self._token
-            )
-            if status not in (200, 409):
-                self._browser.log("error", f"Eye: ending the session answered HTTP {status}")
-        except NetworkFailure as e:
-            self._browser.log("error", f"Eye: could not finalize the session on the server: {e}")
+            status, _ = await self._call("POST", f"sessions/{self.session_id}/end", {"reason": reason, "endedAt": iso(ended_at)})
+        except _Retry as r:
+            self._retry_at = self._browser.now() + self._backoff.failure(r.retry_after)
+            return False
+        if status not in (200, 409):
+            self._browser.log("error", f"Eye: ending the session answered HTTP {status}")
+        self.outbox.clear()
+        return True
+
+    async def end_until_done(self, reason: str, ended_at: float) -> None:
+        """``end`` again and again, with backoff, until the server has it."""
+        while not await self.end(reason, ended_at):
+            await self._browser.sleep(max(0.5, self._retry_at - self._browser.now()))
 
     def abandon(self) -> None:
         """Stop without sending (a rejected init)."""
         if self._cancel_timer:
             self._cancel_timer()
         self.closed = True
-        self._queue.clear()
-        self._media.clear()
+        self.outbox.clear()

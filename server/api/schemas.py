@@ -25,6 +25,15 @@ class SessionCreated(BaseModel):
     startedAt: str
 
 
+class SessionState(BaseModel):
+    sessionId: str
+    startedAt: str
+    endedAt: str | None
+    reason: str | None
+    examDuration: float
+    events: int
+
+
 class EventIn(Strict):
     id: str = Field(min_length=1, max_length=64)
     type: str = Field(min_length=1, max_length=64, pattern=r"^[A-Z][A-Z_]*$")

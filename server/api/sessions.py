@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Header, Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from widget import config as widget_config
@@ -18,7 +18,7 @@ from ..store import Event, ExamSession
 from ..store.models import utcnow
 from ..tokens import GRACE_SECONDS, TokenError
 from .errors import ApiError, rate_limited
-from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated
+from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
 
 router = APIRouter(prefix="/api/v1")
 
@@ -100,6 +100,24 @@ def authorized(request: Request, db, session_id: str, authorization: str | None,
     if origin is not None and origin != session.origin:
         raise ApiError(403, "DOMAIN_NOT_REGISTERED", "This session belongs to another origin.")
     return session
+
+
+@router.get("/sessions/{session_id}", response_model=SessionState)
+def get_session(
+    session_id: str, request: Request, authorization: str | None = Header(default=None), origin: str | None = Header(default=None)
+) -> SessionState:
+    """The session as the server has it (a reloaded page asks before resuming)."""
+    with _db(request).session() as db:
+        session = authorized(request, db, session_id, authorization, origin)
+        events = db.scalar(select(func.count()).select_from(Event).where(Event.session_id == session_id)) or 0
+        return SessionState(
+            sessionId=session.id,
+            startedAt=iso(session.started_at),
+            endedAt=iso(session.ended_at) if session.ended_at else None,
+            reason=session.end_reason,
+            examDuration=session.exam_duration,
+            events=events,
+        )
 
 
 @router.post("/sessions/{session_id}/events", response_model=BatchResult)

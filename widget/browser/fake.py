@@ -21,6 +21,27 @@ def _offline(method: str, url: str, body: Any, token: str | None) -> tuple[int, 
     raise NetworkFailure("no server in this test")
 
 
+class FakeOutboxStore:
+    """The outbox's persistent store, as a dict (IndexedDB in the browser)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    async def put(self, item: dict[str, Any]) -> None:
+        self.items[item["key"]] = dict(item)
+
+    async def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            self.items.pop(key, None)
+
+    async def load(self, session_id: str) -> list[dict[str, Any]]:
+        return [dict(i) for i in self.items.values() if i["session"] == session_id]
+
+    async def drop(self, session_id: str) -> None:
+        for key in [k for k, i in self.items.items() if i["session"] == session_id]:
+            del self.items[key]
+
+
 class FakeBrowser:
     def __init__(self, server: Server = _offline, *, clock: float = 1_800_000_000.0):
         self.server = server
@@ -34,6 +55,9 @@ class FakeBrowser:
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = 0
         self._listeners: dict[tuple[str, str], list[Callable[..., None]]] = {}
+        self.stored = FakeOutboxStore()
+        self.session_storage: dict[str, dict[str, Any]] = {}
+        self.keepalives: list[tuple[str, Any]] = []
 
     # clock and scheduling
     def now(self) -> float:
@@ -64,6 +88,27 @@ class FakeBrowser:
 
     def spawn(self, coro: Any) -> Any:
         return common.spawn(coro, self.log)
+
+    async def sleep(self, seconds: float) -> None:
+        done: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        self.call_later(seconds, lambda: done.done() or done.set_result(None))
+        await done
+
+    # persistence (shared by every widget made with this browser: a "reload" keeps them)
+    def outbox_store(self) -> "FakeOutboxStore":
+        return self.stored
+
+    def saved_session(self, key: str) -> dict[str, Any] | None:
+        return self.session_storage.get(key)
+
+    def save_session(self, key: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            self.session_storage.pop(key, None)
+        else:
+            self.session_storage[key] = dict(value)
+
+    def send_keepalive(self, url: str, body: Any, token: str) -> None:
+        self.keepalives.append((url, body))
 
     def promise(self, coro: Any) -> Any:
         return coro

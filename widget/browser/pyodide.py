@@ -121,6 +121,44 @@ class PyodideBrowser:
             "visibilityState": hasattr(js.document, "visibilityState"),
         }
 
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    # persistence: the outbox in IndexedDB, the tab's session in sessionStorage
+    def outbox_store(self) -> Any:
+        from .storage import IndexedDbOutbox
+
+        if not hasattr(js, "indexedDB") or _absent(js.indexedDB):
+            return None
+        if getattr(self, "_outbox", None) is None:
+            self._outbox = IndexedDbOutbox()
+        return self._outbox
+
+    def saved_session(self, key: str) -> dict[str, Any] | None:
+        try:
+            text = js.sessionStorage.getItem(key)
+        except JsException:
+            return None
+        return None if _absent(text) else json.loads(text)
+
+    def save_session(self, key: str, value: dict[str, Any] | None) -> None:
+        try:
+            if value is None:
+                js.sessionStorage.removeItem(key)
+            else:
+                js.sessionStorage.setItem(key, json.dumps(value))
+        except JsException as e:  # storage disabled: resuming after a reload is then not possible
+            self.log("warn", f"Eye: sessionStorage unavailable ({e})")
+
+    def send_keepalive(self, url: str, body: Any, token: str) -> None:
+        """Fire-and-forget POST that outlives the page (``fetch`` with ``keepalive``)."""
+        text = json.dumps(body)
+        if len(text) > 60_000:
+            return  # over the keepalive budget; the outbox keeps it for the next page
+        options = {"method": "POST", "mode": "cors", "credentials": "omit", "keepalive": True, "body": text,
+                   "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}}
+        js.fetch(url, _plain(options)).catch(create_once_callable(lambda *_: None))
+
     # camera, microphone, overlay, evidence (widget/browser/media.py)
     def make_overlay(self, container_id: str | None) -> Any:
         from .media import Overlay

@@ -7,5 +7,6 @@ and a ``flag(type, description, details, media=None)`` callable for violations.
 from .devices import DeviceMonitor
 from .focus import FocusMonitor
 from .fullscreen import FullscreenMonitor
+from .network import ConnectivityMonitor
 
-__all__ = ["DeviceMonitor", "FocusMonitor", "FullscreenMonitor"]
+__all__ = ["ConnectivityMonitor", "DeviceMonitor", "FocusMonitor", "FullscreenMonitor"]
