@@ -17,6 +17,7 @@ from .middleware import BodyLimit, SecurityHeaders
 from .tokens import Tokens, signing_key
 from .store import Database
 from .store.database import default_media_dir
+from .store.writer import EventWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATIC = ROOT / "static"
@@ -41,6 +42,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     )
     app.state.db = db
     app.state.tokens = Tokens(signing_key(db))
+    app.state.writer = EventWriter(db)
     app.state.limits = {name: RateLimiter(limit) for name, limit in LIMITS.items()}
     app.state.media_dir = Path(media_dir or default_media_dir()).resolve()
     app.include_router(router)

@@ -4,11 +4,15 @@
 - ``GET /api/v1/health`` and ``POST /api/v1/sessions`` answer any origin, so that a page on an
   unregistered origin can read *why* it was refused (``DOMAIN_NOT_REGISTERED``); the origin check
   itself is made on the ``Origin`` header by the endpoint, and nothing is granted to such a page.
-- Every other API path answers only origins registered for a live key.
+- Every other API path answers only origins registered for a live key (remembered for
+  ``CACHE_SECONDS``; the endpoints themselves check the session's origin on every request).
 """
 
 from __future__ import annotations
 
+import time
+
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,20 +25,35 @@ ALLOW_HEADERS = "Authorization, Content-Type, Accept"
 ALLOW_METHODS = "GET, POST, OPTIONS"
 
 
+#: How long an origin's registration is remembered; a revoked key's origin loses CORS within this.
+CACHE_SECONDS = 30.0
+
+
 class Cors:
     def __init__(self, app: ASGIApp, db):  # type: ignore[no-untyped-def]
         self.app = app
         self.db = db
+        self._known: dict[str, tuple[bool, float]] = {}
 
-    def _allow(self, path: str, origin: str) -> str | None:
+    def _registered(self, origin: str) -> bool:
+        with self.db.session() as s:
+            return keys.origin_registered(s, origin)
+
+    async def _allow(self, path: str, origin: str) -> str | None:
         if path.startswith(PUBLIC_ASSETS):
             return "*"
         if path in OPEN_API:
             return origin
-        if path.startswith("/api/"):
-            with self.db.session() as s:
-                return origin if keys.origin_registered(s, origin) else None
-        return None
+        if not path.startswith("/api/"):
+            return None
+        now = time.monotonic()
+        cached = self._known.get(origin)
+        if cached is None or cached[1] < now:
+            allowed = await anyio.to_thread.run_sync(self._registered, origin)  # never block the event loop on the DB
+            if len(self._known) > 10_000:
+                self._known.clear()
+            cached = self._known[origin] = (allowed, now + CACHE_SECONDS)
+        return origin if cached[0] else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,7 +64,7 @@ class Cors:
         if origin is None:
             await self.app(scope, receive, send)
             return
-        allow = self._allow(scope["path"], origin)
+        allow = await self._allow(scope["path"], origin)
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             if allow is None:
                 await PlainTextResponse("CORS: origin not registered", status_code=403)(scope, receive, send)

@@ -8,13 +8,13 @@ import uuid
 
 from fastapi import APIRouter, Header, Request
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from widget import config as widget_config
 from widget.errors import WidgetError
 
 from .. import keys
 from ..store import Event, ExamSession
+from ..store.writer import Refused
 from ..store.models import utcnow
 from ..tokens import GRACE_SECONDS, TokenError
 from .errors import ApiError, rate_limited
@@ -82,9 +82,8 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
         return SessionCreated(sessionId=session.id, token=token, startedAt=iso(session.started_at))
 
 
-def authorized(request: Request, db, session_id: str, authorization: str | None, origin: str | None,  # type: ignore[no-untyped-def]
-               limit: str | None = None) -> ExamSession:
-    """The session, if the bearer token is this session's, unexpired, from its origin, within limits."""
+def check_token(request: Request, session_id: str, authorization: str | None, limit: str | None = None) -> None:
+    """401 unless the bearer token is this session's and unexpired; 429 past the session's limit."""
     token = (authorization or "").removeprefix("Bearer ").strip()
     try:
         request.app.state.tokens.check(token, session_id)
@@ -94,6 +93,12 @@ def authorized(request: Request, db, session_id: str, authorization: str | None,
         wait = request.app.state.limits[limit].take(session_id)
         if wait is not None:
             raise rate_limited(wait, "session")
+
+
+def authorized(request: Request, db, session_id: str, authorization: str | None, origin: str | None,  # type: ignore[no-untyped-def]
+               limit: str | None = None) -> ExamSession:
+    """The session, if the bearer token is this session's, unexpired, from its origin, within limits."""
+    check_token(request, session_id, authorization, limit)
     session = db.get(ExamSession, session_id)
     if session is None:
         raise ApiError(401, "INVALID_SESSION_TOKEN", "No such session.")
@@ -128,24 +133,19 @@ def post_events(
     authorization: str | None = Header(default=None),
     origin: str | None = Header(default=None),
 ) -> BatchResult:
-    database = _db(request)
-    with database.session() as db:
-        session = authorized(request, db, session_id, authorization, origin, limit="events")
-        if session.ended_at is not None:
-            raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more events.")
-        ids = list(dict.fromkeys(e.id for e in body.events))
-        known = set(db.scalars(select(Event.client_id).where(Event.session_id == session_id, Event.client_id.in_(ids))))
-        fresh = {}
-        for e in body.events:
-            if e.id not in known and e.id not in fresh:
-                fresh[e.id] = e
-        for e in fresh.values():
-            db.add(Event(session_id=session_id, client_id=e.id, type=e.type, created_at=e.createdAt, payload=e.payload))
-        try:
-            db.flush()
-        except IntegrityError:  # a concurrent retry of the same batch won the race; it is stored once
-            raise ApiError(503, "RETRY", "A concurrent request stored some of these events; retry the batch.") from None
-    return BatchResult(stored=len(fresh), duplicates=len(body.events) - len(fresh))
+    check_token(request, session_id, authorization, limit="events")
+    rows = {}
+    for e in body.events:  # the first of repeated ids in one batch wins
+        rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": e.createdAt,
+                               "received_at": utcnow(), "payload": e.payload})
+    try:
+        stored = request.app.state.writer.store(session_id, origin, list(rows.values()))
+    except Refused as e:
+        raise ApiError(e.status, e.code, e.message) from None
+    except Exception:
+        raise ApiError(503, "RETRY", "The events could not be stored right now; retry the batch.",
+                       headers={"Retry-After": "1"}) from None
+    return BatchResult(stored=stored, duplicates=len(body.events) - stored)
 
 
 @router.post("/sessions/{session_id}/end", response_model=Ended)

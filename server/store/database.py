@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -43,7 +45,12 @@ class Database:
             self.url,
             connect_args={"check_same_thread": False, "timeout": 30} if sqlite else {},
             pool_pre_ping=not sqlite,
+            pool_size=10,
+            max_overflow=30,
         )
+        # SQLite has one writer at a time; threads that queue on a lock here instead of in
+        # SQLite's busy handler (which sleeps in growing steps) keep throughput and latency sane.
+        self._serial = threading.Lock() if sqlite else contextlib.nullcontext()
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -59,7 +66,7 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as s:
+        with self._serial, self._sessions() as s:
             with s.begin():
                 yield s
 

@@ -28,10 +28,12 @@ def eye_command(*args: str) -> list[str]:
 
 
 class EyeServer:
-    def __init__(self, tmp: Path):
+    """``eye serve`` in a subprocess; SQLite in ``tmp`` unless ``db_url`` names another database."""
+
+    def __init__(self, tmp: Path, db_url: str | None = None):
         self.port = free_port()
         self.db_path = tmp / "eye.db"
-        self.db_url = f"sqlite:///{self.db_path}"
+        self.db_url = db_url or f"sqlite:///{self.db_path}"
         self.media_dir = tmp / "media"
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = tmp / "server.log"

@@ -1,0 +1,104 @@
+"""Group commit for event batches: one writer thread stores the batches of many concurrent
+requests in one transaction and one commit (one fsync), then answers each request.
+
+A request is acknowledged only after the commit that holds its events, so an acknowledged
+event is durable; under load, requests share commits instead of queueing for one each.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from .database import Database
+from .models import ExamSession
+from .queries import store_events
+
+MAX_GROUP = 200
+
+
+class Refused(Exception):
+    """The batch is not stored: ``code`` says why (no session, other origin, session ended)."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class _Job:
+    session_id: str
+    origin: str | None
+    rows: list[dict[str, Any]]
+    future: Future = field(default_factory=Future)
+
+
+class EventWriter:
+    def __init__(self, db: Database):
+        self.db = db
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="eye-event-writer", daemon=True)
+        self._thread.start()
+        self.commits = 0
+
+    def store(self, session_id: str, origin: str | None, rows: list[dict[str, Any]], timeout: float = 30.0) -> int:
+        """Store one batch (idempotent by event id); returns how many events were new."""
+        job = _Job(session_id, origin, rows)
+        self._jobs.put(job)
+        return job.future.result(timeout)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < MAX_GROUP:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._jobs.put(None)
+                    break
+                group.append(job)
+            self._commit(group)
+
+    def _commit(self, group: list[_Job]) -> None:
+        results: list[Any] = []
+        try:
+            with self.db.session() as s:
+                ids = {j.session_id for j in group}
+                state = {r.id: r for r in s.execute(
+                    select(ExamSession.id, ExamSession.ended_at, ExamSession.origin).where(ExamSession.id.in_(ids)))}
+                for job in group:
+                    row = state.get(job.session_id)
+                    if row is None:
+                        results.append(Refused(401, "INVALID_SESSION_TOKEN", "No such session."))
+                    elif job.origin is not None and job.origin != row.origin:
+                        results.append(Refused(403, "DOMAIN_NOT_REGISTERED", "This session belongs to another origin."))
+                    elif row.ended_at is not None:
+                        results.append(Refused(409, "SESSION_ENDED", "The session has ended; it accepts no more events."))
+                    else:
+                        results.append(store_events(s, job.rows) if job.rows else 0)
+            self.commits += 1
+        except Exception as e:  # the whole group failed to commit: every request may retry
+            for job in group:
+                job.future.set_exception(e)
+            return
+        for job, result in zip(group, results):
+            if isinstance(result, Exception):
+                job.future.set_exception(result)
+            else:
+                job.future.set_result(result)
