@@ -15,7 +15,7 @@ fi
 BIN=$(bin_dir)
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 if [ "${1:-start}" = "stop" ]; then
-  as_pg "$BIN/pg_ctl" -D "$DATA" -m fast stop >&2 || true
+  as_pg "$BIN/pg_ctl" -D "$DATA" -m fast stop >/dev/null 2>&1 || true
   exit 0
 fi
 if ! as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
