@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import BROWSER_ONLY  # noqa: E402
-from tests.e2e.servers import EyeServer  # noqa: E402
+from eye_testing.servers import EyeServer  # noqa: E402
 
 ORIGIN = "http://localhost:5000"
 

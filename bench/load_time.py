@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.servers import EyeServer, PageServer  # noqa: E402
+from eye_testing.servers import EyeServer, PageServer  # noqa: E402
 
 EYE_PAGE = """<!doctype html><meta charset="utf-8"><title>eye</title>
 <script src="__EYE__loader.js"></script>

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import BROWSER_ONLY, VALID_CONFIG  # noqa: E402
 from tests.e2e.conftest import NAMES_FOR_BENCH, exam_page_html  # noqa: E402
-from tests.e2e.servers import EyeServer, PageServer  # noqa: E402
-from tests.support import media as fx  # noqa: E402
+from eye_testing.servers import EyeServer, PageServer  # noqa: E402
+from eye_testing import media as fx  # noqa: E402
 
 LONGTASKS = """
 window.__longtasks = [];

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .servers import ROOT, EyeServer, PageServer
+from eye_testing.servers import EyeServer, PageServer
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = Path(__file__).with_name("exam_page.html")
 PW = runpy.run_path(str(ROOT / "playwright.config.py"))
 

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from tests.conftest import VALID_CONFIG
-from tests.support import media as fx
+from eye_testing import media as fx
 from widget.detect.sound import rms_db
 
 from .conftest import PW, exam_page_html
-from .servers import PageServer
+from eye_testing.servers import PageServer
 
 pytestmark = pytest.mark.e2e
 

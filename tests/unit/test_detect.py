@@ -7,7 +7,7 @@ import wave
 import numpy as np
 import pytest
 
-from tests.support import media
+from eye_testing import media
 from widget.detect.faces import Face, FaceJudge, FaceThresholds
 from widget.detect.identity import cosine
 from widget.detect.persistence import Persistence

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.store import Media
 from tests.conftest import VALID_CONFIG
-from tests.support import media as fx
+from eye_testing import media as fx
 from tests.unit.conftest import SERVER
 from tests.unit.test_widget import Recorder, run, stored
 from widget.api import Widget

@@ -1,4 +1,4 @@
-"""Real processes for end-to-end tests and benchmarks: ``eye serve`` on a free port with a fresh
+"""Real processes for end-to-end tests, benchmarks and the testing kit: ``eye serve`` on a free port with a fresh
 SQLite file, and a static page server on another origin (``localhost`` instead of ``127.0.0.1``)."""
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import urllib.request
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -36,12 +33,13 @@ class EyeServer:
         self.db_url = db_url or f"sqlite:///{self.db_path}"
         self.media_dir = tmp / "media"
         self.url = f"http://127.0.0.1:{self.port}/"
+        self.tmp = tmp
         self.log_path = tmp / "server.log"
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             eye_command("serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", self.db_url,
                         "--media-dir", str(tmp / "media")),
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=tmp, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -58,7 +56,7 @@ class EyeServer:
         args = ["keys", "create", "--institution", "Test University", "--database-url", self.db_url]
         for d in domains:
             args += ["--domain", d]
-        out = subprocess.run(eye_command(*args), cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(eye_command(*args), cwd=self.tmp, capture_output=True, text=True, check=True).stdout
         return out.strip().splitlines()[-1]
 
     def query(self, sql: str, **params):
@@ -77,7 +75,10 @@ class PageServer:
 
     def __init__(self, pages: dict[str, "str | tuple[bytes, str]"]):
         """``pages`` maps a path to HTML, or to ``(bytes, content type)``."""
-        encoded = {path: (v.encode(), "text/html; charset=utf-8") if isinstance(v, str) else v for path, v in pages.items()}
+        self.pages: dict[str, tuple[bytes, str]] = {}
+        for path, content in pages.items():
+            self.add(path, content)
+        encoded = self.pages
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
@@ -100,6 +101,10 @@ class PageServer:
         self.origin = f"http://localhost:{self.port}"
         self.domain = f"localhost:{self.port}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add(self, path: str, content: "str | tuple[bytes, str]") -> None:
+        """Serve ``content`` (HTML, or ``(bytes, content type)``) at ``path`` from now on."""
+        self.pages[path] = (content.encode(), "text/html; charset=utf-8") if isinstance(content, str) else content
 
     def stop(self) -> None:
         self.httpd.shutdown()
