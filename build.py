@@ -50,6 +50,7 @@ TFJS_WASM_VERSION = "4.22.0"
 HUMAN_FILES = ("dist/human.esm.js",)
 HUMAN_MODELS = ("blazeface", "facemesh", "faceres")
 TFJS_WASM_FILES = ("tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm")
+PYSCRIPT_VERSION = "0.6.66"
 WIDGET_JS = ROOT / "widget" / "browser" / "js"
 WIDGET_DIST = "eye_widget"
 WIDGET_VERSION = "0.1.0"
@@ -64,7 +65,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-NPM_PINS = {"pyodide": PYODIDE_VERSION, "@vladmandic/human": HUMAN_VERSION, "@tensorflow/tfjs-backend-wasm": TFJS_WASM_VERSION}
+NPM_PINS = {
+    "pyodide": PYODIDE_VERSION,
+    "@vladmandic/human": HUMAN_VERSION,
+    "@tensorflow/tfjs-backend-wasm": TFJS_WASM_VERSION,
+    "@pyscript/core": PYSCRIPT_VERSION,
+}
 
 
 def _npm_version(name: str) -> str | None:
@@ -229,11 +235,22 @@ def build(args: argparse.Namespace) -> dict:
     for name, data in scripts.items():
         (fresh / widget_rel / name).write_bytes(data)
 
+    # PyScript pages install the widget by a stable URL (revalidated, not cached forever)
+    stable_wheel = f"py/{WIDGET_DIST}-{WIDGET_VERSION}-py3-none-any.whl"
+    (fresh / "py").mkdir()
+    (fresh / stable_wheel).write_bytes(wheel)
+    pyscript_rel = f"pyscript/{PYSCRIPT_VERSION}/"
+    shutil.copytree(ROOT / "node_modules" / "@pyscript" / "core" / "dist", fresh / pyscript_rel,
+                    ignore=shutil.ignore_patterns("*.map"))
+    shutil.copyfile(ROOT / "loader.d.ts", fresh / "loader.d.ts")
+
     manifest = {
         "pyodide": runtime_rel,
         "widget": wheel_rel,
+        "wheel": stable_wheel,
         "scripts": widget_rel,
         "human": human_rel,
+        "pyscript": pyscript_rel,
         "version": WIDGET_VERSION,
     }
     source = (ROOT / "loader.js").read_text()

@@ -15,6 +15,7 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("application/json", ".json")
 mimetypes.add_type("application/zip", ".whl")
+mimetypes.add_type("text/plain", ".ts")
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -37,8 +38,15 @@ def routes(static_dir: Path) -> list[Route]:
     async def versioned(request: Request) -> Response:
         return serve(request.url.path.lstrip("/"), IMMUTABLE)
 
+    async def revalidated(request: Request) -> Response:
+        return serve(request.url.path.lstrip("/"), REVALIDATE)
+
     return [
         Route("/loader.js", loader),
+        Route("/loader.d.ts", revalidated),
+        Route("/manifest.json", revalidated),
+        Route("/py/{path:path}", revalidated),
+        Route("/pyscript/{path:path}", versioned),
         Route("/runtime/{path:path}", versioned),
         Route("/widget/{path:path}", versioned),
         Route("/human/{path:path}", versioned),

@@ -49,16 +49,17 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .app import create_app
+    from .app import DEFAULT_STATIC, create_app
     from .demo import routes
     from .keys import create_key
 
     app = create_app(args.database_url, media_dir=args.media_dir)
     with app.state.db.session() as s:
         secret = create_key(s, "Demo Institution", [f"{args.host}:{args.port}", f"localhost:{args.port}"])
-    for route in routes(secret):
+    for route in routes(secret, DEFAULT_STATIC):
         app.router.routes.append(route)
-    print(f"Eye demo: open http://{args.host}:{args.port}/demo/ (demo key for this origin: {secret[:12]}…)", flush=True)
+    print(f"Eye demo: open http://{args.host}:{args.port}/demo/ (script tag) or /demo/python/ (PyScript); "
+          f"demo key for this origin: {secret[:12]}…", flush=True)
     _run(app, args.host, args.port)
     return 0
 

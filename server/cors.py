@@ -1,6 +1,6 @@
 """CORS, answered per path.
 
-- Static assets (``/loader.js``, ``/runtime/``, ``/widget/``, ``/human/``) are public: any origin may load them.
+- Static assets (``PUBLIC_ASSETS``: the loader, its types, the runtime, the widget, Human, PyScript) are public: any origin may load them.
 - ``GET /api/v1/health`` and ``POST /api/v1/sessions`` answer any origin, so that a page on an
   unregistered origin can read *why* it was refused (``DOMAIN_NOT_REGISTERED``); the origin check
   itself is made on the ``Origin`` header by the endpoint, and nothing is granted to such a page.
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import keys
 
-PUBLIC_ASSETS = ("/loader.js", "/runtime/", "/widget/", "/human/")
+PUBLIC_ASSETS = ("/loader.js", "/loader.d.ts", "/manifest.json", "/runtime/", "/widget/", "/human/", "/py/", "/pyscript/")
 OPEN_API = ("/api/v1/health", "/api/v1/sessions")
 ALLOW_HEADERS = "Authorization, Content-Type, Accept"
 ALLOW_METHODS = "GET, POST, OPTIONS"

@@ -28,9 +28,12 @@ def _plain(value: Any) -> Any:
 
 
 class PyodideBrowser:
-    def __init__(self, pyodide: Any = None, scripts_url: str = "", human_url: str = "") -> None:
+    def __init__(self, pyodide: Any = None, scripts_url: str = "", human_url: str = "", *, python_api: bool = False) -> None:
+        """``python_api``: ``init``/``endProctoring`` return awaitables raising WidgetError (for
+        Python callers, see widget.page) instead of JS Promises rejecting with coded Errors."""
         self._targets = {"window": js.window, "document": js.document}
         self._pyodide = pyodide
+        self.python_api = python_api
         self.scripts_url = scripts_url
         self.human_url = human_url
 
@@ -47,6 +50,8 @@ class PyodideBrowser:
     def promise(self, coro: Any) -> Any:
         """A JS Promise for ``coro``: WidgetError rejects with an ``Error`` carrying ``code``."""
         task = asyncio.ensure_future(coro)
+        if self.python_api:
+            return task
 
         def executor(resolve: Any, reject: Any) -> None:
             def done(t: Any) -> None:

@@ -1,0 +1,163 @@
+/**
+ * Eye proctoring widget — types for `loader.js` (hand-checked against widget/ and CONTRACT.md).
+ * Reference it with `/// <reference path="loader.d.ts" />` or copy it into your project.
+ */
+
+export type WidgetState = "loaded" | "initializing" | "active" | "ended";
+
+export type ErrorCode =
+  | "INVALID_CONFIG"
+  | "INVALID_API_KEY"
+  | "DOMAIN_NOT_REGISTERED"
+  | "PERMISSION_DENIED"
+  | "SYSTEM_CHECK_FAILED"
+  | "NETWORK_ERROR"
+  | "ALREADY_ACTIVE";
+
+/** What `init()` rejects with. */
+export interface EyeError extends Error {
+  code: ErrorCode;
+  /** Names of the config fields (or checks) that failed. */
+  fields: string[];
+  /** Field → what was wrong with it. */
+  details: Record<string, string>;
+}
+
+/** What `LoadProctormeWidget()` rejects with. */
+export interface EyeLoadError extends Error {
+  /** e.g. "browser check", "network: loading the Python runtime", "starting the widget". */
+  stage: string;
+}
+
+export interface Features {
+  aiProctoring?: boolean;
+  facialRecognition?: boolean;
+  tabMonitoring?: boolean;
+  fullscreen?: boolean;
+  periodicSnapshots?: boolean;
+}
+
+export interface Thresholds {
+  faceAbsenceSeconds?: number;
+  multipleFaceSeconds?: number;
+  faceMismatchSeconds?: number;
+  faceMisalignmentSeconds?: number;
+  faceCooldownSeconds?: number;
+  faceMatchThreshold?: number;
+  maxYawDegrees?: number;
+  maxPitchDegrees?: number;
+  maxCentreOffset?: number;
+  soundMarginDb?: number;
+  soundMinSeconds?: number;
+  soundCooldownSeconds?: number;
+}
+
+export interface WidgetConfig {
+  apiKey: string;
+  assessmentId: string;
+  assessmentTitle: string;
+  candidateId: string;
+  candidateEmail: string;
+  candidateFirstName: string;
+  candidateLastName: string;
+  institutionName: string;
+  /** Seconds; proctoring ends by itself this long after STARTED. */
+  examDuration: number;
+  candidateImageUrl?: string;
+  containerId?: string;
+  features?: Features;
+  /** Seconds between periodic snapshots (randomized ±30%). */
+  snapshotInterval?: number;
+  thresholds?: Thresholds;
+}
+
+export type FlagType =
+  | "TAB_NOT_FOCUS"
+  | "EXIT_FULLSCREEN"
+  | "FACE_ABSENCE"
+  | "MULTIPLE_FACE"
+  | "FACE_MISMATCH"
+  | "FACE_MISALIGNMENT"
+  | "SOUND_DETECTED"
+  | "PERIODIC_SNAPSHOT"
+  | "SUSPICIOUS_ACTIVITY"
+  | "DEVICE_LOST";
+
+export interface FlagData<T extends FlagType = FlagType> {
+  examId: string;
+  candidateId: string;
+  sessionId: string;
+  type: T;
+  description: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  details: Record<string, unknown>;
+}
+
+export interface FlagDataWithFile<T extends FlagType = FlagType> extends FlagData<T> {
+  /** `image/jpeg` for face flags and snapshots, `audio/wav` for SOUND_DETECTED. */
+  mediaFile: File;
+}
+
+export interface SystemCheckItem {
+  name: "browser" | "webcam" | "microphone" | "internetSpeed";
+  status: "success" | "failed" | "default";
+  finished: boolean;
+  [extra: string]: unknown;
+}
+
+export interface EventPayloads {
+  SYSTEM_CHECK_STARTED: undefined;
+  SYSTEM_CHECK_COMPLETED: { success: boolean; timestamp: string; data: SystemCheckItem[] };
+  SET_CONFIG: { config: Omit<WidgetConfig, "apiKey"> };
+  STARTED: { sessionId: string; startedAt: string; resumed: boolean };
+  TAB_FOCUS_CHANGE: { focused: boolean };
+  TAB_NOT_FOCUS: FlagData<"TAB_NOT_FOCUS">;
+  FULLSCREEN_CHANGE: { fullscreen: boolean };
+  EXIT_FULLSCREEN: FlagData<"EXIT_FULLSCREEN">;
+  FACE_ABSENCE: FlagDataWithFile<"FACE_ABSENCE">;
+  MULTIPLE_FACE: FlagDataWithFile<"MULTIPLE_FACE">;
+  FACE_MISMATCH: FlagDataWithFile<"FACE_MISMATCH">;
+  FACE_MISALIGNMENT: FlagDataWithFile<"FACE_MISALIGNMENT">;
+  SOUND_DETECTED: FlagDataWithFile<"SOUND_DETECTED">;
+  PERIODIC_SNAPSHOT: FlagDataWithFile<"PERIODIC_SNAPSHOT">;
+  SUSPICIOUS_ACTIVITY: FlagData<"SUSPICIOUS_ACTIVITY"> & { details: { types: FlagType[] } };
+  END_PROCTORING: { reason: "manual" | "time_up" | "error"; endedAt: string };
+  DEVICE_LOST: FlagData<"DEVICE_LOST"> & { details: { device: "camera" | "microphone" } };
+  NETWORK_OFFLINE: { online: false; timestamp: string };
+  NETWORK_ONLINE: { online: true; timestamp: string; offlineMs: number };
+}
+
+export type EventName = keyof EventPayloads;
+
+/** Any event as a discriminated union: `{ name: "STARTED", data: {...} } | ...`. */
+export type EyeEvent = { [K in EventName]: { name: K; data: EventPayloads[K] } }[EventName];
+
+export type Listener<K extends EventName> = EventPayloads[K] extends undefined
+  ? () => void
+  : (data: EventPayloads[K]) => void | Promise<void>;
+
+export interface ProctorWidget {
+  readonly state: WidgetState;
+  /** Registers a listener; returns a function that removes it. Unknown names throw TypeError. */
+  on<K extends EventName>(event: K, callback: Listener<K>): () => void;
+  off<K extends EventName>(event: K, callback: Listener<K>): void;
+  /** Resolves after STARTED; rejects with an EyeError. */
+  init(config: WidgetConfig): Promise<EventPayloads["STARTED"]>;
+  /** Irreversible and idempotent; resolves with the END_PROCTORING payload (null if nothing was active). */
+  endProctoring(): Promise<EventPayloads["END_PROCTORING"] | null>;
+  resetSessionListeners(): void;
+  /** Figures for benchmarks and support; not an event source. */
+  diagnostics(): unknown;
+}
+
+export interface LoadOptions {
+  onProgress?: (fraction: number, stage: "runtime" | "python" | "widget" | "ready") => void;
+}
+
+declare global {
+  interface Window {
+    LoadProctormeWidget(options?: LoadOptions): Promise<ProctorWidget>;
+  }
+  function LoadProctormeWidget(options?: LoadOptions): Promise<ProctorWidget>;
+}
