@@ -6,15 +6,18 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from . import assets
 from .api import router
 from .api.errors import ApiError
 from .cors import Cors
+from .dashboard.auth import NeedsLogin
+from .dashboard.views import router as dashboard_router
 from .limits import Limit, RateLimiter
 from .middleware import BodyLimit, SecurityHeaders
-from .tokens import Tokens, signing_key
+from .tokens import MediaLinks, Tokens, signing_key
+from .webhooks import Webhooks
 from .store import Database
 from .store.database import default_media_dir
 from .store.writer import EventWriter
@@ -41,17 +44,26 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
         openapi_url="/api/v1/openapi.json",
     )
     app.state.db = db
-    app.state.tokens = Tokens(signing_key(db))
+    key = signing_key(db)
+    app.state.signing_key = key
+    app.state.tokens = Tokens(key)
+    app.state.media_links = MediaLinks(key)
     app.state.writer = EventWriter(db)
+    app.state.webhooks = Webhooks(db, app.state.media_links)
     app.state.limits = {name: RateLimiter(limit) for name, limit in LIMITS.items()}
     app.state.media_dir = Path(media_dir or default_media_dir()).resolve()
     app.include_router(router)
+    app.include_router(dashboard_router)
     for route in assets.routes(static_dir or DEFAULT_STATIC):
         app.router.routes.append(route)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return exc.response()
+
+    @app.exception_handler(NeedsLogin)
+    async def needs_login(request: Request, _: NeedsLogin) -> RedirectResponse:
+        return RedirectResponse(f"/dashboard/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:

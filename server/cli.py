@@ -48,6 +48,114 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace) -> str:
+    """From ``--password-stdin`` (first line of stdin), else asked twice on the terminal."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("eye users create: the passwords differ")
+    return first
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from .users import UserError, create_user
+
+    db = Database(args.database_url)
+    db.migrate()
+    try:
+        with db.session() as s:
+            user = create_user(s, args.institution, args.email, _password(args))
+            print(f"Created reviewer {user.email} for {args.institution}.")
+    except UserError as e:
+        print(f"eye users create: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _key(s, prefix: str):  # type: ignore[no-untyped-def]
+    from .keys import find_by_prefix
+
+    key = find_by_prefix(s, prefix)
+    if key is None:
+        raise SystemExit(f"eye keys: no single key starts with {prefix!r} (see `eye keys list`)")
+    return key
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .store import ApiKey
+
+    db = Database(args.database_url)
+    db.migrate()
+    with db.session() as s:
+        for key in s.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+            state = "revoked" if key.revoked_at else "active"
+            print(f"{key.prefix}  {state:7}  {key.institution.name}  {', '.join(d.domain for d in key.domains)}")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from .store.models import utcnow
+
+    db = Database(args.database_url)
+    db.migrate()
+    with db.session() as s:
+        key = _key(s, args.prefix)
+        key.revoked_at = key.revoked_at or utcnow()
+        print(f"Revoked {key.prefix}…; init with it now fails with INVALID_API_KEY.")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from .keys import rotate_key
+
+    db = Database(args.database_url)
+    db.migrate()
+    with db.session() as s:
+        key = _key(s, args.prefix)
+        secret = rotate_key(s, key)
+    print(f"Revoked {args.prefix}… and created its replacement (same domains). It is shown once:")
+    print(secret)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from .retention import purge
+
+    db = Database(args.database_url)
+    db.migrate()
+    removed = purge(db, _media_dir(args))
+    print(f"Purged {removed} session(s) past their institution's retention period.")
+    return 0
+
+
+def _media_dir(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from .store.database import default_media_dir
+
+    return Path(args.media_dir) if args.media_dir else default_media_dir()
+
+
+def cmd_candidate(args: argparse.Namespace) -> int:
+    import json
+
+    from .retention import candidate_export, delete_candidate
+
+    db = Database(args.database_url)
+    db.migrate()
+    if args.candidate_command == "export":
+        print(json.dumps(candidate_export(db, args.institution, args.candidate), indent=2))
+    else:
+        removed = delete_candidate(db, _media_dir(args), args.institution, args.candidate)
+        print(f"Deleted {removed} session(s) of candidate {args.candidate} with their events and evidence.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .app import DEFAULT_STATIC, create_app
     from .demo import routes
@@ -77,6 +185,35 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--domain", action="append", required=True, help="HOST[:PORT] the exam page is served from")
     _database_option(create)
     create.set_defaults(func=cmd_keys_create)
+    for name, func, helptext in (("list", cmd_keys_list, "list keys (prefix, state, institution, domains)"),
+                                 ("revoke", cmd_keys_revoke, "revoke a key at once"),
+                                 ("rotate", cmd_keys_rotate, "replace a key (same domains) and revoke the old one")):
+        command = keys_sub.add_parser(name, help=helptext)
+        if name != "list":
+            command.add_argument("prefix", help="the key's first characters, as `eye keys list` shows them")
+        _database_option(command)
+        command.set_defaults(func=func)
+    users = sub.add_parser("users", help="manage reviewer accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    ucreate = users_sub.add_parser("create", help="create a reviewer (password prompted, or --password-stdin)")
+    ucreate.add_argument("--institution", required=True)
+    ucreate.add_argument("--email", required=True)
+    ucreate.add_argument("--password-stdin", action="store_true")
+    _database_option(ucreate)
+    ucreate.set_defaults(func=cmd_users_create)
+    purge = sub.add_parser("purge", help="delete sessions past their institution's retention period, with their evidence")
+    _database_option(purge)
+    purge.add_argument("--media-dir", default=None)
+    purge.set_defaults(func=cmd_purge)
+    candidates = sub.add_parser("candidates", help="export or delete everything about one candidate")
+    candidates_sub = candidates.add_subparsers(dest="candidate_command", required=True)
+    for name in ("export", "delete"):
+        c = candidates_sub.add_parser(name)
+        c.add_argument("--institution", required=True)
+        c.add_argument("--candidate", required=True, help="the candidateId")
+        c.add_argument("--media-dir", default=None)
+        _database_option(c)
+        c.set_defaults(func=cmd_candidate)
     demo = sub.add_parser("demo", help="serve a demo exam page with a demo key for its own origin")
     _serve_options(demo)
     demo.set_defaults(func=cmd_demo)

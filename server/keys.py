@@ -90,3 +90,18 @@ def origin_registered(db: Session, origin: str | None) -> bool:
         select(KeyDomain.domain).join(ApiKey).where(KeyDomain.domain.in_(candidates), ApiKey.revoked_at.is_(None))
     ).all()
     return any(domain_matches(d, origin) for d in rows)
+
+
+def rotate_key(db: Session, old: ApiKey) -> str:
+    """A new key with the old key's domains; the old key is revoked at once. Returns the new secret."""
+    from .store.models import utcnow
+
+    secret = create_key(db, old.institution.name, [d.domain for d in old.domains])
+    old.revoked_at = old.revoked_at or utcnow()
+    return secret
+
+
+def find_by_prefix(db: Session, prefix: str) -> ApiKey | None:
+    """A key by the first characters shown in listings (``eye keys list``)."""
+    matches = db.scalars(select(ApiKey).where(ApiKey.prefix.startswith(prefix))).all()
+    return matches[0] if len(matches) == 1 else None

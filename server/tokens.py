@@ -10,7 +10,7 @@ import os
 import secrets
 import time
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from .store import Database, Setting
@@ -62,3 +62,27 @@ class Tokens:
             raise TokenError("INVALID_SESSION_TOKEN", "The session token belongs to another session.")
         if float(data.get("exp", 0)) < (time.time() if now is None else now):
             raise TokenError("SESSION_TOKEN_EXPIRED", "The session token has expired.")
+
+
+#: How long a signed evidence link (webhook ``mediaUrl``) works.
+MEDIA_LINK_SECONDS = 7 * 24 * 3600
+
+
+class MediaLinks:
+    """Signed, expiring links to one event's evidence, for webhook receivers (no login needed)."""
+
+    def __init__(self, key: str, max_age: int = MEDIA_LINK_SECONDS):
+        self._serializer = URLSafeTimedSerializer(key, salt="eye-media-link")
+        self.max_age = max_age
+
+    def url(self, base_url: str, session_id: str, event_id: str) -> str:
+        return f"{base_url.rstrip('/')}/api/v1/evidence/{self._serializer.dumps([session_id, event_id])}"
+
+    def resolve(self, token: str) -> tuple[str, str]:
+        try:
+            session_id, event_id = self._serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired:
+            raise TokenError("LINK_EXPIRED", "This evidence link has expired.") from None
+        except (BadSignature, ValueError, TypeError):
+            raise TokenError("NOT_FOUND", "No such evidence.") from None
+        return str(session_id), str(event_id)

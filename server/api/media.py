@@ -12,6 +12,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from ..store import Media
+from ..tokens import TokenError
 from .errors import ApiError
 from .sessions import authorized, iso
 
@@ -100,3 +101,18 @@ def get_media(session_id: str, event_id: str, request: Request, authorization: s
         if row is None:
             raise ApiError(404, "NOT_FOUND", "No evidence for this event.")
         return FileResponse(request.app.state.media_dir / row.path, media_type=row.content_type)
+
+
+@router.get("/evidence/{token}")
+def evidence_by_link(token: str, request: Request) -> FileResponse:
+    """A webhook's ``mediaUrl``: the evidence file, for whoever holds the signed, unexpired link."""
+    try:
+        session_id, event_id = request.app.state.media_links.resolve(token)
+    except TokenError as e:
+        raise ApiError(410 if e.code == "LINK_EXPIRED" else 404, e.code, e.message) from None
+    with request.app.state.db.session() as db:
+        row = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
+        if row is None:
+            raise ApiError(404, "NOT_FOUND", "No evidence for this event (yet).")
+        return FileResponse(request.app.state.media_dir / row.path, media_type=row.content_type,
+                            headers={"Cache-Control": "private, max-age=3600"})

@@ -139,13 +139,14 @@ def post_events(
         rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": e.createdAt,
                                "received_at": utcnow(), "payload": e.payload})
     try:
-        stored = request.app.state.writer.store(session_id, origin, list(rows.values()))
+        new_ids = request.app.state.writer.store(session_id, origin, list(rows.values()))
     except Refused as e:
         raise ApiError(e.status, e.code, e.message) from None
     except Exception:
         raise ApiError(503, "RETRY", "The events could not be stored right now; retry the batch.",
                        headers={"Retry-After": "1"}) from None
-    return BatchResult(stored=stored, duplicates=len(body.events) - stored)
+    request.app.state.webhooks.flags_stored(session_id, [rows[i] for i in new_ids], str(request.base_url))
+    return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids))
 
 
 @router.post("/sessions/{session_id}/end", response_model=Ended)

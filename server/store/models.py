@@ -22,7 +22,36 @@ class Institution(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    webhook_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    webhook_secret: Mapped[str | None] = mapped_column(String(200), default=None)
     keys: Mapped[list["ApiKey"]] = relationship(back_populates="institution")
+
+
+class User(Base):
+    """A reviewer: sees and manages only their institution's data. Password hashed with argon2."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    institution: Mapped[Institution] = relationship()
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver one flag to an institution's webhook."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_client_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int]
+    status: Mapped[int | None] = mapped_column(default=None)  # HTTP status; None when no answer
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class ApiKey(Base):

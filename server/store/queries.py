@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from .models import Event
 
 
-def store_events(db: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert events, skipping ids this session already has (a retried batch): returns how many
-    were new. One statement; concurrent retries of the same batch cannot store an event twice."""
+def store_events(db: Session, rows: list[dict[str, Any]]) -> list[str]:
+    """Insert events, skipping ids this session already has (a retried batch): returns the ids
+    that were new. One statement; concurrent retries of the same batch cannot store an event twice."""
     dialect = db.get_bind().dialect.name
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
     statement = insert(Event).on_conflict_do_nothing(index_elements=["session_id", "client_id"]).returning(Event.client_id)
-    return len(db.execute(statement, rows).all())
+    return [row.client_id for row in db.execute(statement, rows)]

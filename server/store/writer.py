@@ -48,8 +48,8 @@ class EventWriter:
         self._thread.start()
         self.commits = 0
 
-    def store(self, session_id: str, origin: str | None, rows: list[dict[str, Any]], timeout: float = 30.0) -> int:
-        """Store one batch (idempotent by event id); returns how many events were new."""
+    def store(self, session_id: str, origin: str | None, rows: list[dict[str, Any]], timeout: float = 30.0) -> list[str]:
+        """Store one batch (idempotent by event id); returns the ids of the events that were new."""
         job = _Job(session_id, origin, rows)
         self._jobs.put(job)
         return job.future.result(timeout)
@@ -91,7 +91,7 @@ class EventWriter:
                     elif row.ended_at is not None:
                         results.append(Refused(409, "SESSION_ENDED", "The session has ended; it accepts no more events."))
                     else:
-                        results.append(store_events(s, job.rows) if job.rows else 0)
+                        results.append(store_events(s, job.rows) if job.rows else [])
             self.commits += 1
         except Exception as e:  # the whole group failed to commit: every request may retry
             for job in group:

@@ -53,11 +53,9 @@ def api_key(eye, exam_page) -> str:
 
 
 @pytest.fixture(scope="session")
-def playwright_instance():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
+def playwright_instance(eye_playwright):
+    """The testing kit's Playwright (only one sync Playwright may run in a process)."""
+    return eye_playwright
 
 
 @pytest.fixture

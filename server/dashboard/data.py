@@ -1,0 +1,155 @@
+"""What the dashboard reads and deletes, always within one institution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session
+
+from ..score import WEIGHTS, integrity
+from ..store import Event, ExamSession, Media, WebhookDelivery
+
+FLAG_TYPES = tuple(WEIGHTS)
+PAGE_SIZE = 25
+
+
+@dataclass
+class SessionRow:
+    session: ExamSession
+    flags: int
+    counts: dict[str, int]
+    score: int
+
+
+def exam_minutes(session: ExamSession) -> float:
+    if session.ended_at is not None:
+        return max(1.0, (session.ended_at - session.started_at).total_seconds() / 60)
+    return max(1.0, session.exam_duration / 60)
+
+
+def flag_counts(db: Session, session_ids: list[str]) -> dict[str, dict[str, int]]:
+    rows = db.execute(
+        select(Event.session_id, Event.type, func.count())
+        .where(Event.session_id.in_(session_ids), Event.type.in_(FLAG_TYPES))
+        .group_by(Event.session_id, Event.type)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for session_id, kind, n in rows:
+        counts.setdefault(session_id, {})[kind] = n
+    return counts
+
+
+def assessments(db: Session, institution_id: int) -> list[dict[str, Any]]:
+    flagged = select(Event.session_id).where(Event.type.in_(FLAG_TYPES)).distinct().subquery()
+    rows = db.execute(
+        select(ExamSession.assessment_id, func.max(ExamSession.assessment_title), func.count(ExamSession.id),
+               func.count(flagged.c.session_id), func.max(ExamSession.started_at))
+        .outerjoin(flagged, flagged.c.session_id == ExamSession.id)
+        .where(ExamSession.institution_id == institution_id)
+        .group_by(ExamSession.assessment_id)
+        .order_by(func.max(ExamSession.started_at).desc())
+    )
+    return [{"id": a, "title": t, "sessions": n, "flagged": f, "last": last} for a, t, n, f, last in rows]
+
+
+def sessions_query(institution_id: int, assessment: str | None, flagged_only: bool, day: dt.date | None) -> Select:
+    query = select(ExamSession).where(ExamSession.institution_id == institution_id)
+    if assessment:
+        query = query.where(ExamSession.assessment_id == assessment)
+    if flagged_only:
+        query = query.where(ExamSession.id.in_(select(Event.session_id).where(Event.type.in_(FLAG_TYPES))))
+    if day is not None:
+        start = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+        query = query.where(ExamSession.started_at >= start, ExamSession.started_at < start + dt.timedelta(days=1))
+    return query
+
+
+def sessions_page(db: Session, institution_id: int, assessment: str | None, flagged_only: bool, day: dt.date | None,
+                  page: int) -> tuple[list[SessionRow], int]:
+    query = sessions_query(institution_id, assessment, flagged_only, day)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    sessions = db.scalars(query.order_by(ExamSession.started_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    counts = flag_counts(db, [s.id for s in sessions])
+    rows = []
+    for s in sessions:
+        c = counts.get(s.id, {})
+        rows.append(SessionRow(s, sum(c.values()), c, integrity(c, exam_minutes(s))[0]))
+    return rows, total
+
+
+def session_of(db: Session, institution_id: int, session_id: str) -> ExamSession | None:
+    """The session if it belongs to this institution; None otherwise (callers answer 404)."""
+    return db.scalar(select(ExamSession).where(ExamSession.id == session_id, ExamSession.institution_id == institution_id))
+
+
+def timeline(db: Session, session: ExamSession) -> list[dict[str, Any]]:
+    media = {m.event_client_id: m for m in db.scalars(select(Media).where(Media.session_id == session.id))}
+    events = db.scalars(select(Event).where(Event.session_id == session.id).order_by(Event.created_at, Event.id)).all()
+    out = []
+    for e in events:
+        payload = e.payload or {}
+        m = media.get(e.client_id)
+        out.append({
+            "id": e.client_id, "type": e.type, "createdAt": iso(e.created_at), "created": e.created_at,
+            "flag": e.type in FLAG_TYPES, "description": payload.get("description", ""),
+            "details": payload.get("details", {k: v for k, v in payload.items() if k not in ("media",)}),
+            "media": {"contentType": m.content_type, "size": m.size} if m else None,
+            "offset": (e.created_at - session.started_at).total_seconds(),
+        })
+    return out
+
+
+def iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def session_record(db: Session, session: ExamSession) -> dict[str, Any]:
+    """A session with its events and evidence list, as exported (JSON) and for candidate requests."""
+    events = timeline(db, session)
+    score, lines = integrity({k: sum(1 for e in events if e["type"] == k) for k in FLAG_TYPES}, exam_minutes(session))
+    return {
+        "sessionId": session.id, "assessmentId": session.assessment_id, "assessmentTitle": session.assessment_title,
+        "candidateId": session.candidate_id, "candidateEmail": session.candidate_email, "candidateName": session.candidate_name,
+        "origin": session.origin, "startedAt": iso(session.started_at),
+        "endedAt": iso(session.ended_at) if session.ended_at else None, "endReason": session.end_reason,
+        "integrityScore": score, "scoreBreakdown": [line.__dict__ for line in lines],
+        "events": [{k: v for k, v in e.items() if k not in ("created", "offset")} for e in events],
+    }
+
+
+CSV_COLUMNS = ["sessionId", "candidateId", "assessmentId", "eventId", "type", "flag", "createdAt", "description", "details", "evidence"]
+
+
+def csv_rows(db: Session, sessions: list[ExamSession]) -> list[list[str]]:
+    rows = []
+    for s in sessions:
+        for e in timeline(db, s):
+            rows.append([s.id, s.candidate_id, s.assessment_id, e["id"], e["type"], "yes" if e["flag"] else "",
+                         e["createdAt"], e["description"], json.dumps(e["details"], sort_keys=True),
+                         e["media"]["contentType"] if e["media"] else ""])
+    return rows
+
+
+def delete_sessions(db: Session, media_dir: Path, session_ids: list[str]) -> int:
+    """Delete sessions with their events, evidence rows and files, and webhook logs."""
+    if not session_ids:
+        return 0
+    for m in db.scalars(select(Media).where(Media.session_id.in_(session_ids))):
+        path = media_dir / m.path
+        path.unlink(missing_ok=True)
+    for sid in session_ids:
+        folder = media_dir / sid
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    db.execute(delete(Media).where(Media.session_id.in_(session_ids)))
+    db.execute(delete(Event).where(Event.session_id.in_(session_ids)))
+    db.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id.in_(session_ids)))
+    db.execute(delete(ExamSession).where(ExamSession.id.in_(session_ids)))
+    return len(session_ids)

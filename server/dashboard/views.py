@@ -1,0 +1,286 @@
+"""Reviewer pages (server-rendered): sign-in, assessments, sessions, a session's timeline with its
+evidence and integrity score, exports, keys and domains, webhook and retention settings,
+candidate export and deletion. Every query is scoped to the reviewer's institution; another
+institution's session is a 404."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from .. import keys as keys_mod
+from ..score import CAP, WEIGHTS, integrity
+from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery
+from ..store.models import utcnow
+from ..users import authenticate
+from . import data
+from .auth import check_csrf, csrf_token, remember_csrf, reviewer, sign_in, sign_out
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+router = APIRouter(prefix="/dashboard")
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", None)
+    response = templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **context}, status_code=status)
+    remember_csrf(request, response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "script-src 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+    return response
+
+
+def _db(request: Request):
+    return request.app.state.db
+
+
+def _own_session(request: Request, user, session_id: str, db) -> ExamSession:  # type: ignore[no-untyped-def]
+    session = data.session_of(db, user.institution_id, session_id)
+    if session is None:
+        raise HTTPException(404, "No such session.")
+    return session
+
+
+# --- sign-in ------------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html")
+
+
+@router.post("/login")
+def login(request: Request, email: str = Form(""), password: str = Form(""), csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    with _db(request).session() as s:
+        user = authenticate(s, email, password)
+        if user is None:
+            return render(request, "login.html", status=401, error="Wrong email or password.", email=email)
+        response = RedirectResponse("/dashboard/", status_code=303)
+        sign_in(request, response, user)
+        return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    sign_out(response)
+    return response
+
+
+# --- assessments and sessions --------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        rows = data.assessments(s, user.institution_id)
+    return render(request, "assessments.html", user=user, assessments=rows)
+
+
+def _day(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise HTTPException(422, f"date: expected YYYY-MM-DD, received {value!r}") from None
+
+
+@router.get("/sessions", response_class=HTMLResponse)
+def sessions(request: Request, assessment: str | None = None, flagged: bool = False, date: str | None = None,
+             page: int = 1) -> HTMLResponse:
+    user = reviewer(request)
+    page = max(1, page)
+    with _db(request).session() as s:
+        rows, total = data.sessions_page(s, user.institution_id, assessment, flagged, _day(date), page)
+    pages = max(1, -(-total // data.PAGE_SIZE))
+    return render(request, "sessions.html", user=user, rows=rows, total=total, page=page, pages=pages,
+                  filters={"assessment": assessment or "", "flagged": flagged, "date": date or ""})
+
+
+def _chart(events: list[dict[str, Any]], minutes: float) -> dict[str, Any]:
+    """Flags over exam time, as positions for an inline SVG (one row per flag type)."""
+    kinds = sorted({e["type"] for e in events if e["flag"]})
+    width = max(minutes * 60, max((e["offset"] for e in events), default=0), 1)
+    dots = [{"x": round(100 * max(0.0, e["offset"]) / width, 2), "row": kinds.index(e["type"]), "type": e["type"]}
+            for e in events if e["flag"]]
+    return {"kinds": kinds, "dots": dots, "minutes": round(width / 60, 1)}
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+def session_page(request: Request, session_id: str) -> HTMLResponse:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        session = _own_session(request, user, session_id, s)
+        events = data.timeline(s, session)
+        counts = {k: sum(1 for e in events if e["type"] == k) for k in WEIGHTS}
+        minutes = data.exam_minutes(session)
+        score, lines = integrity(counts, minutes)
+        return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
+                      chart=_chart(events, minutes), cap=CAP, iso=data.iso)
+
+
+@router.get("/sessions/{session_id}/media/{event_id}")
+def session_media(request: Request, session_id: str, event_id: str) -> FileResponse:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        _own_session(request, user, session_id, s)
+        row = s.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
+        if row is None:
+            raise HTTPException(404, "No evidence for this event.")
+        return FileResponse(request.app.state.media_dir / row.path, media_type=row.content_type,
+                            headers={"Cache-Control": "private, no-store"})
+
+
+def _export(records: list[ExamSession], fmt: str, name: str, s) -> Response:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        body = json.dumps([data.session_record(s, r) for r in records], indent=2)
+        return Response(body, media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+    if fmt != "csv":
+        raise HTTPException(404, "Exports are .csv or .json")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(data.CSV_COLUMNS)
+    writer.writerows(data.csv_rows(s, records))
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@router.get("/sessions/{session_id}/export.{fmt}")
+def export_session(request: Request, session_id: str, fmt: str) -> Response:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        session = _own_session(request, user, session_id, s)
+        return _export([session], fmt, f"session-{session.id}", s)
+
+
+@router.get("/assessments/{assessment_id}/export.{fmt}")
+def export_assessment(request: Request, assessment_id: str, fmt: str) -> Response:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        records = s.scalars(data.sessions_query(user.institution_id, assessment_id, False, None)
+                            .order_by(ExamSession.started_at)).all()
+        if not records:
+            raise HTTPException(404, "No such assessment.")
+        return _export(list(records), fmt, f"assessment-{assessment_id}", s)
+
+
+# --- candidates ---------------------------------------------------------------------------
+@router.get("/candidates/{candidate_id}/export.json")
+def export_candidate(request: Request, candidate_id: str) -> Response:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        records = s.scalars(select(ExamSession).where(ExamSession.institution_id == user.institution_id,
+                                                      ExamSession.candidate_id == candidate_id)).all()
+        body = {"candidateId": candidate_id, "sessions": [data.session_record(s, r) for r in records]}
+    return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="candidate-{candidate_id}.json"'})
+
+
+@router.post("/candidates/{candidate_id}/delete")
+def delete_candidate(request: Request, candidate_id: str, csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    with _db(request).session() as s:
+        ids = list(s.scalars(select(ExamSession.id).where(ExamSession.institution_id == user.institution_id,
+                                                          ExamSession.candidate_id == candidate_id)))
+        data.delete_sessions(s, request.app.state.media_dir, ids)
+    return RedirectResponse(f"/dashboard/sessions?deleted={len(ids)}", status_code=303)
+
+
+# --- keys and domains ---------------------------------------------------------------------
+def _keys(s, institution_id: int) -> list[ApiKey]:  # type: ignore[no-untyped-def]
+    rows = s.scalars(select(ApiKey).where(ApiKey.institution_id == institution_id).order_by(ApiKey.created_at.desc())).all()
+    for key in rows:
+        key.domains  # loaded for the template
+    return list(rows)
+
+
+@router.get("/keys", response_class=HTMLResponse)
+def keys_page(request: Request) -> HTMLResponse:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), max_domains=keys_mod.MAX_DOMAINS)
+
+
+@router.post("/keys", response_class=HTMLResponse)
+def create_key(request: Request, domains: str = Form(""), csrf: str = Form("")) -> HTMLResponse:
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    wanted = [d for d in domains.replace(",", " ").split() if d]
+    with _db(request).session() as s:
+        try:
+            secret = keys_mod.create_key(s, user.institution.name, wanted)
+        except keys_mod.KeyRequestError as e:
+            return render(request, "keys.html", status=422, user=user, keys=_keys(s, user.institution_id), error=str(e),
+                          max_domains=keys_mod.MAX_DOMAINS)
+        return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), new_secret=secret,
+                      max_domains=keys_mod.MAX_DOMAINS)
+
+
+def _own_key(s, user, key_id: int) -> ApiKey:  # type: ignore[no-untyped-def]
+    key = s.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.institution_id == user.institution_id))
+    if key is None:
+        raise HTTPException(404, "No such key.")
+    return key
+
+
+@router.post("/keys/{key_id}/revoke")
+def revoke_key(request: Request, key_id: int, csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    with _db(request).session() as s:
+        key = _own_key(s, user, key_id)
+        key.revoked_at = key.revoked_at or utcnow()
+    return RedirectResponse("/dashboard/keys", status_code=303)
+
+
+@router.post("/keys/{key_id}/rotate", response_class=HTMLResponse)
+def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLResponse:
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    with _db(request).session() as s:
+        key = _own_key(s, user, key_id)
+        secret = keys_mod.rotate_key(s, key)
+        return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), new_secret=secret,
+                      max_domains=keys_mod.MAX_DOMAINS)
+
+
+# --- settings: webhook, retention ---------------------------------------------------------
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, saved: bool = False) -> HTMLResponse:
+    user = reviewer(request)
+    with _db(request).session() as s:
+        institution = s.get(Institution, user.institution_id)
+        deliveries = s.scalars(select(WebhookDelivery).where(WebhookDelivery.institution_id == user.institution_id)
+                               .order_by(WebhookDelivery.id.desc()).limit(50)).all()
+        return render(request, "settings.html", user=user, institution=institution, deliveries=deliveries, saved=saved,
+                      iso=data.iso)
+
+
+@router.post("/settings")
+def save_settings(request: Request, webhook_url: str = Form(""), webhook_secret: str = Form(""),
+                  retention_days: int = Form(30), csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    url = webhook_url.strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise HTTPException(422, "webhook_url: expected an http(s) URL")
+    if not 1 <= retention_days <= 3650:
+        raise HTTPException(422, "retention_days: expected 1 to 3650 days")
+    with _db(request).session() as s:
+        institution = s.get(Institution, user.institution_id)
+        institution.webhook_url = url or None
+        if webhook_secret.strip():
+            institution.webhook_secret = webhook_secret.strip()
+        institution.retention_days = retention_days
+    return RedirectResponse("/dashboard/settings?saved=1", status_code=303)

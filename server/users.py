@@ -1,0 +1,46 @@
+"""Reviewer accounts: creation and password checks (argon2id via argon2-cffi)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .store import Institution, User
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 10
+#: Checked when the email is unknown, so a wrong email costs the same time as a wrong password.
+_DUMMY = _hasher.hash("not-a-real-password")
+
+
+class UserError(ValueError):
+    pass
+
+
+def create_user(db: Session, institution_name: str, email: str, password: str) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise UserError(f"email {email!r}: expected an email address")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    if db.scalar(select(User).where(User.email == email)) is not None:
+        raise UserError(f"a reviewer with email {email} already exists")
+    institution = db.scalar(select(Institution).where(Institution.name == institution_name))
+    if institution is None:
+        institution = Institution(name=institution_name)
+        db.add(institution)
+    user = User(institution=institution, email=email, password_hash=_hasher.hash(password))
+    db.add(user)
+    db.flush()
+    return user
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user

@@ -1,0 +1,235 @@
+"""The reviewer dashboard through the real app: sign-in, CSRF, institution scoping, keys,
+exports, scores, webhooks, retention."""
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import http.server
+import io
+import json
+import re
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from server.keys import create_key
+from server.retention import delete_candidate, purge
+from server.score import integrity
+from server.store import ExamSession, Institution, Media, WebhookDelivery
+from server.users import create_user
+from tests.conftest import VALID_CONFIG
+
+ORIGIN = {"Origin": "http://localhost:5000"}
+JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 200
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def reviewer(app):
+    with app.state.db.session() as s:
+        create_user(s, "Test University", "rev@test.edu", PASSWORD)
+        create_user(s, "Other College", "other@other.edu", PASSWORD)
+    return "rev@test.edu"
+
+
+def csrf_of(client, path="/dashboard/login"):
+    page = client.get(path).text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def login(client, email="rev@test.edu", password=PASSWORD):
+    return client.post("/dashboard/login", data={"email": email, "password": password, "csrf": csrf_of(client)},
+                       follow_redirects=False)
+
+
+def exam(client, api_key, flags=("TAB_NOT_FOCUS",), candidate="cand-7", end=True):
+    created = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": {**VALID_CONFIG, "candidateId": candidate}},
+                          headers=ORIGIN).json()
+    auth = {**ORIGIN, "Authorization": f"Bearer {created['token']}"}
+    events = [{"id": f"{created['sessionId'][:8]}-{i}", "type": kind, "createdAt": f"2026-11-26T10:0{i}:00Z",
+               "payload": {"type": kind, "description": f"{kind} happened", "details": {"n": i}, "media": {"contentType": "image/jpeg"}}}
+              for i, kind in enumerate(flags)]
+    events.append({"id": f"{created['sessionId'][:8]}-s", "type": "STARTED", "createdAt": "2026-11-26T09:59:00Z", "payload": {}})
+    client.post(f"/api/v1/sessions/{created['sessionId']}/events", json={"events": events}, headers=auth)
+    if flags:
+        client.post(f"/api/v1/sessions/{created['sessionId']}/events/{events[0]['id']}/media", content=JPEG,
+                    headers={**auth, "Content-Type": "image/jpeg"})
+    if end:
+        client.post(f"/api/v1/sessions/{created['sessionId']}/end", json={"reason": "manual"}, headers=auth)
+    return created["sessionId"], events
+
+
+def test_sign_in_sets_a_safe_cookie_and_wrong_passwords_fail(client, reviewer):
+    assert client.get("/dashboard/", follow_redirects=False).status_code == 303
+    assert login(client, password="wrong password!").status_code == 401
+    ok = login(client)
+    assert ok.status_code == 303
+    cookie = ok.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_posts_without_csrf_are_refused(client, reviewer, api_key):
+    login(client)
+    for path, form in [("/dashboard/logout", {}), ("/dashboard/keys", {"domains": "x.edu"}),
+                       ("/dashboard/settings", {"retention_days": "5"}), ("/dashboard/candidates/cand-7/delete", {})]:
+        assert client.post(path, data=form).status_code == 403, path
+        assert client.post(path, data={**form, "csrf": "forged"}).status_code == 403, path
+    assert client.post("/dashboard/login", data={"email": "rev@test.edu", "password": PASSWORD}).status_code == 403
+
+
+def test_timeline_evidence_score_and_exports(client, reviewer, api_key):
+    sid, events = exam(client, api_key, flags=("TAB_NOT_FOCUS", "MULTIPLE_FACE"))
+    login(client)
+    page = client.get(f"/dashboard/sessions/{sid}").text
+    assert "MULTIPLE_FACE happened" in page and f"/dashboard/sessions/{sid}/media/{events[0]['id']}" in page
+    assert re.search(r'id="score">(\d+)<', page).group(1) == str(integrity({"TAB_NOT_FOCUS": 1, "MULTIPLE_FACE": 1}, 10)[0])
+    assert client.get(f"/dashboard/sessions/{sid}/media/{events[0]['id']}").content == JPEG
+    rows = list(csv.reader(io.StringIO(client.get(f"/dashboard/sessions/{sid}/export.csv").text)))
+    assert rows[0][0] == "sessionId" and [r[4] for r in rows[1:]] == ["STARTED", "TAB_NOT_FOCUS", "MULTIPLE_FACE"]
+    exported = client.get(f"/dashboard/assessments/exam-42/export.json").json()
+    assert exported[0]["sessionId"] == sid and exported[0]["integrityScore"] == 80
+    listing = client.get("/dashboard/sessions?flagged=true").text
+    assert sid in listing and "80" in listing
+
+
+def test_another_institution_gets_404_not_data(app, client, reviewer, api_key):
+    sid, events = exam(client, api_key)
+    login(client, "other@other.edu")
+    for path in [f"/dashboard/sessions/{sid}", f"/dashboard/sessions/{sid}/media/{events[0]['id']}",
+                 f"/dashboard/sessions/{sid}/export.csv", "/dashboard/assessments/exam-42/export.json"]:
+        r = client.get(path)
+        assert r.status_code == 404 and "cand-7" not in r.text, path
+    assert sid not in client.get("/dashboard/sessions").text
+    assert client.get("/dashboard/candidates/cand-7/export.json").json()["sessions"] == []
+
+
+def test_keys_create_revoke_rotate(client, reviewer):
+    login(client)
+    csrf = csrf_of(client, "/dashboard/keys")
+    page = client.post("/dashboard/keys", data={"domains": "localhost:5000 exams.test.edu", "csrf": csrf}).text
+    secret = re.search(r'id="new-secret">([^<]+)<', page).group(1)
+    assert client.post("/api/v1/sessions", json={"apiKey": secret, "config": VALID_CONFIG}, headers=ORIGIN).status_code == 201
+    assert secret not in client.get("/dashboard/keys").text  # shown once
+    too_many = client.post("/dashboard/keys", data={"domains": " ".join(f"h{i}.edu" for i in range(6)), "csrf": csrf})
+    assert too_many.status_code == 422
+    key_id = re.search(r'/dashboard/keys/(\d+)/rotate', client.get("/dashboard/keys").text).group(1)
+    rotated = client.post(f"/dashboard/keys/{key_id}/rotate", data={"csrf": csrf}).text
+    new_secret = re.search(r'id="new-secret">([^<]+)<', rotated).group(1)
+    refused = client.post("/api/v1/sessions", json={"apiKey": secret, "config": VALID_CONFIG}, headers=ORIGIN)
+    assert refused.json()["code"] == "INVALID_API_KEY"  # the old key fails at once
+    new_id = re.search(r'/dashboard/keys/(\d+)/revoke', client.get("/dashboard/keys").text).group(1)
+    client.post(f"/dashboard/keys/{new_id}/revoke", data={"csrf": csrf})
+    assert client.post("/api/v1/sessions", json={"apiKey": new_secret, "config": VALID_CONFIG},
+                       headers=ORIGIN).json()["code"] == "INVALID_API_KEY"
+
+
+def test_integrity_score_is_duration_aware_and_capped():
+    assert integrity({}, 60) == (100, [])
+    short, _ = integrity({"TAB_NOT_FOCUS": 3}, 60)
+    long, _ = integrity({"TAB_NOT_FOCUS": 3}, 180)
+    assert short == 85 and long == 95
+    capped, lines = integrity({"FACE_MISMATCH": 50}, 30)
+    assert capped == 0 and lines[0].penalty == 125.0
+
+
+def test_purge_and_candidate_deletion_remove_rows_and_files(app, client, reviewer, api_key):
+    old, _ = exam(client, api_key, candidate="old")
+    keep, _ = exam(client, api_key, candidate="keep")
+    gone, _ = exam(client, api_key, candidate="gone")
+    media_dir = app.state.media_dir
+    with app.state.db.session() as s:
+        s.get(ExamSession, old).ended_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=31)
+        paths = {m.session_id: media_dir / m.path for m in s.scalars(select(Media))}
+    assert all(p.exists() for p in paths.values())
+    assert purge(app.state.db, media_dir) == 1
+    assert delete_candidate(app.state.db, media_dir, "Test University", "gone") == 1
+    with app.state.db.session() as s:
+        left = {x.id for x in s.scalars(select(ExamSession))}
+    assert left == {keep} and paths[keep].exists() and not paths[old].exists() and not paths[gone].exists()
+
+
+class Receiver:
+    """A webhook receiver on loopback: answers the statuses it is given, or never (``hang``)."""
+
+    def __init__(self, statuses, hang=False):
+        self.got = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.got.append((dict(self.headers), body, time.monotonic()))
+                if hang:
+                    time.sleep(30)
+                status = statuses.pop(0) if statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def wait(self, n, timeout=15):
+        deadline = time.monotonic() + timeout
+        while len(self.got) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.got
+
+
+def set_webhook(app, url, secret="s3cret"):
+    with app.state.db.session() as s:
+        institution = s.scalar(select(Institution).where(Institution.name == "Test University"))
+        institution.webhook_url, institution.webhook_secret = url, secret
+
+
+def test_webhook_gets_a_correctly_signed_flag(app, client, api_key):
+    receiver = Receiver([])
+    set_webhook(app, receiver.url)
+    sid, events = exam(client, api_key, flags=("MULTIPLE_FACE",))
+    headers, body, _ = receiver.wait(1)[0]
+    expected = "sha256=" + hmac.new(b"s3cret", headers["X-Eye-Timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert headers["X-Eye-Signature"] == expected
+    flag = json.loads(body)
+    assert flag["event"] == "Flag" and flag["flagId"] == events[0]["id"] and flag["type"] == "MULTIPLE_FACE"
+    assert flag["examId"] == "exam-42" and flag["candidateId"] == "cand-7" and flag["domain"] == "localhost:5000"
+    assert set(flag) == {"event", "flagId", "candidateId", "examId", "type", "mediaUrl", "domain", "description", "createdAt"}
+    evidence = client.get(flag["mediaUrl"].replace("http://eye.test", ""))
+    assert evidence.status_code == 200 and evidence.content == JPEG  # the signed link works without a login
+    assert client.get(flag["mediaUrl"].replace("http://eye.test", "")[:-3] + "xyz").status_code == 404
+
+
+def test_webhook_retries_until_the_third_attempt(app, client, api_key):
+    receiver = Receiver([500, 503])
+    set_webhook(app, receiver.url)
+    exam(client, api_key, flags=("TAB_NOT_FOCUS",))
+    got = receiver.wait(3)
+    assert len(got) == 3
+    assert 0.9 <= got[1][2] - got[0][2] < 2.0 and 1.9 <= got[2][2] - got[1][2] < 3.5  # 1 s, then 2 s
+    time.sleep(0.3)
+    with app.state.db.session() as s:
+        log = [(d.attempt, d.status) for d in s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))]
+    assert log == [(1, 500), (2, 503), (3, 200)]
+
+
+def test_a_receiver_that_never_answers_does_not_slow_ingestion(app, client, api_key):
+    receiver = Receiver([], hang=True)
+    set_webhook(app, receiver.url)
+    created = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": VALID_CONFIG}, headers=ORIGIN).json()
+    auth = {**ORIGIN, "Authorization": f"Bearer {created['token']}"}
+    took = []
+    for i in range(10):
+        t0 = time.monotonic()
+        r = client.post(f"/api/v1/sessions/{created['sessionId']}/events", headers=auth, json={"events": [
+            {"id": f"f{i}", "type": "TAB_NOT_FOCUS", "createdAt": "2026-11-26T10:00:00Z", "payload": {"description": "x"}}]})
+        took.append(time.monotonic() - t0)
+        assert r.status_code == 200
+    assert receiver.wait(1) and max(took) < 0.5  # the receiver hangs 30 s; ingestion does not wait for it
