@@ -101,7 +101,15 @@ def timeline(db: Session, session: ExamSession) -> list[dict[str, Any]]:
             "media": {"contentType": m.content_type, "size": m.size} if m else None,
             "offset": (e.created_at - session.started_at).total_seconds(),
         })
+        out[-1]["clock"] = exam_clock(out[-1]["offset"])
     return out
+
+
+def exam_clock(seconds: float) -> str:
+    """Time since the session started, e.g. ``+12:05``; events before it (system check) ``−0:02``."""
+    sign = "−" if seconds < 0 else "+"
+    whole = int(abs(seconds))
+    return f"{sign}{whole // 60}:{whole % 60:02d}"
 
 
 def iso(moment: dt.datetime) -> str:
@@ -120,7 +128,7 @@ def session_record(db: Session, session: ExamSession) -> dict[str, Any]:
         "origin": session.origin, "startedAt": iso(session.started_at),
         "endedAt": iso(session.ended_at) if session.ended_at else None, "endReason": session.end_reason,
         "integrityScore": score, "scoreBreakdown": [line.__dict__ for line in lines],
-        "events": [{k: v for k, v in e.items() if k not in ("created", "offset")} for e in events],
+        "events": [{k: v for k, v in e.items() if k not in ("created", "offset", "clock")} for e in events],
     }
 
 

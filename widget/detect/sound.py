@@ -29,6 +29,7 @@ class SoundThresholds:
     cooldown_seconds: float = 10.0
     voice_ratio: float = 0.35  # share of 80 Hz–4 kHz energy in the chunk
     initial_floor_db: float = -70.0
+    lowest_floor_db: float = -100.0  # no real microphone is quieter; digital silence would drag the floor to -180
     floor_adapt: float = 0.05  # per quiet chunk
     max_clip_seconds: float = 6.0
     pre_roll: float = 0.5
@@ -98,7 +99,7 @@ class SoundDetector:
                 self._peak_db = level
                 self._voice = ratio
             else:
-                self.floor_db += th.floor_adapt * (level - self.floor_db)
+                self.floor_db = max(th.lowest_floor_db, self.floor_db + th.floor_adapt * (level - self.floor_db))
             return None
         self._peak_db = max(self._peak_db, level)
         ended = False
