@@ -12,6 +12,13 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: env EYE_DATABASE_URL, else ./eye.db)")
 
 
+def _database(args: argparse.Namespace) -> Database:
+    """The database the command names, migrated to the current schema."""
+    db = Database(args.database_url)
+    db.migrate()
+    return db
+
+
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -35,8 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_keys_create(args: argparse.Namespace) -> int:
     from .keys import KeyRequestError, create_key
 
-    db = Database(args.database_url)
-    db.migrate()
+    db = _database(args)
     try:
         with db.session() as s:
             secret = create_key(s, args.institution, args.domain)
@@ -63,8 +69,7 @@ def _password(args: argparse.Namespace) -> str:
 def cmd_users_create(args: argparse.Namespace) -> int:
     from .users import UserError, create_user
 
-    db = Database(args.database_url)
-    db.migrate()
+    db = _database(args)
     try:
         with db.session() as s:
             user = create_user(s, args.institution, args.email, _password(args))
@@ -89,8 +94,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
     from .store import ApiKey
 
-    db = Database(args.database_url)
-    db.migrate()
+    db = _database(args)
     with db.session() as s:
         for key in s.scalars(select(ApiKey).order_by(ApiKey.created_at)):
             state = "revoked" if key.revoked_at else "active"
@@ -99,13 +103,12 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from .store.models import utcnow
+    from .keys import revoke_key
 
-    db = Database(args.database_url)
-    db.migrate()
+    db = _database(args)
     with db.session() as s:
         key = _key(s, args.prefix)
-        key.revoked_at = key.revoked_at or utcnow()
+        revoke_key(key)
         print(f"Revoked {key.prefix}…; init with it now fails with INVALID_API_KEY.")
     return 0
 
@@ -113,8 +116,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from .keys import rotate_key
 
-    db = Database(args.database_url)
-    db.migrate()
+    db = _database(args)
     with db.session() as s:
         key = _key(s, args.prefix)
         secret = rotate_key(s, key)
@@ -126,8 +128,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     from .retention import purge
 
-    db = Database(args.database_url)
-    db.migrate()
+    db = _database(args)
     removed = purge(db, _media_dir(args))
     print(f"Purged {removed} session(s) past their institution's retention period.")
     return 0
@@ -146,8 +147,7 @@ def cmd_candidate(args: argparse.Namespace) -> int:
 
     from .retention import candidate_export, delete_candidate
 
-    db = Database(args.database_url)
-    db.migrate()
+    db = _database(args)
     if args.candidate_command == "export":
         print(json.dumps(candidate_export(db, args.institution, args.candidate), indent=2))
     else:

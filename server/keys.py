@@ -92,12 +92,17 @@ def origin_registered(db: Session, origin: str | None) -> bool:
     return any(domain_matches(d, origin) for d in rows)
 
 
-def rotate_key(db: Session, old: ApiKey) -> str:
-    """A new key with the old key's domains; the old key is revoked at once. Returns the new secret."""
+def revoke_key(key: ApiKey) -> None:
+    """From now on ``init`` with this key fails with INVALID_API_KEY (the first revocation time stays)."""
     from .store.models import utcnow
 
+    key.revoked_at = key.revoked_at or utcnow()
+
+
+def rotate_key(db: Session, old: ApiKey) -> str:
+    """A new key with the old key's domains; the old key is revoked at once. Returns the new secret."""
     secret = create_key(db, old.institution.name, [d.domain for d in old.domains])
-    old.revoked_at = old.revoked_at or utcnow()
+    revoke_key(old)
     return secret
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from .. import keys as keys_mod
 from ..score import CAP, WEIGHTS, integrity
 from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery
-from ..store.models import utcnow
 from ..users import authenticate
 from . import data
 from .auth import check_csrf, csrf_token, remember_csrf, reviewer, sign_in, sign_out
@@ -239,8 +238,7 @@ def revoke_key(request: Request, key_id: int, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     user = reviewer(request)
     with _db(request).session() as s:
-        key = _own_key(s, user, key_id)
-        key.revoked_at = key.revoked_at or utcnow()
+        keys_mod.revoke_key(_own_key(s, user, key_id))
     return RedirectResponse("/dashboard/keys", status_code=303)
 
 
