@@ -161,13 +161,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import routes
     from .keys import create_key
 
+    import secrets as random_secrets
+
+    from sqlalchemy import select
+
+    from .store import User
+    from .users import create_user
+
     app = create_app(args.database_url, media_dir=args.media_dir)
+    reviewer_email, password = "reviewer@demo.example", None
     with app.state.db.session() as s:
         secret = create_key(s, "Demo Institution", [f"{args.host}:{args.port}", f"localhost:{args.port}"])
+        if s.scalar(select(User).where(User.email == reviewer_email)) is None:
+            password = random_secrets.token_urlsafe(12)
+            create_user(s, "Demo Institution", reviewer_email, password)
     for route in routes(secret, DEFAULT_STATIC):
         app.router.routes.append(route)
-    print(f"Eye demo: open http://{args.host}:{args.port}/demo/ (script tag) or /demo/python/ (PyScript); "
+    base = f"http://{args.host}:{args.port}"
+    print(f"Eye demo: open {base}/demo/ (script tag) or {base}/demo/python/ (PyScript); "
           f"demo key for this origin: {secret[:12]}…", flush=True)
+    if password:
+        print(f"Reviewer dashboard: {base}/dashboard/  email {reviewer_email}  password {password}", flush=True)
+    else:
+        print(f"Reviewer dashboard: {base}/dashboard/  email {reviewer_email} (password printed at its first run)", flush=True)
     _run(app, args.host, args.port)
     return 0
 
