@@ -29,6 +29,8 @@ LIMITS = {
     "key": Limit(rate=20, burst=200),
     "events": Limit(rate=10, burst=40),
     "media": Limit(rate=5, burst=20),
+    "login_email": Limit(rate=1 / 12, burst=5),  # per reviewer email: 5 sign-in tries, then 1 every 12 s
+    "login_ip": Limit(rate=1, burst=30),  # per client address (offices share one behind NAT)
 }
 
 

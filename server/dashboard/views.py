@@ -61,6 +61,14 @@ def login_page(request: Request) -> HTMLResponse:
 @router.post("/login")
 def login(request: Request, email: str = Form(""), password: str = Form(""), csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
+    limits = request.app.state.limits
+    client = request.client.host if request.client else "?"
+    wait = max(limits["login_email"].take(email.strip().lower()) or 0, limits["login_ip"].take(client) or 0)
+    if wait:
+        response = render(request, "login.html", status=429, email=email,
+                          error=f"Too many sign-in attempts; try again in {wait:.0f} s.")
+        response.headers["Retry-After"] = str(int(wait))
+        return response
     with _db(request).session() as s:
         user = authenticate(s, email, password)
         if user is None:

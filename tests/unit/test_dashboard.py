@@ -72,6 +72,13 @@ def test_sign_in_sets_a_safe_cookie_and_wrong_passwords_fail(client, reviewer):
     assert client.get("/dashboard/").status_code == 200
 
 
+def test_repeated_wrong_passwords_are_throttled(client, reviewer):
+    statuses = [login(client, password=f"wrong password {i}").status_code for i in range(7)]
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
+    throttled = login(client)  # even the right password waits now
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
+
+
 def test_posts_without_csrf_are_refused(client, reviewer, api_key):
     login(client)
     for path, form in [("/dashboard/logout", {}), ("/dashboard/keys", {"domains": "x.edu"}),
