@@ -143,8 +143,6 @@ class Widget:
                 await numpy_ready
             if analyzer_ready is not None:
                 await analyzer_ready
-        except WidgetError:
-            raise
         except Exception as e:
             raise WidgetError(SYSTEM_CHECK_FAILED, f"Face analysis could not start: {e}", {"faceAnalysis": str(e)}) from None
         judge = await self._face_judge(config) if faces_on else None

@@ -37,6 +37,15 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
+def _retry_if_worth_it(status: int, data: Any, what: str) -> None:
+    """Raise _Retry for answers worth retrying: 429 (after its retryAfter), 5xx, 401/403."""
+    if status == 429:
+        retry = data.get("details", {}).get("retryAfter") if isinstance(data, dict) else None
+        raise _Retry(f"{what}: the server asked to slow down (HTTP 429)", float(retry or 1))
+    if status >= 500 or status in (401, 403):
+        raise _Retry(f"{what}: the server answered HTTP {status}")
+
+
 class Transport:
     """One session's link to the server. ``browser`` is the adapter (``request``, ``upload``,
     ``call_later``, ``spawn``, ``outbox_store``)."""
@@ -48,8 +57,7 @@ class Transport:
         self.interval = interval
         self.session_id: str | None = None
         self._token: str | None = None
-        store = browser.outbox_store() if hasattr(browser, "outbox_store") else None
-        self.outbox = Outbox(store, browser.spawn)
+        self.outbox = Outbox(browser.outbox_store(), browser.spawn)
         self._lock = asyncio.Lock()
         self._cancel_timer: Any = None
         self._backoff = Backoff()
@@ -181,8 +189,7 @@ class Transport:
                 status = await self._browser.upload(url, item["file"], self._token)
             except NetworkFailure as e:
                 raise _Retry(f"uploading evidence failed ({e})") from None
-            if status == 429 or status >= 500 or status in (401, 403):
-                raise _Retry(f"evidence upload answered HTTP {status}")
+            _retry_if_worth_it(status, None, "evidence upload")
             if status in _FINAL:
                 self._browser.log("error", f"Eye: the server refused a {item['contentType']} evidence file (HTTP {status})")
             self.outbox.done([item])
@@ -193,11 +200,7 @@ class Transport:
             status, data = await self._browser.request(method, self._api + path, body, token=self._token)
         except NetworkFailure as e:
             raise _Retry(f"sending to the server failed ({e})") from None
-        if status == 429:
-            retry = data.get("details", {}).get("retryAfter") if isinstance(data, dict) else None
-            raise _Retry("the server asked to slow down (HTTP 429)", float(retry or 1))
-        if status >= 500 or status in (401, 403):
-            raise _Retry(f"the server answered HTTP {status}")
+        _retry_if_worth_it(status, data, f"{method} {path.split('/')[-1]}")
         return status, data
 
     def flush_on_exit(self) -> None:

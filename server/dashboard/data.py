@@ -118,10 +118,15 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def score_of(session: ExamSession, events: list[dict[str, Any]]) -> tuple[int, list[Any]]:
+    """The integrity score and its breakdown, from a session's timeline."""
+    return integrity({k: sum(1 for e in events if e["type"] == k) for k in FLAG_TYPES}, exam_minutes(session))
+
+
 def session_record(db: Session, session: ExamSession) -> dict[str, Any]:
     """A session with its events and evidence list, as exported (JSON) and for candidate requests."""
     events = timeline(db, session)
-    score, lines = integrity({k: sum(1 for e in events if e["type"] == k) for k in FLAG_TYPES}, exam_minutes(session))
+    score, lines = score_of(session, events)
     return {
         "sessionId": session.id, "assessmentId": session.assessment_id, "assessmentTitle": session.assessment_title,
         "candidateId": session.candidate_id, "candidateEmail": session.candidate_email, "candidateName": session.candidate_name,

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from .. import keys as keys_mod
-from ..score import CAP, WEIGHTS, integrity
+from ..score import CAP
 from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery
 from ..users import authenticate
 from . import data
@@ -129,11 +129,9 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
     with _db(request).session() as s:
         session = _own_session(request, user, session_id, s)
         events = data.timeline(s, session)
-        counts = {k: sum(1 for e in events if e["type"] == k) for k in WEIGHTS}
-        minutes = data.exam_minutes(session)
-        score, lines = integrity(counts, minutes)
+        score, lines = data.score_of(session, events)
         return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
-                      chart=_chart(events, minutes), cap=CAP, iso=data.iso)
+                      chart=_chart(events, data.exam_minutes(session)), cap=CAP, iso=data.iso)
 
 
 @router.get("/sessions/{session_id}/media/{event_id}")
