@@ -12,7 +12,8 @@ export type ErrorCode =
   | "PERMISSION_DENIED"
   | "SYSTEM_CHECK_FAILED"
   | "NETWORK_ERROR"
-  | "ALREADY_ACTIVE";
+  | "ALREADY_ACTIVE"
+  | "INVALID_LAUNCH_TOKEN";
 
 /** What `init()` rejects with. */
 export interface EyeError extends Error {
@@ -65,6 +66,8 @@ export interface WidgetConfig {
   examDuration: number;
   candidateImageUrl?: string;
   containerId?: string;
+  /** Required by keys made with `--require-launch-token`: minted per exam start by your platform's server. */
+  launchToken?: string;
   features?: Features;
   /** Seconds between periodic snapshots (randomized ±30%). */
   snapshotInterval?: number;

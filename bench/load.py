@@ -108,7 +108,8 @@ async def candidate(host: str, port: int, key: str, stats: Stats, args, deadline
         started = time.monotonic()
         ids = [f"{sid[:8]}-{n + i}" for i in range(args.batch)]
         n += args.batch
-        payload = json.dumps({"events": [{"id": i, "type": "TAB_FOCUS_CHANGE", "createdAt": "2026-11-26T10:00:00.000Z",
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())  # events must lie within their session
+        payload = json.dumps({"events": [{"id": i, "type": "TAB_FOCUS_CHANGE", "createdAt": now,
                                           "payload": {"focused": True}} for i in ids]}).encode()
         for attempt in range(2 if rng.random() < 0.02 else 1):
             t0 = time.monotonic()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import assets
 from .api import router
@@ -14,27 +17,36 @@ from .api.errors import ApiError
 from .cors import Cors
 from .dashboard.auth import NeedsLogin
 from .dashboard.views import router as dashboard_router
+from .evidence import media_location
+from .logs import AccessLog
 from .limits import Limit, RateLimiter
 from .middleware import BodyLimit, SecurityHeaders
+from .options import Options
 from .tokens import MediaLinks, Tokens, signing_key
 from .webhooks import Webhooks
 from .store import Database
-from .store.database import default_media_dir
 from .store.writer import EventWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATIC = ROOT / "static"
-#: Per API key: session creations; per session: event batches and evidence uploads.
+#: Per API key and per (API key, client address): session creations; per session: event batches
+#: and evidence uploads; sign-in tries per (email, client address) and per client address.
 LIMITS = {
     "key": Limit(rate=20, burst=200),
+    "key_address": Limit(rate=2, burst=60),  # a test centre behind one NAT starts a room at once
     "events": Limit(rate=10, burst=40),
     "media": Limit(rate=5, burst=20),
-    "login_email": Limit(rate=1 / 12, burst=5),  # per reviewer email: 5 sign-in tries, then 1 every 12 s
+    "login_email": Limit(rate=1 / 12, burst=5),  # per (email, address): 5 sign-in tries, then 1 every 12 s
     "login_ip": Limit(rate=1, burst=30),  # per client address (offices share one behind NAT)
 }
 
 
-def create_app(database_url: str | None = None, static_dir: Path | None = None, media_dir: Path | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, static_dir: Path | None = None, media_dir: Path | None = None,
+               options: Options | None = None, listen_url: str = "http://127.0.0.1:8000",
+               secret_key_file: Path | None = None) -> FastAPI:
+    """The app. ``options`` default to the environment's (see server/options.py); absolute URLs
+    use ``options.public_url``, else ``listen_url`` (never a request's ``Host``)."""
+    options = options or Options.from_env()
     db = Database(database_url)
     db.migrate()
     app = FastAPI(
@@ -46,14 +58,16 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
         openapi_url="/api/v1/openapi.json",
     )
     app.state.db = db
-    key = signing_key(db)
+    app.state.options = options
+    app.state.public_url = options.base_url(listen_url)
+    key = signing_key(db, secret_key_file)
     app.state.signing_key = key
     app.state.tokens = Tokens(key)
     app.state.media_links = MediaLinks(key)
     app.state.writer = EventWriter(db)
-    app.state.webhooks = Webhooks(db, app.state.media_links)
-    app.state.limits = {name: RateLimiter(limit) for name, limit in LIMITS.items()}
-    app.state.media_dir = Path(media_dir or default_media_dir()).resolve()
+    app.state.webhooks = Webhooks(db, app.state.media_links, app.state.public_url, allow=options.webhook_allow)
+    app.state.limits = {name: RateLimiter(replace(limit)) for name, limit in LIMITS.items()}
+    app.state.media_dir = media_location(db, media_dir)
     app.include_router(router)
     app.include_router(dashboard_router)
     for route in assets.routes(static_dir or DEFAULT_STATIC):
@@ -75,4 +89,9 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     app.add_middleware(Cors, db=db)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
+    if options.public_url:  # a request for another host is refused (400), never used for URLs
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[options.public_host, *options.allowed_hosts])
+    app.add_middleware(AccessLog)
+    # X-Forwarded-For/Proto are believed from the configured proxies only (default: none).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(options.forwarded_allow_ips) or [])
     return app

@@ -23,32 +23,76 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     _database_option(parser)
-    parser.add_argument("--media-dir", default=None, help="where evidence files go (default: env EYE_MEDIA_DIR, else ./eye-media)")
+    _media_option(parser)
+    parser.add_argument("--public-url", default=None,
+                        help="the URL users reach Eye at, e.g. https://eye.example.edu (env EYE_PUBLIC_URL): the only "
+                             "source of absolute URLs; requests for another Host are refused")
+    parser.add_argument("--allowed-hosts", default=None,
+                        help="other Host names to accept besides the public URL's, comma-separated (env EYE_ALLOWED_HOSTS)")
+    parser.add_argument("--forwarded-allow-ips", default=None,
+                        help="proxies whose X-Forwarded-For/Proto are believed, comma-separated IPs or CIDRs "
+                             "(env EYE_FORWARDED_ALLOW_IPS; default none)")
+
+
+def _media_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--media-dir", default=None,
+                        help="where evidence files go; recorded in the database, so every later command finds it "
+                             "(default: the recorded folder, else env EYE_MEDIA_DIR, else ./eye-media)")
+
+
+def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .options import Options, OptionError, _list
+
+    try:
+        return Options.from_env(public_url=args.public_url, allowed_hosts=_list(args.allowed_hosts),
+                                forwarded_allow_ips=_list(args.forwarded_allow_ips))
+    except OptionError as e:
+        raise SystemExit(f"eye: {e}") from None
 
 
 def _run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    from .logs import configure
+
+    configure()
+    # Proxy headers are handled inside the app (only from --forwarded-allow-ips); the access log
+    # is the app's own (structured, tokens redacted).
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, access_log=False, log_config=None)
+
+
+def _listen_url(args: argparse.Namespace) -> str:
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    return f"http://{host}:{args.port}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
-    _run(create_app(args.database_url, media_dir=args.media_dir), args.host, args.port)
+    options = _options(args)
+    if options.public_url is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("eye serve: no --public-url; absolute URLs (webhook mediaUrl) will use "
+              f"{_listen_url(args)}. Set --public-url in production.", file=sys.stderr)
+    _run(create_app(args.database_url, media_dir=args.media_dir, options=options, listen_url=_listen_url(args)),
+         args.host, args.port)
     return 0
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    from .keys import KeyRequestError, create_key
+    from .keys import KeyRequestError, create_key, enable_launch_tokens
 
     db = _database(args)
     try:
         with db.session() as s:
             secret = create_key(s, args.institution, args.domain)
+            launch = enable_launch_tokens(s, secret) if args.require_launch_token else None
     except KeyRequestError as e:
         print(f"eye keys create: {e}", file=sys.stderr)
         return 2
+    if launch:
+        print("Sessions with this key need a launch token signed with this launch secret (keep it on your "
+              "exam platform's server; it is shown once):")
+        print(f"launch secret: {launch}")
     print(f"Created an API key for {args.institution} ({', '.join(args.domain)}). It is shown once:")
     print(secret)
     return 0
@@ -77,6 +121,20 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     except UserError as e:
         print(f"eye users create: {e}", file=sys.stderr)
         return 2
+    return 0
+
+
+def cmd_users_password(args: argparse.Namespace) -> int:
+    from .users import UserError, set_password
+
+    db = _database(args)
+    try:
+        with db.session() as s:
+            set_password(s, args.email, _password(args))
+    except UserError as e:
+        print(f"eye users password: {e}", file=sys.stderr)
+        return 2
+    print(f"Changed the password of {args.email.strip().lower()}; their signed-in sessions are ended.")
     return 0
 
 
@@ -129,17 +187,17 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from .retention import purge
 
     db = _database(args)
-    removed = purge(db, _media_dir(args))
-    print(f"Purged {removed} session(s) past their institution's retention period.")
+    media_dir = _media_dir(db, args)
+    removed = purge(db, media_dir)
+    print(f"Purged {removed} session(s) past their institution's retention period, with their evidence in {media_dir}.")
     return 0
 
 
-def _media_dir(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from pathlib import Path
+def _media_dir(db: Database, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The database's recorded evidence folder (``--media-dir`` moves the record)."""
+    from .evidence import media_location
 
-    from .store.database import default_media_dir
-
-    return Path(args.media_dir) if args.media_dir else default_media_dir()
+    return media_location(db, args.media_dir)
 
 
 def cmd_candidate(args: argparse.Namespace) -> int:
@@ -151,8 +209,9 @@ def cmd_candidate(args: argparse.Namespace) -> int:
     if args.candidate_command == "export":
         print(json.dumps(candidate_export(db, args.institution, args.candidate), indent=2))
     else:
-        removed = delete_candidate(db, _media_dir(args), args.institution, args.candidate)
-        print(f"Deleted {removed} session(s) of candidate {args.candidate} with their events and evidence.")
+        media_dir = _media_dir(db, args)
+        removed = delete_candidate(db, media_dir, args.institution, args.candidate)
+        print(f"Deleted {removed} session(s) of candidate {args.candidate} with their events and evidence (in {media_dir}).")
     return 0
 
 
@@ -168,7 +227,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .store import User
     from .users import create_user
 
-    app = create_app(args.database_url, media_dir=args.media_dir)
+    app = create_app(args.database_url, media_dir=args.media_dir, options=_options(args), listen_url=_listen_url(args))
     reviewer_email, password = "reviewer@demo.example", None
     with app.state.db.session() as s:
         secret = create_key(s, "Demo Institution", [f"{args.host}:{args.port}", f"localhost:{args.port}"])
@@ -199,6 +258,8 @@ def parser() -> argparse.ArgumentParser:
     create = keys_sub.add_parser("create", help="create an API key; prints it alone on the last line")
     create.add_argument("--institution", required=True)
     create.add_argument("--domain", action="append", required=True, help="HOST[:PORT] the exam page is served from")
+    create.add_argument("--require-launch-token", action="store_true",
+                        help="sessions need a launch token signed by your exam platform's server (prints its secret once)")
     _database_option(create)
     create.set_defaults(func=cmd_keys_create)
     for name, func, helptext in (("list", cmd_keys_list, "list keys (prefix, state, institution, domains)"),
@@ -217,9 +278,14 @@ def parser() -> argparse.ArgumentParser:
     ucreate.add_argument("--password-stdin", action="store_true")
     _database_option(ucreate)
     ucreate.set_defaults(func=cmd_users_create)
+    upassword = users_sub.add_parser("password", help="set a reviewer's password (signs out all their sessions)")
+    upassword.add_argument("--email", required=True)
+    upassword.add_argument("--password-stdin", action="store_true")
+    _database_option(upassword)
+    upassword.set_defaults(func=cmd_users_password)
     purge = sub.add_parser("purge", help="delete sessions past their institution's retention period, with their evidence")
     _database_option(purge)
-    purge.add_argument("--media-dir", default=None)
+    _media_option(purge)
     purge.set_defaults(func=cmd_purge)
     candidates = sub.add_parser("candidates", help="export or delete everything about one candidate")
     candidates_sub = candidates.add_subparsers(dest="candidate_command", required=True)
@@ -227,7 +293,7 @@ def parser() -> argparse.ArgumentParser:
         c = candidates_sub.add_parser(name)
         c.add_argument("--institution", required=True)
         c.add_argument("--candidate", required=True, help="the candidateId")
-        c.add_argument("--media-dir", default=None)
+        _media_option(c)
         _database_option(c)
         c.set_defaults(func=cmd_candidate)
     demo = sub.add_parser("demo", help="serve a demo exam page with a demo key for its own origin")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import json
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -110,3 +114,56 @@ def find_by_prefix(db: Session, prefix: str) -> ApiKey | None:
     """A key by the first characters shown in listings (``eye keys list``)."""
     matches = db.scalars(select(ApiKey).where(ApiKey.prefix.startswith(prefix))).all()
     return matches[0] if len(matches) == 1 else None
+
+
+#: Launch tokens may not be valid for longer than this (the platform mints one per exam start).
+MAX_LAUNCH_TOKEN_SECONDS = 24 * 3600
+
+
+class LaunchTokenError(ValueError):
+    """The launch token is missing, forged, expired or for another exam or candidate."""
+
+
+def enable_launch_tokens(db: Session, secret: str) -> str:
+    """Make the key ``secret`` require launch tokens; returns the new launch secret (shown once)."""
+    key = find_key(db, secret)
+    if key is None:
+        raise KeyRequestError("no such key")
+    key.launch_secret = "eyl_" + secrets.token_urlsafe(32)
+    key.require_launch_token = True
+    return key.launch_secret
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign_launch_token(launch_secret: str, assessment_id: str, candidate_id: str, exp: int) -> str:
+    """The recipe an exam platform's backend follows (docs/security.md shows it in Python and Node):
+    ``B64URL(JSON) + "." + B64URL(HMAC-SHA256(launch secret, B64URL(JSON)))``."""
+    body = _b64(json.dumps({"assessmentId": assessment_id, "candidateId": candidate_id, "exp": exp},
+                           separators=(",", ":")).encode())
+    return body + "." + _b64(hmac.new(launch_secret.encode(), body.encode(), hashlib.sha256).digest())
+
+
+def check_launch_token(key: ApiKey, token: object, assessment_id: str, candidate_id: str, now: float | None = None) -> None:
+    """Nothing if ``token`` was signed with the key's launch secret for this assessment and
+    candidate and has not expired; LaunchTokenError (saying which) otherwise."""
+    if not key.launch_secret:
+        raise LaunchTokenError("this key has no launch secret")
+    if not isinstance(token, str) or token.count(".") != 1:
+        raise LaunchTokenError("launchToken is missing or not of the form PAYLOAD.SIGNATURE")
+    body, signature = token.split(".")
+    expected = _b64(hmac.new(key.launch_secret.encode(), body.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, signature):
+        raise LaunchTokenError("launchToken is not signed with this key's launch secret")
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        exp = float(claims["exp"])
+    except (ValueError, KeyError, TypeError):
+        raise LaunchTokenError("launchToken's payload is not {assessmentId, candidateId, exp}") from None
+    now = time.time() if now is None else now
+    if not now < exp <= now + MAX_LAUNCH_TOKEN_SECONDS:
+        raise LaunchTokenError("launchToken has expired" if exp <= now else "launchToken's exp is too far ahead (24 h at most)")
+    if claims.get("assessmentId") != assessment_id or claims.get("candidateId") != candidate_id:
+        raise LaunchTokenError("launchToken was issued for another assessment or candidate")

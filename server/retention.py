@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .dashboard import data
+from . import records
+from .evidence import delete_sessions
 from .store import Database, ExamSession, Institution
 from .store.models import utcnow
 
@@ -18,29 +19,44 @@ def purge(db: Database, media_dir: Path, now: dt.datetime | None = None) -> int:
     """Delete every session that ended (or, if never ended, started) more than its institution's
     ``retention_days`` ago. Returns how many sessions were deleted."""
     now = now or utcnow()
-    removed = 0
+    ids: list[str] = []
     with db.session() as s:
         for institution in s.scalars(select(Institution)):
             cutoff = now - dt.timedelta(days=institution.retention_days)
-            ids = list(s.scalars(select(ExamSession.id).where(
+            ids += s.scalars(select(ExamSession.id).where(
                 ExamSession.institution_id == institution.id,
-                func.coalesce(ExamSession.ended_at, ExamSession.started_at) < cutoff)))
-            removed += data.delete_sessions(s, media_dir, ids)
-    return removed
+                func.coalesce(ExamSession.ended_at, ExamSession.started_at) < cutoff))
+    return delete_sessions(db, media_dir, ids)
 
 
-def _institution_sessions(s, institution_name: str, candidate_id: str) -> list[ExamSession]:  # type: ignore[no-untyped-def]
-    return list(s.scalars(select(ExamSession).join(Institution, Institution.id == ExamSession.institution_id)
-                          .where(Institution.name == institution_name, ExamSession.candidate_id == candidate_id)))
+def candidate_sessions(s, institution_id: int, candidate_id: str) -> list[ExamSession]:  # type: ignore[no-untyped-def]
+    return list(s.scalars(select(ExamSession).where(ExamSession.institution_id == institution_id,
+                                                    ExamSession.candidate_id == candidate_id)))
+
+
+def _institution_id(s, institution_name: str) -> int | None:  # type: ignore[no-untyped-def]
+    return s.scalar(select(Institution.id).where(Institution.name == institution_name))
+
+
+def candidate_record(s, institution_id: int, candidate_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {"candidateId": candidate_id,
+            "sessions": [records.session_record(s, r) for r in candidate_sessions(s, institution_id, candidate_id)]}
 
 
 def candidate_export(db: Database, institution_name: str, candidate_id: str) -> dict[str, Any]:
     with db.session() as s:
-        return {"candidateId": candidate_id, "institution": institution_name,
-                "sessions": [data.session_record(s, r) for r in _institution_sessions(s, institution_name, candidate_id)]}
+        institution_id = _institution_id(s, institution_name)
+        record = candidate_record(s, institution_id, candidate_id) if institution_id else {"candidateId": candidate_id, "sessions": []}
+        return {**record, "institution": institution_name}
+
+
+def delete_candidate_of(db: Database, media_dir: Path, institution_id: int, candidate_id: str) -> int:
+    with db.session() as s:
+        ids = [r.id for r in candidate_sessions(s, institution_id, candidate_id)]
+    return delete_sessions(db, media_dir, ids)
 
 
 def delete_candidate(db: Database, media_dir: Path, institution_name: str, candidate_id: str) -> int:
     with db.session() as s:
-        ids = [r.id for r in _institution_sessions(s, institution_name, candidate_id)]
-        return data.delete_sessions(s, media_dir, ids)
+        institution_id = _institution_id(s, institution_name)
+    return delete_candidate_of(db, media_dir, institution_id, candidate_id) if institution_id else 0

@@ -1,7 +1,7 @@
 """Session tokens: signed (HMAC via itsdangerous), scoped to one session, expiring.
 
-A token carries ``{sid, exp}``; nothing is looked up to check it, so any instance that shares
-the database (which holds the signing key unless ``EYE_SECRET_KEY`` is set) can verify it.
+A token carries ``{sid, exp}``; nothing is looked up to check it, so any instance with the same
+signing key (``EYE_SECRET_KEY``, or the same key file) can verify it.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 
 from .store import Database, Setting
 
-SECRET_ENV = "EYE_SECRET_KEY"
+SECRET_ENV = "EYE_SECRET_KEY"  # noqa: S105 (the name of an environment variable, not a secret)
+KEY_FILE_ENV = "EYE_SECRET_KEY_FILE"
 #: How long after the exam's planned end a token still works (late flushes, the final end call).
 GRACE_SECONDS = 30 * 60
 
@@ -27,22 +28,41 @@ class TokenError(Exception):
         self.message = message
 
 
-def signing_key(db: Database) -> str:
-    """``EYE_SECRET_KEY``, else a random key made once and kept in the database."""
+def default_key_file(database_url: str) -> Path:
+    """``EYE_SECRET_KEY_FILE``, else beside a SQLite database (``eye.db`` → ``eye.db.key``), else
+    ``./eye-secret.key``."""
+    if os.environ.get(KEY_FILE_ENV):
+        return Path(os.environ[KEY_FILE_ENV])
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        return Path(database_url.removeprefix("sqlite:///") + ".key")
+    return Path.cwd() / "eye-secret.key"
+
+
+def _read_or_create(path: Path, initial: str) -> str:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(initial + "\n")
+    return initial
+
+
+def signing_key(db: Database, key_file: Path | None = None) -> str:
+    """``EYE_SECRET_KEY``, else the key in a 0600 key file (made once). Never kept in a table: a
+    key an older version stored in ``settings`` moves to the file (so its tokens stay valid)."""
+    with db.session() as s:
+        legacy = s.get(Setting, "token_key")
+        if legacy is not None:
+            s.delete(legacy)
     if os.environ.get(SECRET_ENV):
         return os.environ[SECRET_ENV]
-    for _ in range(2):
-        with db.session() as s:
-            row = s.get(Setting, "token_key")
-            if row is not None:
-                return row.value
-        try:
-            with db.session() as s:
-                s.add(Setting(name="token_key", value=secrets.token_urlsafe(48)))
-        except IntegrityError:  # another instance created it first
-            continue
-    with db.session() as s:
-        return s.get(Setting, "token_key").value  # type: ignore[union-attr]
+    path = key_file or default_key_file(db.url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = _read_or_create(path, legacy.value if legacy is not None else secrets.token_urlsafe(48))
+    if not key:
+        raise RuntimeError(f"the signing key file {path} is empty; delete it or set {SECRET_ENV}")
+    return key
 
 
 class Tokens:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .store import Institution, User
+from .store import Institution, ReviewerSession, User
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10
@@ -43,4 +43,16 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
         _hasher.verify(user.password_hash if user else _DUMMY, password)
     except (VerificationError, InvalidHashError):
         return None
+    return user
+
+
+def set_password(db: Session, email: str, password: str) -> User:
+    """A new password; every signed-in session of this reviewer ends at once."""
+    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise UserError(f"no reviewer with email {email.strip().lower()}")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    user.password_hash = _hasher.hash(password)
+    db.execute(delete(ReviewerSession).where(ReviewerSession.user_id == user.id))
     return user

@@ -21,3 +21,11 @@ BROWSER_ONLY = {**VALID_CONFIG, "features": {"aiProctoring": False, "facialRecog
 @pytest.fixture
 def config_without_key() -> dict:
     return dict(VALID_CONFIG)
+
+
+def moment(seconds: float = 0.0) -> str:
+    """An ISO time ``seconds`` from now: event times must lie within their session's life."""
+    import datetime as dt
+
+    at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -147,7 +147,7 @@ class Widget:
             raise WidgetError(SYSTEM_CHECK_FAILED, f"Face analysis could not start: {e}", {"faceAnalysis": str(e)}) from None
         judge = await self._face_judge(config) if faces_on else None
         visible = config_mod.public(config)
-        created = await self._resume(transport, config) or await transport.create_session(config["apiKey"], visible)
+        created = await self._resume(transport, config) or await transport.create_session(config["apiKey"], visible, config.get("launchToken"))
         self._config = config
         self._session_id = created["sessionId"]
         local_start = created.get("localStartedAt", self._browser.now())  # this browser's clock, for the timer

@@ -19,7 +19,7 @@ REQUIRED_STRINGS = (
     "institutionName",
 )
 FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", "periodicSnapshots")
-OPTIONAL = ("candidateImageUrl", "containerId", "features", "snapshotInterval", "thresholds")
+OPTIONAL = ("candidateImageUrl", "containerId", "features", "launchToken", "snapshotInterval", "thresholds")
 #: ``config.thresholds`` keys → (detector, attribute). Defaults live in widget/detect/faces.py and
 #: widget/detect/sound.py; every value must be a positive number.
 THRESHOLDS = {
@@ -83,7 +83,7 @@ def validate(raw: Any) -> dict[str, Any]:
         problems["examDuration"] = "is required"
     elif not _is_number(duration) or duration <= 0:
         problems["examDuration"] = f"must be a positive number of seconds, received {duration!r}"
-    for key in ("candidateImageUrl", "containerId"):
+    for key in ("candidateImageUrl", "containerId", "launchToken"):
         if raw.get(key) is not None:
             problem = _string_problem(raw[key])
             if problem:
@@ -123,8 +123,9 @@ def validate(raw: Any) -> dict[str, Any]:
 
 
 def public(config: dict[str, Any]) -> dict[str, Any]:
-    """The config as listeners and the server's session record see it: without the API key."""
-    return {k: v for k, v in config.items() if k != "apiKey"}
+    """The config as listeners and the server's session record see it: without the API key and
+    the launch token (credentials, sent to the server on their own)."""
+    return {k: v for k, v in config.items() if k not in ("apiKey", "launchToken")}
 
 
 def thresholds_for(config: dict[str, Any], detector: str, defaults: Any) -> Any:

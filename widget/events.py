@@ -59,6 +59,12 @@ VIOLATIONS = (
     DEVICE_LOST,
 )
 
+#: Every flag (what webhooks announce and the integrity score weighs): the violations and their tally.
+FLAGS = (*VIOLATIONS, SUSPICIOUS_ACTIVITY)
+
+#: Events that may carry an evidence file (``mediaFile``): the server accepts uploads for these only.
+MEDIA_EVENTS = (FACE_ABSENCE, MULTIPLE_FACE, FACE_MISMATCH, FACE_MISALIGNMENT, SOUND_DETECTED, PERIODIC_SNAPSHOT)
+
 
 def iso(seconds: float) -> str:
     """ISO-8601 UTC with milliseconds, e.g. ``2026-11-26T06:28:34.120Z``."""

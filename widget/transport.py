@@ -18,15 +18,17 @@ from .errors import (
     DOMAIN_NOT_REGISTERED,
     INVALID_API_KEY,
     INVALID_CONFIG,
+    INVALID_LAUNCH_TOKEN,
     NETWORK_ERROR,
     NetworkFailure,
     WidgetError,
 )
-from .events import iso
+from .events import iso, parse_iso
 from .outbox import Outbox
 
 API = "api/v1/"
 _REFUSALS = {401: INVALID_API_KEY, 403: DOMAIN_NOT_REGISTERED, 422: INVALID_CONFIG}
+_REFUSAL_CODES = (*_REFUSALS.values(), INVALID_LAUNCH_TOKEN)
 #: Statuses after which an item will never be accepted: drop it rather than retry forever.
 _FINAL = {400, 409, 413, 415, 422}
 
@@ -63,6 +65,8 @@ class Transport:
         self._backoff = Backoff()
         self._retry_at = 0.0
         self.closed = False
+        #: server clock − this browser's clock, in seconds (from the health check)
+        self.clock_offset = 0.0
 
     @property
     def pending(self) -> int:
@@ -76,15 +80,30 @@ class Transport:
     async def check_server(self) -> float:
         """Round-trip time in ms of a small health request; raises NetworkFailure."""
         start = self._browser.now()
-        status, _ = await self._browser.request("GET", self._api + "health")
+        status, body = await self._browser.request("GET", self._api + "health")
         if status != 200:
             raise NetworkFailure(f"health check answered HTTP {status}")
-        return (self._browser.now() - start) * 1000.0
+        end = self._browser.now()
+        server_time = body.get("time") if isinstance(body, dict) else None
+        if isinstance(server_time, (int, float)) and not isinstance(server_time, bool):
+            # This computer's clock may be wrong: events are sent in the server's time.
+            self.clock_offset = float(server_time) - (start + end) / 2
+        return (end - start) * 1000.0
 
-    async def create_session(self, api_key: str, config: dict[str, Any]) -> dict[str, Any]:
-        """Ask the server for a session; it checks the key and this page's Origin."""
+    def _server_time(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An outbox event as sent: ``createdAt`` (this browser's clock) moved to the server's clock."""
+        if not self.clock_offset:
+            return event
+        return {**event, "createdAt": iso(parse_iso(event["createdAt"]) + self.clock_offset)}
+
+    async def create_session(self, api_key: str, config: dict[str, Any], launch_token: str | None = None) -> dict[str, Any]:
+        """Ask the server for a session; it checks the key, this page's Origin and, for keys that
+        require one, the exam platform's launch token."""
+        request = {"apiKey": api_key, "config": config}
+        if launch_token is not None:
+            request["launchToken"] = launch_token
         try:
-            status, body = await self._browser.request("POST", self._api + "sessions", {"apiKey": api_key, "config": config})
+            status, body = await self._browser.request("POST", self._api + "sessions", request)
         except NetworkFailure as e:
             raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._api}: {e}") from None
         if status == 201:
@@ -92,7 +111,7 @@ class Transport:
             return body
         code = body.get("code") if isinstance(body, dict) else None
         message = body.get("message") if isinstance(body, dict) else None
-        code = code if code in _REFUSALS.values() else _REFUSALS.get(status, NETWORK_ERROR)
+        code = code if code in _REFUSAL_CODES else _REFUSALS.get(status, NETWORK_ERROR)
         details = body.get("details") if isinstance(body, dict) and isinstance(body.get("details"), dict) else None
         raise WidgetError(code, message or f"The Eye server refused the session (HTTP {status})", details)
 
@@ -174,7 +193,9 @@ class Transport:
             batch = self.outbox.events(self.batch_size)
             if not batch:
                 return
-            status, body = await self._call("POST", f"sessions/{self.session_id}/events", {"events": [i["event"] for i in batch]})
+            status, body = await self._call("POST", f"sessions/{self.session_id}/events", {"events": [self._server_time(i["event"]) for i in batch]})
+            if isinstance(body, dict) and body.get("refused"):
+                self._browser.log("error", f"Eye: the server refused {len(body['refused'])} event(s): {body['refused']}")
             if status in _FINAL:
                 self._browser.log("error", f"Eye: the server refused an event batch for good (HTTP {status}): {body}")
                 if status == 409:  # the session was ended: nothing more will be accepted
@@ -208,7 +229,7 @@ class Transport:
         batch = self.outbox.events(self.batch_size)
         if batch and self._token is not None and not self.closed:
             self._browser.send_keepalive(
-                f"{self._api}sessions/{self.session_id}/events", {"events": [i["event"] for i in batch]}, self._token
+                f"{self._api}sessions/{self.session_id}/events", {"events": [self._server_time(i["event"]) for i in batch]}, self._token
             )
 
     async def end(self, reason: str, ended_at: float) -> bool:
@@ -223,7 +244,7 @@ class Transport:
         if not await self.flush():
             return False
         try:
-            status, _ = await self._call("POST", f"sessions/{self.session_id}/end", {"reason": reason, "endedAt": iso(ended_at)})
+            status, _ = await self._call("POST", f"sessions/{self.session_id}/end", {"reason": reason, "endedAt": iso(ended_at + self.clock_offset)})
         except _Retry as r:
             self._retry_at = self._browser.now() + self._backoff.failure(r.retry_after)
             return False

@@ -3,15 +3,17 @@ disk; listed and served back to the session's token holder."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import FileResponse
-from sqlalchemy import select
+from fastapi.responses import Response
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from ..store import Media
+from widget.events import MEDIA_EVENTS
+
+from ..evidence import publish, read_checked, sha256, stage
+from ..store import Event, Media
 from ..tokens import TokenError
 from .errors import ApiError
 from .sessions import authorized, iso
@@ -61,23 +63,53 @@ async def upload_media(
 
 
 def _store(request: Request, session_id, event_id, kind, ext, data, authorization, origin) -> dict:  # type: ignore[no-untyped-def]
+    """Evidence only for a stored event that declares media, once per event, within the session's
+    quota. The file is staged under a temporary name and renamed only after its row committed."""
     media_dir: Path = request.app.state.media_dir
-    with request.app.state.db.session() as db:
-        session = authorized(request, db, session_id, authorization, origin, limit="media")
-        if session.ended_at is not None:
-            raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more evidence.")
-        existing = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
-        if existing is not None:
-            return _describe(existing)
-        relative = Path(session_id) / f"{event_id}{ext}"
-        target = media_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        row = Media(session_id=session_id, event_client_id=event_id, content_type="audio/wav" if ext == ".wav" else kind,
-                    size=len(data), sha256=hashlib.sha256(data).hexdigest(), path=relative.as_posix())
-        db.add(row)
-        db.flush()
-        return _describe(row)
+    options = request.app.state.options
+    relative = f"{session_id}/{event_id}{ext}"
+    staged = None
+    try:
+        with request.app.state.db.session() as db:
+            session = authorized(request, db, session_id, authorization, origin, limit="media")
+            if session.ended_at is not None:
+                raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more evidence.")
+            existing = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
+            if existing is not None:
+                return _describe(existing)
+            event = db.scalar(select(Event).where(Event.session_id == session_id, Event.client_id == event_id))
+            declared = ((event.payload or {}).get("media") or {}) if event is not None else {}
+            if event is None or event.type not in MEDIA_EVENTS or not isinstance(declared, dict) or not declared:
+                raise ApiError(404, "NO_SUCH_EVENT", "Evidence is accepted only for a stored event that declares it "
+                               "(send the event first).", {"eventId": "no stored event of this session declares media"})
+            if declared.get("contentType") not in (None, kind, "audio/wav" if kind == "audio/x-wav" else kind):
+                raise ApiError(415, "UNSUPPORTED_MEDIA", f"The event declared {declared.get('contentType')}, received {kind}.")
+            count, total = db.execute(select(func.count(), func.coalesce(func.sum(Media.size), 0))
+                                      .where(Media.session_id == session_id)).one()
+            if count >= options.evidence_max_files or total + len(data) > options.evidence_max_bytes:
+                raise ApiError(413, "QUOTA_EXCEEDED", f"This session's evidence quota is full ({options.evidence_max_files} "
+                               f"files, {options.evidence_max_bytes // (1024 * 1024)} MiB).",
+                               {"files": count, "bytes": total})
+            staged = stage(media_dir, relative, data)
+            row = Media(session_id=session_id, event_client_id=event_id, content_type="audio/wav" if ext == ".wav" else kind,
+                        size=len(data), sha256=sha256(data), path=relative)
+            db.add(row)
+            db.flush()
+            described = _describe(row)
+        publish(staged, media_dir, relative)  # the row committed: the file takes its place
+        staged = None
+        return described
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+
+
+def _file(request: Request, row: Media, headers: dict[str, str]) -> Response:
+    """The evidence file, if it is still the one stored (sha256 checked); 404 otherwise."""
+    data = read_checked(request.app.state.media_dir, row.path, row.sha256)
+    if data is None:
+        raise ApiError(404, "NOT_FOUND", "The evidence file is missing or damaged.")
+    return Response(data, media_type=row.content_type, headers=headers)
 
 
 def _describe(row: Media) -> dict:
@@ -94,17 +126,17 @@ def list_media(session_id: str, request: Request, authorization: str | None = He
 
 
 @router.get("/sessions/{session_id}/events/{event_id}/media")
-def get_media(session_id: str, event_id: str, request: Request, authorization: str | None = Header(default=None)) -> FileResponse:
+def get_media(session_id: str, event_id: str, request: Request, authorization: str | None = Header(default=None)) -> Response:
     with request.app.state.db.session() as db:
         authorized(request, db, session_id, authorization, None)
         row = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
         if row is None:
             raise ApiError(404, "NOT_FOUND", "No evidence for this event.")
-        return FileResponse(request.app.state.media_dir / row.path, media_type=row.content_type)
+        return _file(request, row, {})
 
 
 @router.get("/evidence/{token}")
-def evidence_by_link(token: str, request: Request) -> FileResponse:
+def evidence_by_link(token: str, request: Request) -> Response:
     """A webhook's ``mediaUrl``: the evidence file, for whoever holds the signed, unexpired link."""
     try:
         session_id, event_id = request.app.state.media_links.resolve(token)
@@ -114,5 +146,4 @@ def evidence_by_link(token: str, request: Request) -> FileResponse:
         row = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
         if row is None:
             raise ApiError(404, "NOT_FOUND", "No evidence for this event (yet).")
-        return FileResponse(request.app.state.media_dir / row.path, media_type=row.content_type,
-                            headers={"Cache-Control": "private, max-age=3600"})
+        return _file(request, row, {"Cache-Control": "private, max-age=3600"})

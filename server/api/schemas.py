@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from widget.events import EVENTS
+
 MAX_BATCH = 500
 
 
@@ -17,6 +19,8 @@ class Strict(BaseModel):
 class SessionCreate(Strict):
     apiKey: str = Field(min_length=1, max_length=200)
     config: dict[str, Any]
+    #: Signed by the exam platform's backend for keys that require it (see docs/security.md).
+    launchToken: str | None = Field(default=None, max_length=2000)
 
 
 class SessionCreated(BaseModel):
@@ -35,8 +39,8 @@ class SessionState(BaseModel):
 
 
 class EventIn(Strict):
-    id: str = Field(min_length=1, max_length=64)
-    type: str = Field(min_length=1, max_length=64, pattern=r"^[A-Z][A-Z_]*$")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+    type: Literal[EVENTS]  # type: ignore[valid-type]
     createdAt: dt.datetime
     payload: dict[str, Any] | None = None
 
@@ -48,6 +52,8 @@ class EventBatch(Strict):
 class BatchResult(BaseModel):
     stored: int
     duplicates: int
+    #: event id → why it was not stored (e.g. its createdAt lies outside the session); the rest are.
+    refused: dict[str, str] = {}
 
 
 class EndIn(Strict):

@@ -4,7 +4,10 @@ later calls authenticate with the session token, never the API key."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+import time
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Header, Request
 from sqlalchemy import func, select
@@ -12,7 +15,7 @@ from sqlalchemy import func, select
 from widget import config as widget_config
 from widget.errors import WidgetError
 
-from .. import keys
+from .. import keys, logs
 from ..store import Event, ExamSession
 from ..store.writer import Refused
 from ..store.models import utcnow
@@ -34,23 +37,69 @@ def _db(request: Request):
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+def health() -> dict[str, Any]:
+    """Alive; ``time`` (epoch seconds) lets the widget send events in the server's clock."""
+    return {"status": "ok", "time": time.time()}
+
+
+def client_address(request: Request) -> str:
+    """The client's address (a trusted proxy's X-Forwarded-For already applied)."""
+    return request.client.host if request.client else "?"
+
+
+def _finite(value: Any, where: str) -> None:
+    """400 for NaN or ±Infinity anywhere in a JSON value (they are not JSON, and not data)."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ApiError(400, "INVALID_REQUEST", f"{path}: NaN and Infinity are not allowed.", {path: "must be a finite number"})
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+
+
+def _live_twins(db, session: ExamSession) -> list[ExamSession]:  # type: ignore[no-untyped-def]
+    """Other sessions of the same candidate and assessment (and institution) that are still live."""
+    others = db.scalars(select(ExamSession).where(
+        ExamSession.institution_id == session.institution_id, ExamSession.assessment_id == session.assessment_id,
+        ExamSession.candidate_id == session.candidate_id, ExamSession.ended_at.is_(None), ExamSession.id != session.id))
+    now = utcnow().timestamp()
+    return [o for o in others if _aware(o.started_at).timestamp() + o.exam_duration + GRACE_SECONDS > now]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 @router.post("/sessions", status_code=201, response_model=SessionCreated)
 def create_session(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> SessionCreated:
+    _finite(body.config, "config")
     try:
         config = widget_config.validate({**body.config, "apiKey": body.apiKey})
     except WidgetError as e:
         raise ApiError(422, e.code, e.message, e.details) from None
-    wait = request.app.state.limits["key"].take(keys.digest(body.apiKey))
-    if wait is not None:
-        raise rate_limited(wait, "API key")
+    limit = request.app.state.options.max_exam_seconds
+    if config["examDuration"] > limit:
+        raise ApiError(422, "INVALID_CONFIG", f"Invalid config: examDuration: must be at most {limit:.0f} seconds",
+                       {"examDuration": f"must be at most {limit:.0f} seconds, received {config['examDuration']!r}"})
+    digest = keys.digest(body.apiKey)
+    # Per (key, address) first: one client cannot drain the key's bucket for everyone else.
+    for name, bucket in (("key_address", f"{digest}|{client_address(request)}"), ("key", digest)):
+        wait = request.app.state.limits[name].take(bucket)
+        if wait is not None:
+            raise rate_limited(wait, "API key")
     with _db(request).session() as db:
         key = keys.find_key(db, body.apiKey)
         if key is None:
             raise ApiError(401, "INVALID_API_KEY", "The API key is not valid (unknown or revoked).")
+        if key.require_launch_token:
+            try:
+                keys.check_launch_token(key, body.launchToken, config["assessmentId"], config["candidateId"])
+            except keys.LaunchTokenError as e:
+                raise ApiError(401, "INVALID_LAUNCH_TOKEN", f"This API key requires a launch token from the exam "
+                               f"platform: {e}.", {"launchToken": str(e)}) from None
         if not any(keys.domain_matches(d.domain, origin) for d in key.domains):
             shown = keys.origin_host(origin) or "(no Origin header)"
             raise ApiError(
@@ -77,8 +126,16 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
         )
         db.add(session)
         db.flush()
+        request.state.institution_id = key.institution_id
+        twins = _live_twins(db, session)
+        if twins:  # a second device, or someone else using the identity: never silent
+            session.concurrent = True
+            for other in twins:
+                other.concurrent = True
         expires = session.started_at.timestamp() + session.exam_duration + GRACE_SECONDS
         token = request.app.state.tokens.issue(session.id, expires)
+        logs.info("session created", sessionId=session.id, institution=key.institution_id, key=key.prefix,
+                  concurrent=session.concurrent, client=client_address(request))
         return SessionCreated(sessionId=session.id, token=token, startedAt=iso(session.started_at))
 
 
@@ -134,19 +191,21 @@ def post_events(
     origin: str | None = Header(default=None),
 ) -> BatchResult:
     check_token(request, session_id, authorization, limit="events")
+    for e in body.events:
+        _finite(e.payload, f"events.{e.id}.payload")
     rows = {}
     for e in body.events:  # the first of repeated ids in one batch wins
         rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": e.createdAt,
                                "received_at": utcnow(), "payload": e.payload})
     try:
-        new_ids = request.app.state.writer.store(session_id, origin, list(rows.values()))
+        new_ids, refused = request.app.state.writer.store(session_id, origin, list(rows.values()))
     except Refused as e:
         raise ApiError(e.status, e.code, e.message) from None
     except Exception:
         raise ApiError(503, "RETRY", "The events could not be stored right now; retry the batch.",
                        headers={"Retry-After": "1"}) from None
-    request.app.state.webhooks.flags_stored(session_id, [rows[i] for i in new_ids], str(request.base_url))
-    return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids))
+    request.app.state.webhooks.flags_stored(session_id, [rows[i] for i in new_ids])
+    return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids) - len(refused), refused=refused)
 
 
 @router.post("/sessions/{session_id}/end", response_model=Ended)

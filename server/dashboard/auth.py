@@ -1,15 +1,23 @@
-"""Reviewer sign-in: a signed session cookie (HttpOnly, SameSite=Lax, Secure over HTTPS) and
-CSRF protection on every form (a random token in an HttpOnly cookie, echoed in a hidden field)."""
+"""Reviewer sign-in: a server-side session (the HttpOnly, SameSite=Lax cookie, Secure over HTTPS,
+holds a random token; the database holds its hash), and CSRF protection on every form.
+
+Signed in, a form's CSRF token is the one stored with the reviewer's session (so it is bound to
+it and dies with it); before sign-in, the login form uses a random token in an HttpOnly cookie,
+echoed in a hidden field.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import secrets
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete
 
-from ..store import User
+from ..store import ReviewerSession, User
+from ..store.models import utcnow
 
 SESSION_COOKIE = "eye_reviewer"
 CSRF_COOKIE = "eye_csrf"
@@ -20,40 +28,65 @@ class NeedsLogin(Exception):
     """Raised by ``reviewer()`` for a visitor who is not signed in: answered with a redirect."""
 
 
-def _signer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.signing_key, salt="eye-reviewer-session")
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
 
 
 def sign_in(request: Request, response: Response, user: User) -> None:
-    value = _signer(request).dumps({"u": user.id, "n": secrets.token_hex(8)})
-    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/dashboard")
+    token = secrets.token_urlsafe(32)
+    with request.app.state.db.session() as s:
+        s.execute(delete(ReviewerSession).where(ReviewerSession.expires_at < utcnow()))
+        s.add(ReviewerSession(token_hash=_hash(token), user_id=user.id, csrf=secrets.token_urlsafe(24),
+                              expires_at=utcnow() + dt.timedelta(seconds=SESSION_SECONDS)))
+    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
+                        secure=_secure(request), path="/dashboard")
 
 
-def sign_out(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/dashboard")
+def sign_out(request: Request, response: Response) -> None:
+    """End this browser's session on the server (the cookie is worthless from now on)."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        with request.app.state.db.session() as s:
+            s.execute(delete(ReviewerSession).where(ReviewerSession.token_hash == _hash(raw)))
+    response.delete_cookie(SESSION_COOKIE, path="/dashboard", secure=_secure(request), httponly=True, samesite="lax")
+
+
+def _session(request: Request) -> tuple[User, str] | None:
+    """The signed-in reviewer (institution loaded) and the session's CSRF token, or None."""
+    if hasattr(request.state, "reviewer"):
+        return request.state.reviewer
+    found = None
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        with request.app.state.db.session() as s:
+            row = s.get(ReviewerSession, _hash(raw))
+            if row is not None and row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.timezone.utc) > utcnow():
+                user = s.get(User, row.user_id)
+                if user is not None:
+                    user.institution  # load it while the session is open
+                    s.expunge(user)
+                    found = (user, row.csrf)
+    request.state.reviewer = found
+    return found
 
 
 def reviewer(request: Request) -> User:
     """The signed-in reviewer (with their institution loaded), or NeedsLogin."""
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
+    found = _session(request)
+    if found is None:
         raise NeedsLogin()
-    try:
-        data = _signer(request).loads(raw, max_age=SESSION_SECONDS)
-    except BadSignature:
-        raise NeedsLogin() from None
-    with request.app.state.db.session() as s:
-        user = s.get(User, int(data["u"]))
-        if user is None:
-            raise NeedsLogin()
-        user.institution  # load it while the session is open
-        s.expunge(user)
-        return user
+    return found[0]
 
 
 def csrf_token(request: Request) -> str:
-    """This browser's CSRF token (made on first use; ``remember_csrf`` sets the cookie)."""
+    """The token this page's forms carry: the reviewer session's, else this browser's login token."""
+    found = _session(request)
+    if found is not None:
+        return found[1]
     token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf", None)
     if not token:
         token = secrets.token_urlsafe(24)
@@ -64,11 +97,13 @@ def csrf_token(request: Request) -> str:
 def remember_csrf(request: Request, response: Response) -> None:
     if getattr(request.state, "csrf", None) and not request.cookies.get(CSRF_COOKIE):
         response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/dashboard")
+                            secure=_secure(request), path="/dashboard")
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    """403 unless the form carries this browser's CSRF token."""
-    expected = request.cookies.get(CSRF_COOKIE)
+    """403 unless the form carries the token of this reviewer's session (or, signed out, of this
+    browser's login form)."""
+    found = _session(request)
+    expected = found[1] if found is not None else request.cookies.get(CSRF_COOKIE)
     if not expected or not submitted or not secrets.compare_digest(expected, submitted):
         raise HTTPException(403, "CSRF check failed: reload the page and try again.")

@@ -9,23 +9,33 @@ import csv
 import datetime as dt
 import io
 import json
+import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from .. import keys as keys_mod
+from ..evidence import read_checked
+from ..retention import candidate_record, delete_candidate_of
 from ..score import CAP
 from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery
 from ..users import authenticate
-from . import data
+from ..webhooks import WebhookTargetError, check_target
+from .. import records as data
 from .auth import check_csrf, csrf_token, remember_csrf, reviewer, sign_in, sign_out
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+# Ids chosen by clients (candidate, assessment) are data, never structure: in a URL they only ever
+# appear as a fully encoded query value; paths use the server's own opaque ids.
+templates.env.filters["query"] = lambda params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
+templates.env.filters["urlencode"] = lambda value: quote(str(value), safe="")
 router = APIRouter(prefix="/dashboard")
+MAX_PAGE = 1_000_000
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -63,7 +73,8 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), csr
     check_csrf(request, csrf)
     limits = request.app.state.limits
     client = request.client.host if request.client else "?"
-    wait = max(limits["login_email"].take(email.strip().lower()) or 0, limits["login_ip"].take(client) or 0)
+    # Per (email, address) and per address: someone else's failures never lock the owner out.
+    wait = max(limits["login_email"].take(f"{email.strip().lower()}|{client}") or 0, limits["login_ip"].take(client) or 0)
     if wait:
         response = render(request, "login.html", status=429, email=email,
                           error=f"Too many sign-in attempts; try again in {wait:.0f} s.")
@@ -71,18 +82,18 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), csr
         return response
     with _db(request).session() as s:
         user = authenticate(s, email, password)
-        if user is None:
-            return render(request, "login.html", status=401, error="Wrong email or password.", email=email)
-        response = RedirectResponse("/dashboard/", status_code=303)
-        sign_in(request, response, user)
-        return response
+    if user is None:
+        return render(request, "login.html", status=401, error="Wrong email or password.", email=email)
+    response = RedirectResponse("/dashboard/", status_code=303)
+    sign_in(request, response, user)
+    return response
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     response = RedirectResponse("/dashboard/login", status_code=303)
-    sign_out(response)
+    sign_out(request, response)
     return response
 
 
@@ -104,9 +115,11 @@ def _day(value: str | None) -> dt.date | None:
 
 @router.get("/sessions", response_class=HTMLResponse)
 def sessions(request: Request, assessment: str | None = None, flagged: bool = False, date: str | None = None,
-             page: int = 1) -> HTMLResponse:
+             page: str = "1") -> HTMLResponse:
     user = reviewer(request)
-    page = max(1, page)
+    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        raise HTTPException(400, f"page: expected a whole number from 1 to {MAX_PAGE}, received {page[:20]!r}")
+    page = int(page)
     with _db(request).session() as s:
         rows, total = data.sessions_page(s, user.institution_id, assessment, flagged, _day(date), page)
     pages = max(1, -(-total // data.PAGE_SIZE))
@@ -135,15 +148,17 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
 
 
 @router.get("/sessions/{session_id}/media/{event_id}")
-def session_media(request: Request, session_id: str, event_id: str) -> FileResponse:
+def session_media(request: Request, session_id: str, event_id: str) -> Response:
     user = reviewer(request)
     with _db(request).session() as s:
         _own_session(request, user, session_id, s)
         row = s.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
         if row is None:
             raise HTTPException(404, "No evidence for this event.")
-        return FileResponse(request.app.state.media_dir / row.path, media_type=row.content_type,
-                            headers={"Cache-Control": "private, no-store"})
+        data = read_checked(request.app.state.media_dir, row.path, row.sha256)
+        if data is None:
+            raise HTTPException(404, "The evidence file is missing or damaged.")
+        return Response(data, media_type=row.content_type, headers={"Cache-Control": "private, no-store"})
 
 
 def _export(records: list[ExamSession], fmt: str, name: str, s) -> Response:  # type: ignore[no-untyped-def]
@@ -169,37 +184,42 @@ def export_session(request: Request, session_id: str, fmt: str) -> Response:
         return _export([session], fmt, f"session-{session.id}", s)
 
 
-@router.get("/assessments/{assessment_id}/export.{fmt}")
-def export_assessment(request: Request, assessment_id: str, fmt: str) -> Response:
+@router.get("/assessments/export.{fmt}")
+def export_assessment(request: Request, fmt: str, assessment: str = "") -> Response:
+    """An assessment's sessions; the assessment id is a query value (any characters work)."""
     user = reviewer(request)
     with _db(request).session() as s:
-        records = s.scalars(data.sessions_query(user.institution_id, assessment_id, False, None)
-                            .order_by(ExamSession.started_at)).all()
+        records = s.scalars(data.sessions_query(user.institution_id, assessment, False, None)
+                            .order_by(ExamSession.started_at)).all() if assessment else []
         if not records:
             raise HTTPException(404, "No such assessment.")
-        return _export(list(records), fmt, f"assessment-{assessment_id}", s)
+        return _export(list(records), fmt, f"assessment-{_file_safe(assessment)}", s)
 
 
-# --- candidates ---------------------------------------------------------------------------
-@router.get("/candidates/{candidate_id}/export.json")
-def export_candidate(request: Request, candidate_id: str) -> Response:
+def _file_safe(value: str) -> str:
+    """A download name from a client-chosen id: letters, digits, ``-`` and ``_`` only."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in value)[:80] or "export"
+
+
+# --- candidates (addressed through one of their sessions: the server's own opaque id) --------
+@router.get("/sessions/{session_id}/candidate/export.json")
+def export_candidate(request: Request, session_id: str) -> Response:
     user = reviewer(request)
     with _db(request).session() as s:
-        records = s.scalars(select(ExamSession).where(ExamSession.institution_id == user.institution_id,
-                                                      ExamSession.candidate_id == candidate_id)).all()
-        body = {"candidateId": candidate_id, "sessions": [data.session_record(s, r) for r in records]}
-    return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="candidate-{candidate_id}.json"'})
+        candidate_id = _own_session(request, user, session_id, s).candidate_id
+        body = candidate_record(s, user.institution_id, candidate_id)
+    return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="candidate-{_file_safe(candidate_id)}.json"'})
 
 
-@router.post("/candidates/{candidate_id}/delete")
-def delete_candidate(request: Request, candidate_id: str, csrf: str = Form("")) -> Response:
+@router.post("/sessions/{session_id}/candidate/delete")
+def delete_candidate(request: Request, session_id: str, csrf: str = Form("")) -> Response:
+    """Everything about this session's candidate, in this institution only."""
     check_csrf(request, csrf)
     user = reviewer(request)
     with _db(request).session() as s:
-        ids = list(s.scalars(select(ExamSession.id).where(ExamSession.institution_id == user.institution_id,
-                                                          ExamSession.candidate_id == candidate_id)))
-        data.delete_sessions(s, request.app.state.media_dir, ids)
-    return RedirectResponse(f"/dashboard/sessions?deleted={len(ids)}", status_code=303)
+        candidate_id = _own_session(request, user, session_id, s).candidate_id
+    removed = delete_candidate_of(_db(request), request.app.state.media_dir, user.institution_id, candidate_id)
+    return RedirectResponse(f"/dashboard/sessions?deleted={removed}", status_code=303)
 
 
 # --- keys and domains ---------------------------------------------------------------------
@@ -260,31 +280,60 @@ def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLRespo
 
 
 # --- settings: webhook, retention ---------------------------------------------------------
-@router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, saved: bool = False) -> HTMLResponse:
-    user = reviewer(request)
+def _settings(request: Request, user, status: int = 200, **context: Any) -> HTMLResponse:  # type: ignore[no-untyped-def]
     with _db(request).session() as s:
         institution = s.get(Institution, user.institution_id)
         deliveries = s.scalars(select(WebhookDelivery).where(WebhookDelivery.institution_id == user.institution_id)
                                .order_by(WebhookDelivery.id.desc()).limit(50)).all()
-        return render(request, "settings.html", user=user, institution=institution, deliveries=deliveries, saved=saved,
-                      iso=data.iso)
+        return render(request, "settings.html", status=status, user=user, institution=institution,
+                      deliveries=deliveries, iso=data.iso, **context)
 
 
-@router.post("/settings")
-def save_settings(request: Request, webhook_url: str = Form(""), webhook_secret: str = Form(""),
-                  retention_days: int = Form(30), csrf: str = Form("")) -> Response:
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, saved: bool = False) -> HTMLResponse:
+    return _settings(request, reviewer(request), saved=saved)
+
+
+def _new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+def save_settings(request: Request, webhook_url: str = Form(""), retention_days: str = Form("30"),
+                  csrf: str = Form("")) -> Response:
+    """Webhook URL (checked: public addresses only, unless the operator allowed the host) and
+    retention. Setting a webhook makes its signing secret, shown once."""
     check_csrf(request, csrf)
     user = reviewer(request)
     url = webhook_url.strip()
-    if url and not url.startswith(("https://", "http://")):
-        raise HTTPException(422, "webhook_url: expected an http(s) URL")
-    if not 1 <= retention_days <= 3650:
-        raise HTTPException(422, "retention_days: expected 1 to 3650 days")
+    errors = {}
+    if url:
+        try:
+            check_target(url, request.app.state.options.webhook_allow)
+        except WebhookTargetError as e:
+            errors["webhook_url"] = f"webhook URL: {e}"
+    if not retention_days.isdigit() or not 1 <= int(retention_days) <= 3650:
+        errors["retention_days"] = "retention: expected a whole number of days from 1 to 3650"
+    if errors:
+        return _settings(request, user, status=422, errors=errors, webhook_url=url)
+    new_secret = None
     with _db(request).session() as s:
         institution = s.get(Institution, user.institution_id)
         institution.webhook_url = url or None
-        if webhook_secret.strip():
-            institution.webhook_secret = webhook_secret.strip()
-        institution.retention_days = retention_days
+        if url and not institution.webhook_secret:
+            institution.webhook_secret = new_secret = _new_webhook_secret()
+        institution.retention_days = int(retention_days)
+    if new_secret:
+        return _settings(request, user, saved=True, new_secret=new_secret)
     return RedirectResponse("/dashboard/settings?saved=1", status_code=303)
+
+
+@router.post("/settings/webhook-secret", response_class=HTMLResponse)
+def rotate_webhook_secret(request: Request, csrf: str = Form("")) -> HTMLResponse:
+    """A new signing secret (shown once); deliveries from now on are signed with it."""
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    with _db(request).session() as s:
+        institution = s.get(Institution, user.institution_id)
+        institution.webhook_secret = new_secret = _new_webhook_secret()
+    return _settings(request, user, new_secret=new_secret)

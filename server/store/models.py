@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, false, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -40,6 +40,18 @@ class User(Base):
     institution: Mapped[Institution] = relationship()
 
 
+class ReviewerSession(Base):
+    """A signed-in reviewer's browser: the cookie holds a random token, stored here as its SHA-256.
+    Signing out or changing the password deletes the row, which ends the session at once."""
+
+    __tablename__ = "reviewer_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+
 class WebhookDelivery(Base):
     """One attempt to deliver one flag to an institution's webhook."""
 
@@ -64,6 +76,9 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: The secret an exam platform's backend signs launch tokens with (None: launch tokens off).
+    launch_secret: Mapped[str | None] = mapped_column(String(100), default=None)
+    require_launch_token: Mapped[bool] = mapped_column(default=False, server_default=false())
     institution: Mapped[Institution] = relationship(back_populates="keys")
     domains: Mapped[list["KeyDomain"]] = relationship(back_populates="key", cascade="all, delete-orphan")
 
@@ -93,6 +108,8 @@ class ExamSession(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(20), default=None)
+    #: Another session of the same candidate and assessment was live at the same time.
+    concurrent: Mapped[bool] = mapped_column(default=False, server_default=false())
     events: Mapped[list["Event"]] = relationship(back_populates="session", order_by="Event.created_at")
 
 

@@ -7,6 +7,7 @@ event is durable; under load, requests share commits instead of queueing for one
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import threading
 from concurrent.futures import Future
@@ -16,10 +17,33 @@ from typing import Any
 from sqlalchemy import select
 
 from .database import Database
-from .models import ExamSession
+from .models import ExamSession, utcnow
 from .queries import store_events
 
 MAX_GROUP = 200
+#: An event's ``createdAt`` must lie within the session's life: from this long before its start
+#: (the consent notice and system check come before the session exists) ...
+EARLY = dt.timedelta(minutes=30)
+#: ... to this long after its end (or after now, for an open session).
+LATE = dt.timedelta(minutes=5)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def out_of_window(rows: list[dict[str, Any]], started_at: dt.datetime, ended_at: dt.datetime | None,
+                  now: dt.datetime) -> dict[str, str]:
+    """Event id → why its ``createdAt`` is refused (before the session or after its end)."""
+    first = _aware(started_at) - EARLY
+    last = _aware(ended_at or now) + LATE
+    refused = {}
+    for row in rows:
+        created = row["created_at"] = _aware(row["created_at"])
+        if not first <= created <= last:
+            refused[row["client_id"]] = (f"createdAt {created.isoformat()} lies outside the session "
+                                         f"({first.isoformat()} to {last.isoformat()})")
+    return refused
 
 
 class Refused(Exception):
@@ -48,8 +72,10 @@ class EventWriter:
         self._thread.start()
         self.commits = 0
 
-    def store(self, session_id: str, origin: str | None, rows: list[dict[str, Any]], timeout: float = 30.0) -> list[str]:
-        """Store one batch (idempotent by event id); returns the ids of the events that were new."""
+    def store(self, session_id: str, origin: str | None, rows: list[dict[str, Any]],
+              timeout: float = 30.0) -> tuple[list[str], dict[str, str]]:
+        """Store one batch (idempotent by event id); returns the ids of the events that were new,
+        and the ids refused with the reason (``createdAt`` outside the session's life)."""
         job = _Job(session_id, origin, rows)
         self._jobs.put(job)
         return job.future.result(timeout)
@@ -81,7 +107,9 @@ class EventWriter:
             with self.db.session() as s:
                 ids = {j.session_id for j in group}
                 state = {r.id: r for r in s.execute(
-                    select(ExamSession.id, ExamSession.ended_at, ExamSession.origin).where(ExamSession.id.in_(ids)))}
+                    select(ExamSession.id, ExamSession.ended_at, ExamSession.origin, ExamSession.started_at)
+                    .where(ExamSession.id.in_(ids)))}
+                now = utcnow()
                 for job in group:
                     row = state.get(job.session_id)
                     if row is None:
@@ -91,7 +119,9 @@ class EventWriter:
                     elif row.ended_at is not None:
                         results.append(Refused(409, "SESSION_ENDED", "The session has ended; it accepts no more events."))
                     else:
-                        results.append(store_events(s, job.rows) if job.rows else [])
+                        refused = out_of_window(job.rows, row.started_at, row.ended_at, now)
+                        valid = [r for r in job.rows if r["client_id"] not in refused]
+                        results.append((store_events(s, valid) if valid else [], refused))
             self.commits += 1
         except Exception as e:  # the whole group failed to commit: every request may retry
             for job in group:

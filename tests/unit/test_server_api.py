@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from server.keys import MAX_DOMAINS, KeyRequestError, create_key, domain_matches
 from server.store import ApiKey, Event
-from tests.conftest import VALID_CONFIG
+from tests.conftest import VALID_CONFIG, moment
 
 ORIGIN = {"Origin": "http://localhost:5000"}
 
@@ -18,7 +18,7 @@ def auth(token):
 
 
 def event(i, kind="TAB_NOT_FOCUS"):
-    return {"id": f"ev-{i}", "type": kind, "createdAt": "2026-11-26T10:00:00.000Z", "payload": {"n": i}}
+    return {"id": f"ev-{i}", "type": kind, "createdAt": moment(), "payload": {"n": i}}
 
 
 def test_key_is_stored_hashed(app, api_key):
@@ -42,9 +42,9 @@ def test_event_batches_are_idempotent_and_end_refuses_more(app, client, api_key)
     created = create(client, api_key).json()
     url = f"/api/v1/sessions/{created['sessionId']}"
     batch = {"events": [event(1), event(2)]}
-    assert client.post(url + "/events", json=batch, headers=auth(created["token"])).json() == {"stored": 2, "duplicates": 0}
+    assert client.post(url + "/events", json=batch, headers=auth(created["token"])).json() == {"stored": 2, "duplicates": 0, "refused": {}}
     again = client.post(url + "/events", json={"events": [event(2), event(3)]}, headers=auth(created["token"]))
-    assert again.json() == {"stored": 1, "duplicates": 1}
+    assert again.json() == {"stored": 1, "duplicates": 1, "refused": {}}
     end = client.post(url + "/end", json={"reason": "manual"}, headers=auth(created["token"]))
     assert end.status_code == 200 and end.json()["reason"] == "manual"
     late = client.post(url + "/events", json={"events": [event(4)]}, headers=auth(created["token"]))
@@ -125,6 +125,11 @@ def test_evidence_upload_is_checked_idempotent_and_listed(app, client, api_key):
     created = create(client, api_key).json()
     base = f"/api/v1/sessions/{created['sessionId']}"
     headers = auth(created["token"])
+
+    # Evidence is accepted for stored events that declare it: ev-1 … ev-8 are such flags.
+    client.post(f"{base}/events", headers=headers, json={"events": [
+        {"id": f"ev-{i}", "type": "SOUND_DETECTED" if i == 2 else "MULTIPLE_FACE", "createdAt": moment(),
+         "payload": {"media": {"contentType": "audio/wav" if i == 2 else "image/jpeg"}}} for i in range(1, 9)]})
 
     def upload(event_id, body, content_type):
         return client.post(f"{base}/events/{event_id}/media", content=body, headers={**headers, "Content-Type": content_type})

@@ -1,18 +1,17 @@
-"""What the dashboard reads and deletes, always within one institution."""
+"""What reviewers read (dashboard pages, exports, candidate requests), always within one institution."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from ..score import WEIGHTS, integrity
-from ..store import Event, ExamSession, Media, WebhookDelivery
+from .score import WEIGHTS, integrity
+from .store import Event, ExamSession, Media
 
 FLAG_TYPES = tuple(WEIGHTS)
 PAGE_SIZE = 25
@@ -140,29 +139,22 @@ def session_record(db: Session, session: ExamSession) -> dict[str, Any]:
 CSV_COLUMNS = ["sessionId", "candidateId", "assessmentId", "eventId", "type", "flag", "createdAt", "description", "details", "evidence"]
 
 
+#: A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``'`` defuses formulas."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def csv_rows(db: Session, sessions: list[ExamSession]) -> list[list[str]]:
     rows = []
     for s in sessions:
         for e in timeline(db, s):
-            rows.append([s.id, s.candidate_id, s.assessment_id, e["id"], e["type"], "yes" if e["flag"] else "",
-                         e["createdAt"], e["description"], json.dumps(e["details"], sort_keys=True),
-                         e["media"]["contentType"] if e["media"] else ""])
+            rows.append([csv_cell(v) for v in (
+                s.id, s.candidate_id, s.assessment_id, e["id"], e["type"], "yes" if e["flag"] else "",
+                e["createdAt"], e["description"], json.dumps(e["details"], sort_keys=True),
+                e["media"]["contentType"] if e["media"] else "")])
     return rows
-
-
-def delete_sessions(db: Session, media_dir: Path, session_ids: list[str]) -> int:
-    """Delete sessions with their events, evidence rows and files, and webhook logs."""
-    if not session_ids:
-        return 0
-    for m in db.scalars(select(Media).where(Media.session_id.in_(session_ids))):
-        path = media_dir / m.path
-        path.unlink(missing_ok=True)
-    for sid in session_ids:
-        folder = media_dir / sid
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-    db.execute(delete(Media).where(Media.session_id.in_(session_ids)))
-    db.execute(delete(Event).where(Event.session_id.in_(session_ids)))
-    db.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id.in_(session_ids)))
-    db.execute(delete(ExamSession).where(ExamSession.id.in_(session_ids)))
-    return len(session_ids)

@@ -1,0 +1,84 @@
+"""The server's deployment options, read once from the command line or the environment, so every
+command (``eye serve``, ``eye purge``, ``eye candidates``, tests) sees the same values.
+
+| option | environment | default |
+|---|---|---|
+| public URL (the only source of absolute URLs) | ``EYE_PUBLIC_URL`` | ``http://HOST:PORT`` of ``eye serve`` |
+| other accepted ``Host`` names | ``EYE_ALLOWED_HOSTS`` (comma-separated) | none |
+| proxies whose ``X-Forwarded-For/Proto`` are believed | ``EYE_FORWARDED_ALLOW_IPS`` (comma-separated IPs/CIDRs) | none |
+| webhook receivers allowed on private addresses | ``EYE_WEBHOOK_ALLOW_HOSTS`` (hosts or CIDRs) | none |
+| longest exam a session may declare | ``EYE_MAX_EXAM_SECONDS`` | 86400 (24 h) |
+| evidence per session | ``EYE_EVIDENCE_MAX_FILES`` / ``EYE_EVIDENCE_MAX_MB`` | 50 files / 100 MiB |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+class OptionError(ValueError):
+    """An option has a value the server cannot use (names the option and what was wrong)."""
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _number(name: str, value: str | None, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise OptionError(f"{name}: expected a number, received {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise OptionError(f"{name}: expected a positive number, received {value!r}")
+    return number
+
+
+def normalize_public_url(url: str) -> str:
+    """``https://eye.example.edu/`` → ``https://eye.example.edu`` (no path, query or fragment)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OptionError(f"public URL: expected http(s)://HOST[:PORT], received {url!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise OptionError(f"public URL: expected only a scheme, host and port, received {url!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+@dataclass(frozen=True)
+class Options:
+    public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    forwarded_allow_ips: tuple[str, ...] = ()
+    webhook_allow: tuple[str, ...] = ()
+    max_exam_seconds: float = 24 * 3600
+    evidence_max_files: int = 50
+    evidence_max_bytes: int = 100 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Options":
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "public_url": normalize_public_url(env["EYE_PUBLIC_URL"]) if env.get("EYE_PUBLIC_URL") else None,
+            "allowed_hosts": _list(env.get("EYE_ALLOWED_HOSTS")),
+            "forwarded_allow_ips": _list(env.get("EYE_FORWARDED_ALLOW_IPS")),
+            "webhook_allow": _list(env.get("EYE_WEBHOOK_ALLOW_HOSTS")),
+            "max_exam_seconds": _number("EYE_MAX_EXAM_SECONDS", env.get("EYE_MAX_EXAM_SECONDS"), 24 * 3600),
+            "evidence_max_files": int(_number("EYE_EVIDENCE_MAX_FILES", env.get("EYE_EVIDENCE_MAX_FILES"), 50)),
+            "evidence_max_bytes": int(_number("EYE_EVIDENCE_MAX_MB", env.get("EYE_EVIDENCE_MAX_MB"), 100) * 1024 * 1024),
+        }
+        for name, value in overrides.items():
+            if value is not None and value != ():
+                values[name] = normalize_public_url(str(value)) if name == "public_url" else value
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def public_host(self) -> str | None:
+        return urlsplit(self.public_url).hostname if self.public_url else None
+
+    def base_url(self, fallback: str) -> str:
+        """Where absolute URLs point: the public URL, else the address ``eye serve`` listens on."""
+        return self.public_url or fallback.rstrip("/")
