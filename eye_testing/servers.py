@@ -4,6 +4,7 @@ SQLite file, and a static page server on another origin (``localhost`` instead o
 from __future__ import annotations
 
 import http.server
+import os
 import socket
 import subprocess
 import sys
@@ -27,7 +28,8 @@ def eye_command(*args: str) -> list[str]:
 class EyeServer:
     """``eye serve`` in a subprocess; SQLite in ``tmp`` unless ``db_url`` names another database."""
 
-    def __init__(self, tmp: Path, db_url: str | None = None):
+    def __init__(self, tmp: Path, db_url: str | None = None, args: tuple[str, ...] = (), env: dict[str, str] | None = None):
+        """``args`` are more ``eye serve`` options (``--public-url``, ...); ``env`` more variables."""
         self.port = free_port()
         self.db_path = tmp / "eye.db"
         self.db_url = db_url or f"sqlite:///{self.db_path}"
@@ -38,8 +40,8 @@ class EyeServer:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             eye_command("serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", self.db_url,
-                        "--media-dir", str(tmp / "media")),
-            cwd=tmp, stdout=self.log, stderr=subprocess.STDOUT,
+                        "--media-dir", str(tmp / "media"), *args),
+            cwd=tmp, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
         )
         deadline = time.monotonic() + 30
         while True:

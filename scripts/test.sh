@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/install-chromium.sh
+scripts/install-nginx.sh
 # Server tests run on SQLite and on a throwaway PostgreSQL (Debian's packages).
 EYE_TEST_POSTGRES_URL=$(scripts/postgres.sh)
 export EYE_TEST_POSTGRES_URL
