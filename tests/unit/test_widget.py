@@ -201,3 +201,56 @@ def test_end_during_init_ends_the_session_init_starts(app, api_key, browser):
     widget, rec, ended = run(scenario())
     assert rec.names() == ["STARTED", "END_PROCTORING"] and ended["reason"] == "manual"
     assert widget.state == "ended" and stored(app)[0] == [(True, "manual")]
+
+
+def test_a_wrong_computer_clock_loses_no_events(app, api_key, browser):
+    """The fake browser's clock is weeks ahead of the server's: the widget sends its events in the
+    server's clock (learnt from the health check), so the server stores them, at the right time."""
+    import datetime as dt
+
+    assert abs(browser.now() - dt.datetime.now(dt.timezone.utc).timestamp()) > 3600
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        browser.has_focus = False
+        browser.dispatch("window", "blur")
+        browser.advance(1.0)
+        await browser.settle()
+        await widget.endProctoring()
+
+    run(scenario())
+    with app.state.db.session() as s:
+        events = s.scalars(select(Event)).all()
+        started = s.scalars(select(ExamSession)).one().started_at
+    assert "TAB_NOT_FOCUS" in [e.type for e in events]
+    started = started if started.tzinfo else started.replace(tzinfo=dt.timezone.utc)
+    for e in events:
+        created = e.created_at if e.created_at.tzinfo else e.created_at.replace(tzinfo=dt.timezone.utc)
+        assert abs((created - started).total_seconds()) < 60, e.type
+
+
+def test_a_key_that_requires_a_launch_token(app, api_key, browser):
+    import time
+
+    from server.keys import enable_launch_tokens, sign_launch_token
+
+    with app.state.db.session() as s:
+        secret = enable_launch_tokens(s, api_key)
+
+    async def scenario():
+        refused = Widget(browser, SERVER)
+        with pytest.raises(WidgetError) as e:
+            await refused.init({**VALID_CONFIG, "apiKey": api_key})
+        assert e.value.code == "INVALID_LAUNCH_TOKEN" and "launchToken" in e.value.details
+        token = sign_launch_token(secret, VALID_CONFIG["assessmentId"], VALID_CONFIG["candidateId"], int(time.time()) + 600)
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["SET_CONFIG"])
+        started = await widget.init({**VALID_CONFIG, "apiKey": api_key, "launchToken": token})
+        assert started["sessionId"]
+        assert "launchToken" not in rec.events[0][1]["config"]  # a credential, not shown to listeners
+        await widget.endProctoring()
+
+    run(scenario())
+    with app.state.db.session() as s:
+        assert all("launchToken" not in x.config for x in s.scalars(select(ExamSession)))
