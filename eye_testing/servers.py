@@ -37,7 +37,7 @@ class EyeServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.tmp = tmp
         self.log_path = tmp / "server.log"
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "a")  # a restarted server (same folder) appends
         self.proc = subprocess.Popen(
             eye_command("serve", "--host", "127.0.0.1", "--port", str(self.port), "--database-url", self.db_url,
                         "--media-dir", str(tmp / "media"), *args),

@@ -8,7 +8,10 @@ scripts/install-nginx.sh
 # Server tests run on SQLite and on a throwaway PostgreSQL (Debian's packages).
 EYE_TEST_POSTGRES_URL=$(scripts/postgres.sh)
 export EYE_TEST_POSTGRES_URL
-trap 'scripts/postgres.sh stop' EXIT
+# Rate limits shared by several instances are tested on a throwaway Redis (Debian's redis-server).
+EYE_TEST_REDIS_URL=$(scripts/redis.sh)
+export EYE_TEST_REDIS_URL
+trap 'scripts/redis.sh stop; scripts/postgres.sh stop' EXIT
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -19,7 +18,7 @@ from .dashboard.auth import NeedsLogin
 from .dashboard.views import router as dashboard_router
 from .evidence import media_location
 from .logs import AccessLog
-from .limits import Limit, RateLimiter
+from .limits import limiters, storage_for
 from .middleware import BodyLimit, SecurityHeaders
 from .options import Options
 from .tokens import MediaLinks, Tokens, signing_key
@@ -29,16 +28,18 @@ from .store.writer import EventWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATIC = ROOT / "static"
-#: Per API key and per (API key, client address): session creations; per session: event batches
-#: and evidence uploads; sign-in tries per (email, client address) and per client address.
-LIMITS = {
-    "key": Limit(rate=20, burst=200),
-    "key_address": Limit(rate=2, burst=60),  # a test centre behind one NAT starts a room at once
-    "events": Limit(rate=10, burst=40),
-    "media": Limit(rate=5, burst=20),
-    "login_email": Limit(rate=1 / 12, burst=5),  # per (email, address): 5 sign-in tries, then 1 every 12 s
-    "login_ip": Limit(rate=1, burst=30),  # per client address (offices share one behind NAT)
-}
+LISTEN_ENV = "EYE_LISTEN_URL"
+
+
+def app_from_env() -> FastAPI:
+    """The app as each process of ``eye serve --workers N`` builds it: everything from the
+    environment ``eye serve`` set (database, evidence folder, public URL, proxies, ...)."""
+    import os
+
+    from .logs import configure
+
+    configure()
+    return create_app(listen_url=os.environ.get(LISTEN_ENV, "http://127.0.0.1:8000"))
 
 
 def create_app(database_url: str | None = None, static_dir: Path | None = None, media_dir: Path | None = None,
@@ -65,8 +66,11 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     app.state.tokens = Tokens(key)
     app.state.media_links = MediaLinks(key)
     app.state.writer = EventWriter(db)
-    app.state.webhooks = Webhooks(db, app.state.media_links, app.state.public_url, allow=options.webhook_allow)
-    app.state.limits = {name: RateLimiter(replace(limit)) for name, limit in LIMITS.items()}
+    app.state.webhooks = Webhooks(db, app.state.media_links, app.state.public_url, allow=options.webhook_allow,
+                                  **({"schedule": options.webhook_schedule} if options.webhook_schedule else {}))
+    if options.webhook_worker:
+        app.state.webhooks.start()
+    app.state.limits = limiters(storage_for(options.redis_url))
     app.state.media_dir = media_location(db, media_dir)
     app.include_router(router)
     app.include_router(dashboard_router)

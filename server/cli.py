@@ -32,6 +32,9 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--forwarded-allow-ips", default=None,
                         help="proxies whose X-Forwarded-For/Proto are believed, comma-separated IPs or CIDRs "
                              "(env EYE_FORWARDED_ALLOW_IPS; default none)")
+    parser.add_argument("--workers", type=int, default=1, help="processes serving requests (default 1)")
+    parser.add_argument("--no-webhook-worker", action="store_true",
+                        help="do not deliver webhooks in these processes (run `eye worker` instead)")
 
 
 def _media_option(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +47,17 @@ def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .options import Options, OptionError, _list
 
     try:
-        return Options.from_env(public_url=args.public_url, allowed_hosts=_list(args.allowed_hosts),
-                                forwarded_allow_ips=_list(args.forwarded_allow_ips))
+        overrides = {"public_url": getattr(args, "public_url", None),
+                     "allowed_hosts": _list(getattr(args, "allowed_hosts", None)),
+                     "forwarded_allow_ips": _list(getattr(args, "forwarded_allow_ips", None))}
+        if getattr(args, "no_webhook_worker", False):
+            overrides["webhook_worker"] = False
+        return Options.from_env(**overrides)
     except OptionError as e:
         raise SystemExit(f"eye: {e}") from None
 
 
-def _run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+def _run(app, host: str, port: int, workers: int = 1) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from .logs import configure
@@ -58,7 +65,8 @@ def _run(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     configure()
     # Proxy headers are handled inside the app (only from --forwarded-allow-ips); the access log
     # is the app's own (structured, tokens redacted).
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, access_log=False, log_config=None)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, access_log=False, log_config=None,
+                workers=workers, factory=isinstance(app, str))
 
 
 def _listen_url(args: argparse.Namespace) -> str:
@@ -67,14 +75,60 @@ def _listen_url(args: argparse.Namespace) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .app import create_app
+    import os
+
+    from .app import LISTEN_ENV, create_app
+    from .evidence import media_location
 
     options = _options(args)
     if options.public_url is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print("eye serve: no --public-url; absolute URLs (webhook mediaUrl) will use "
               f"{_listen_url(args)}. Set --public-url in production.", file=sys.stderr)
-    _run(create_app(args.database_url, media_dir=args.media_dir, options=options, listen_url=_listen_url(args)),
-         args.host, args.port)
+    if args.workers < 1:
+        raise SystemExit(f"eye serve: --workers: expected 1 or more, received {args.workers}")
+    if args.workers == 1:
+        _run(create_app(args.database_url, media_dir=args.media_dir, options=options, listen_url=_listen_url(args)),
+             args.host, args.port)
+        return 0
+    # Several processes: each builds the app from the environment this process sets up now.
+    db = _database(args)
+    from .tokens import default_key_file, signing_key
+
+    os.environ.setdefault("EYE_SECRET_KEY_FILE", str(default_key_file(db.url)))
+    signing_key(db)  # made once here, read by every process
+    settings = {"EYE_DATABASE_URL": db.url, "EYE_MEDIA_DIR": str(media_location(db, args.media_dir)),
+                LISTEN_ENV: _listen_url(args), "EYE_PUBLIC_URL": options.public_url or "",
+                "EYE_ALLOWED_HOSTS": ",".join(options.allowed_hosts),
+                "EYE_FORWARDED_ALLOW_IPS": ",".join(options.forwarded_allow_ips),
+                "EYE_WEBHOOK_WORKER": "1" if options.webhook_worker else "0"}
+    os.environ.update({k: v for k, v in settings.items() if v})
+    db.engine.dispose()
+    _run("server.app:app_from_env", args.host, args.port, workers=args.workers)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks (and nothing else) until stopped: for deployments that run the delivery
+    worker apart from the web processes (``eye serve --no-webhook-worker``)."""
+    import signal
+    import threading
+
+    from .logs import configure, info
+    from .tokens import MediaLinks, signing_key
+    from .webhooks import Webhooks
+
+    configure()
+    db = _database(args)
+    options = _options(args)
+    public = options.base_url("http://127.0.0.1:8000")
+    worker = Webhooks(db, MediaLinks(signing_key(db)), public, allow=options.webhook_allow,
+                      **({"schedule": options.webhook_schedule} if options.webhook_schedule else {})).start()
+    info("webhook worker started", publicUrl=public)
+    stopped = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopped.set())
+    stopped.wait()
+    worker.close()
     return 0
 
 
@@ -296,6 +350,10 @@ def parser() -> argparse.ArgumentParser:
         _media_option(c)
         _database_option(c)
         c.set_defaults(func=cmd_candidate)
+    worker = sub.add_parser("worker", help="deliver webhooks until stopped (beside `eye serve --no-webhook-worker`)")
+    _database_option(worker)
+    worker.add_argument("--public-url", default=None, help="the URL evidence links point to (env EYE_PUBLIC_URL)")
+    worker.set_defaults(func=cmd_worker)
     demo = sub.add_parser("demo", help="serve a demo exam page with a demo key for its own origin")
     _serve_options(demo)
     demo.set_defaults(func=cmd_demo)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, text
 
-from .store import Database, Event, ExamSession, Media, Setting, WebhookDelivery
+from .store import Database, Event, ExamSession, Media, Setting, WebhookDelivery, WebhookOutbox
 from .store.database import default_media_dir
 
 MEDIA_SETTING = "media_dir"
@@ -74,6 +74,7 @@ def delete_sessions(db: Database, media_dir: Path, session_ids: list[str]) -> in
         s.execute(delete(Media).where(Media.session_id.in_(session_ids)))
         s.execute(delete(Event).where(Event.session_id.in_(session_ids)))
         s.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id.in_(session_ids)))
+        s.execute(delete(WebhookOutbox).where(WebhookOutbox.session_id.in_(session_ids)))
         removed = s.execute(delete(ExamSession).where(ExamSession.id.in_(session_ids))).rowcount
     for relative in paths:
         (media_dir / relative).unlink(missing_ok=True)

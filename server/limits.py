@@ -1,41 +1,49 @@
-"""Rate limits: token buckets per key (API key, session), in this process's memory.
-
-Each instance limits on its own; behind a load balancer of N instances the effective limit is up
-to N times higher, which still bounds abuse. Refusals are ``429`` with ``Retry-After``.
+"""Rate limits through the ``limits`` library (moving windows): in this process's memory by
+default, or in Redis (``EYE_REDIS_URL=redis://host:6379/0``) so that every instance behind a load
+balancer counts against the same windows. Refusals are ``429`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import math
-import threading
+import os
 import time
-from dataclasses import dataclass
+
+from limits import RateLimitItem, parse, storage, strategies
+
+REDIS_ENV = "EYE_REDIS_URL"
+
+#: name → limit, in ``limits``' notation ("N per T"): an average rate with room for a burst.
+LIMITS = {
+    "key": "200 per 10 seconds",  # per API key: session creations (20/s on average)
+    "key_address": "60 per 30 seconds",  # per API key and client address (a test centre behind one NAT)
+    "events": "40 per 4 seconds",  # per session: event batches
+    "media": "20 per 4 seconds",  # per session: evidence uploads
+    "login_email": "5 per minute",  # per (reviewer email, client address): sign-in tries
+    "login_ip": "30 per 30 seconds",  # per client address: sign-in tries
+}
 
 
-@dataclass
-class Limit:
-    rate: float  # tokens per second
-    burst: float  # bucket size
+def storage_for(url: str | None = None) -> storage.Storage:
+    """Redis when ``url`` (or ``EYE_REDIS_URL``) names one, else this process's memory."""
+    return storage.storage_from_string(url or os.environ.get(REDIS_ENV) or "memory://")
 
 
 class RateLimiter:
-    def __init__(self, limit: Limit, clock=time.monotonic, max_keys: int = 100_000):  # type: ignore[no-untyped-def]
-        self.limit = limit
-        self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+    """One named limit over a shared storage: ``take(key)`` spends one request."""
 
-    def take(self, key: str, cost: float = 1.0) -> float | None:
-        """Spend ``cost``; None when allowed, else the seconds to wait before retrying."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.limit.burst, now))
-            tokens = min(self.limit.burst, tokens + (now - last) * self.limit.rate)
-            if tokens >= cost:
-                self._buckets[key] = (tokens - cost, now)
-                return None
-            self._buckets[key] = (tokens, now)
-            if len(self._buckets) > self.max_keys:
-                self._buckets.clear()  # bounded memory; a burst of new keys only resets buckets
-            return max(1.0, math.ceil((cost - tokens) / self.limit.rate))
+    def __init__(self, name: str, item: RateLimitItem | str, store: storage.Storage):
+        self.name = name
+        self.item = parse(item) if isinstance(item, str) else item
+        self._limiter = strategies.MovingWindowRateLimiter(store)
+
+    def take(self, key: str) -> float | None:
+        """None when allowed, else the seconds to wait before the next request can pass."""
+        if self._limiter.hit(self.item, "eye", self.name, key):
+            return None
+        reset = self._limiter.get_window_stats(self.item, "eye", self.name, key).reset_time
+        return float(max(1, math.ceil(reset - time.time())))
+
+
+def limiters(store: storage.Storage, limits: dict[str, str] | None = None) -> dict[str, RateLimiter]:
+    return {name: RateLimiter(name, item, store) for name, item in (limits or LIMITS).items()}

@@ -9,6 +9,8 @@ command (``eye serve``, ``eye purge``, ``eye candidates``, tests) sees the same 
 | webhook receivers allowed on private addresses | ``EYE_WEBHOOK_ALLOW_HOSTS`` (hosts or CIDRs) | none |
 | longest exam a session may declare | ``EYE_MAX_EXAM_SECONDS`` | 86400 (24 h) |
 | evidence per session | ``EYE_EVIDENCE_MAX_FILES`` / ``EYE_EVIDENCE_MAX_MB`` | 50 files / 100 MiB |
+| Redis for shared rate limits | ``EYE_REDIS_URL`` | none: each process counts in memory |
+| seconds between webhook attempts | ``EYE_WEBHOOK_RETRY_SECONDS`` (comma-separated) | 1, 2, 4 s, 1, 5, 15 min, 1, 3, 6, 12 h |
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ class Options:
     max_exam_seconds: float = 24 * 3600
     evidence_max_files: int = 50
     evidence_max_bytes: int = 100 * 1024 * 1024
+    #: Seconds between webhook attempts (``EYE_WEBHOOK_RETRY_SECONDS``; default about 24 h in all).
+    webhook_schedule: tuple[float, ...] | None = None
+    #: Run the webhook delivery worker in this process (``eye serve --no-webhook-worker`` when
+    #: separate ``eye worker`` processes do it).
+    webhook_worker: bool = True
+    #: Redis for rate limits shared by every instance (``EYE_REDIS_URL``); None: this process's memory.
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Options":
@@ -69,9 +78,13 @@ class Options:
             "max_exam_seconds": _number("EYE_MAX_EXAM_SECONDS", env.get("EYE_MAX_EXAM_SECONDS"), 24 * 3600),
             "evidence_max_files": int(_number("EYE_EVIDENCE_MAX_FILES", env.get("EYE_EVIDENCE_MAX_FILES"), 50)),
             "evidence_max_bytes": int(_number("EYE_EVIDENCE_MAX_MB", env.get("EYE_EVIDENCE_MAX_MB"), 100) * 1024 * 1024),
+            "webhook_worker": env.get("EYE_WEBHOOK_WORKER", "1") != "0",
+            "redis_url": env.get("EYE_REDIS_URL") or None,
+            "webhook_schedule": tuple(_number("EYE_WEBHOOK_RETRY_SECONDS", v, 1) for v in _list(env.get("EYE_WEBHOOK_RETRY_SECONDS")))
+            or None,
         }
         for name, value in overrides.items():
-            if value is not None and value != ():
+            if value is not None and value != () and value != "":
                 values[name] = normalize_public_url(str(value)) if name == "public_url" else value
         return cls(**values)  # type: ignore[arg-type]
 

@@ -39,13 +39,21 @@ def default_key_file(database_url: str) -> Path:
 
 
 def _read_or_create(path: Path, initial: str) -> str:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    """The key in ``path``; made from ``initial`` if there is none. Written to a private temporary
+    file and linked into place, so processes starting together all end with the same key."""
+    if path.exists():
         return path.read_text().strip()
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(initial + "\n")
-    return initial
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another process made it first: theirs is the key
+    finally:
+        temporary.unlink()
+    return path.read_text().strip()
 
 
 def signing_key(db: Database, key_file: Path | None = None) -> str:

@@ -1,11 +1,15 @@
-"""Flag webhooks: each new flag is POSTed as JSON to its institution's webhook URL, signed, with
-retries, on background threads — ingestion only enqueues and never waits for a receiver.
+"""Flag webhooks: each new flag is POSTed as JSON to its institution's webhook URL, signed.
+
+Durable and at least once: the event writer puts a row in the outbox (``webhook_outbox``) in the
+same transaction as the flag, and the delivery worker drains it with retries over about 24 h
+(``SCHEDULE``, jittered), then marks it ``dead``; a restart or crash loses nothing. Ingestion
+never waits for a receiver.
 
 Body (the vendor's fields): ``{event: "Flag", flagId, candidateId, examId, type, mediaUrl,
 domain, description, createdAt}``. Headers: ``X-Eye-Timestamp: UNIX``,
 ``X-Eye-Signature: sha256=HEX`` where HEX = HMAC-SHA256(secret, "UNIX." + body), and
-``X-Eye-Delivery`` (the flag id: receivers dedupe on it). Up to 3 attempts, 1 s then 2 s apart
-(timeout 5 s each); every attempt is logged with its outcome class.
+``X-Eye-Delivery`` (the flag id: a receiver may see a flag twice, so it dedupes on it). Each
+attempt has a 5 s timeout and is logged with its outcome class.
 
 A webhook cannot be turned against the host: only http(s); the host is resolved and every address
 must be public (loopback, private, link-local, multicast, unspecified, reserved, shared and
@@ -17,25 +21,27 @@ not followed. Deliveries of sessions deleted meanwhile are dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import http.client
 import ipaddress
 import json
+import logging
+import random
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
-from widget.events import FLAGS
+from .store import Database, Event, ExamSession, Institution, WebhookDelivery, WebhookOutbox
+from .store.models import utcnow
 
-from .store import Database, ExamSession, Institution, WebhookDelivery
-
-DELAYS = (1.0, 2.0)  # before attempts 2 and 3
 TIMEOUT = 5.0
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -153,80 +159,174 @@ def post(url: str, data: bytes, headers: dict[str, str], allow: Iterable[str], t
         connection.close()
 
 
+#: Seconds before attempts 2, 3, ...: quick retries for a blip, then minutes, then hours, about
+#: 24 h in all; after the last one the delivery is ``dead`` (the dashboard can redeliver it).
+SCHEDULE = (1.0, 2.0, 4.0, 60.0, 300.0, 900.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
+#: How long a worker holds a claimed delivery before another may take it (longer than a timeout).
+LEASE = dt.timedelta(seconds=60)
+BATCH = 20
+
+
 class Webhooks:
-    def __init__(self, db: Database, media_links: Any, public_url: str, *, allow: Iterable[str] = (), workers: int = 8,
-                 delays: tuple[float, ...] = DELAYS, timeout: float = TIMEOUT):
+    """The delivery worker: takes due rows of the outbox (``SELECT … FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL, so several workers share the work; a lease marks a claim on every database),
+    delivers them at least once, and reschedules or finishes each. Runs in ``eye serve`` and,
+    for separate processes, as ``eye worker``."""
+
+    def __init__(self, db: Database, media_links: Any, public_url: str, *, allow: Iterable[str] = (),
+                 schedule: tuple[float, ...] = SCHEDULE, timeout: float = TIMEOUT, workers: int = 8):
         self.db = db
         self.media_links = media_links
         self.public_url = public_url
         self.allow = tuple(allow)
-        self.delays = delays
+        self.schedule = tuple(schedule)
         self.timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eye-webhook")
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def flags_stored(self, session_id: str, rows: list[dict[str, Any]]) -> None:
-        """Called after events were committed: queue a delivery for each new flag (non-blocking)."""
-        flags = [r for r in rows if r["type"] in FLAGS]
-        if flags:
-            self._pool.submit(self._prepare, session_id, flags)
+    @property
+    def delays(self) -> tuple[float, ...]:
+        return self.schedule
 
-    def _target(self, session_id: str) -> Any:
-        """The institution's webhook for a session; None if the session is gone or has none."""
-        with self.db.session() as s:
-            return s.execute(
-                select(Institution.id, Institution.webhook_url, Institution.webhook_secret, ExamSession.origin,
-                       ExamSession.assessment_id, ExamSession.candidate_id)
-                .join(ExamSession, ExamSession.institution_id == Institution.id)
-                .where(ExamSession.id == session_id)
-            ).first()
+    @delays.setter
+    def delays(self, value: tuple[float, ...]) -> None:
+        self.schedule = tuple(value)
 
-    def _prepare(self, session_id: str, flags: list[dict[str, Any]]) -> None:
-        row = self._target(session_id)
-        if row is None or not row.webhook_url or not row.webhook_secret:
-            return  # nothing is sent unsigned
-        for flag in flags:
-            payload = flag.get("payload") or {}
-            body = {
-                "event": "Flag",
-                "flagId": flag["client_id"],
-                "candidateId": row.candidate_id,
-                "examId": row.assessment_id,
-                "type": flag["type"],
-                "mediaUrl": self.media_links.url(self.public_url, session_id, flag["client_id"]) if payload.get("media") else None,
-                "domain": urlsplit(row.origin).netloc,
-                "description": payload.get("description", ""),
-                "createdAt": flag["created_at"].isoformat().replace("+00:00", "Z"),
-            }
-            self._pool.submit(self._deliver, session_id, flag["client_id"], body)
+    # --- running ----------------------------------------------------------------------------
+    def start(self) -> "Webhooks":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="eye-webhook-worker", daemon=True)
+            self._thread.start()
+        return self
 
-    def _deliver(self, session_id: str, flag_id: str, body: dict[str, Any]) -> None:
-        data = json.dumps(body, separators=(",", ":")).encode()
-        for attempt in range(1, len(self.delays) + 2):
-            row = self._target(session_id)  # read again: the session may be deleted, the webhook changed
-            if row is None or not row.webhook_url or not row.webhook_secret:
-                return
-            timestamp = int(time.time())
-            status: int | None = None
-            error: Exception | None = None
-            try:
-                status = post(row.webhook_url, data, {
-                    "Content-Type": "application/json",
-                    "User-Agent": "Eye-Webhooks/1",
-                    "X-Eye-Timestamp": str(timestamp),
-                    "X-Eye-Signature": sign(row.webhook_secret, timestamp, data),
-                    "X-Eye-Delivery": flag_id,
-                }, self.allow, self.timeout)
-            except Exception as e:  # timeouts, refused connections, DNS, blocked addresses: logged, retried
-                error = e
-            with self.db.session() as s:
-                if s.get(ExamSession, session_id) is None:
-                    return
-                s.add(WebhookDelivery(institution_id=row.id, session_id=session_id, event_client_id=flag_id,
-                                      attempt=attempt, status=status, error=outcome(status, error)))
-            if status is not None and 200 <= status < 300:
-                return
-            if attempt <= len(self.delays):
-                time.sleep(self.delays[attempt - 1])
+    def wake(self) -> None:
+        """New flags were committed: look for due deliveries now rather than at the next poll."""
+        self._wake.set()
 
     def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = self.run_once()
+            except Exception:  # a database hiccup: log it and try again shortly
+                logging.getLogger("eye").exception("webhook worker: a round failed")
+                done = 0
+            if not done:
+                self._wake.wait(self._until_next_due())
+                self._wake.clear()
+
+    def _until_next_due(self) -> float:
+        with self.db.session() as s:
+            due = s.scalar(select(func.min(WebhookOutbox.next_attempt_at)).where(WebhookOutbox.state == "pending"))
+        if due is None:
+            return 1.0
+        return min(1.0, max(0.02, (_aware(due) - utcnow()).total_seconds()))
+
+    def run_once(self) -> int:
+        """Claim the due deliveries and make one attempt at each; returns how many."""
+        claimed = self._claim()
+        if claimed:
+            list(self._pool.map(self._attempt, claimed))
+        return len(claimed)
+
+    def _claim(self) -> list[int]:
+        now = utcnow()
+        with self.db.session() as s:
+            rows = s.execute(select(WebhookOutbox.id, WebhookOutbox.next_attempt_at)
+                             .where(WebhookOutbox.state == "pending", WebhookOutbox.next_attempt_at <= now)
+                             .order_by(WebhookOutbox.next_attempt_at).limit(BATCH)
+                             .with_for_update(skip_locked=True)).all()
+            claimed = []
+            for row in rows:  # the lease: a conditional update, so two processes never claim one row
+                taken = s.execute(update(WebhookOutbox)
+                                  .where(WebhookOutbox.id == row.id, WebhookOutbox.next_attempt_at == row.next_attempt_at)
+                                  .values(next_attempt_at=now + LEASE)).rowcount
+                if taken:
+                    claimed.append(row.id)
+        return claimed
+
+    # --- one attempt --------------------------------------------------------------------------
+    def _attempt(self, outbox_id: int) -> None:
+        with self.db.session() as s:
+            item = s.get(WebhookOutbox, outbox_id)
+            if item is None:
+                return
+            found = s.execute(
+                select(Institution.webhook_url, Institution.webhook_secret, ExamSession.origin,
+                       ExamSession.assessment_id, ExamSession.candidate_id, Event.type, Event.created_at, Event.payload)
+                .join(ExamSession, ExamSession.institution_id == Institution.id)
+                .join(Event, (Event.session_id == ExamSession.id) & (Event.client_id == item.event_client_id))
+                .where(ExamSession.id == item.session_id)).first()
+            if found is None:  # the session (or candidate) was deleted meanwhile: nothing to announce
+                s.delete(item)
+                return
+            if not found.webhook_url or not found.webhook_secret:  # nothing is sent unsigned
+                item.state, item.outcome = "dead", "no webhook set"
+                return
+            session_id, flag_id, attempt = item.session_id, item.event_client_id, item.attempts + 1
+            institution_id = item.institution_id
+        data = json.dumps(self._body(session_id, flag_id, found), separators=(",", ":")).encode()
+        timestamp = int(time.time())
+        status: int | None = None
+        error: Exception | None = None
+        try:
+            status = post(found.webhook_url, data, {
+                "Content-Type": "application/json",
+                "User-Agent": "Eye-Webhooks/1",
+                "X-Eye-Timestamp": str(timestamp),
+                "X-Eye-Signature": sign(found.webhook_secret, timestamp, data),
+                "X-Eye-Delivery": flag_id,
+            }, self.allow, self.timeout)
+        except Exception as e:  # timeouts, refused connections, DNS, blocked addresses: logged, retried
+            error = e
+        result = outcome(status, error)
+        with self.db.session() as s:
+            item = s.get(WebhookOutbox, outbox_id)
+            if item is None or s.get(ExamSession, session_id) is None:
+                return
+            s.add(WebhookDelivery(institution_id=institution_id, session_id=session_id, event_client_id=flag_id,
+                                  attempt=attempt, status=status, error=result))
+            item.attempts, item.outcome = attempt, result
+            if result == "delivered":
+                item.state = "delivered"
+            elif attempt > len(self.schedule):
+                item.state = "dead"
+            else:
+                delay = self.schedule[attempt - 1] * random.uniform(1.0, 1.2)  # noqa: S311 (jitter, not security)
+                item.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+
+    def _body(self, session_id: str, flag_id: str, found: Any) -> dict[str, Any]:
+        payload = found.payload or {}
+        created = _aware(found.created_at)
+        return {
+            "event": "Flag",
+            "flagId": flag_id,
+            "candidateId": found.candidate_id,
+            "examId": found.assessment_id,
+            "type": found.type,
+            "mediaUrl": self.media_links.url(self.public_url, session_id, flag_id) if payload.get("media") else None,
+            "domain": urlsplit(found.origin).netloc,
+            "description": payload.get("description", ""),
+            "createdAt": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+
+
+def redeliver(db_session: Any, institution_id: int, outbox_id: int) -> bool:
+    """Queue a delivery again (a dead one, or one the receiver lost); False if not this institution's."""
+    item = db_session.get(WebhookOutbox, outbox_id)
+    if item is None or item.institution_id != institution_id:
+        return False
+    item.state, item.attempts, item.next_attempt_at = "pending", 0, utcnow()
+    return True
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

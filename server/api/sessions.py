@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from widget import config as widget_config
 from widget.errors import WidgetError
+from widget.events import FLAGS
 
 from .. import keys, logs
 from ..store import Event, ExamSession
@@ -204,7 +205,8 @@ def post_events(
     except Exception:
         raise ApiError(503, "RETRY", "The events could not be stored right now; retry the batch.",
                        headers={"Retry-After": "1"}) from None
-    request.app.state.webhooks.flags_stored(session_id, [rows[i] for i in new_ids])
+    if any(rows[i]["type"] in FLAGS for i in new_ids):
+        request.app.state.webhooks.wake()  # their deliveries were queued in the same commit
     return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids) - len(refused), refused=refused)
 
 

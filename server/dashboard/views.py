@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from .. import keys as keys_mod
+from .. import keys as keys_mod, webhooks
 from ..evidence import read_checked
 from ..retention import candidate_record, delete_candidate_of
 from ..score import CAP
-from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery
+from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery, WebhookOutbox
 from ..users import authenticate
 from ..webhooks import WebhookTargetError, check_target
 from .. import records as data
@@ -285,8 +285,10 @@ def _settings(request: Request, user, status: int = 200, **context: Any) -> HTML
         institution = s.get(Institution, user.institution_id)
         deliveries = s.scalars(select(WebhookDelivery).where(WebhookDelivery.institution_id == user.institution_id)
                                .order_by(WebhookDelivery.id.desc()).limit(50)).all()
+        outbox = s.scalars(select(WebhookOutbox).where(WebhookOutbox.institution_id == user.institution_id)
+                           .order_by(WebhookOutbox.id.desc()).limit(50)).all()
         return render(request, "settings.html", status=status, user=user, institution=institution,
-                      deliveries=deliveries, iso=data.iso, **context)
+                      deliveries=deliveries, outbox=outbox, iso=data.iso, **context)
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -326,6 +328,18 @@ def save_settings(request: Request, webhook_url: str = Form(""), retention_days:
     if new_secret:
         return _settings(request, user, saved=True, new_secret=new_secret)
     return RedirectResponse("/dashboard/settings?saved=1", status_code=303)
+
+
+@router.post("/settings/deliveries/{outbox_id}/redeliver")
+def redeliver(request: Request, outbox_id: int, csrf: str = Form("")) -> Response:
+    """Send a flag's webhook again (after the receiver lost it, or the schedule ran out)."""
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    with _db(request).session() as s:
+        if not webhooks.redeliver(s, user.institution_id, outbox_id):
+            raise HTTPException(404, "No such delivery.")
+    request.app.state.webhooks.wake()
+    return RedirectResponse("/dashboard/settings", status_code=303)
 
 
 @router.post("/settings/webhook-secret", response_class=HTMLResponse)

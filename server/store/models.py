@@ -66,6 +66,25 @@ class WebhookDelivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class WebhookOutbox(Base):
+    """A flag waiting to be announced to its institution's webhook: written in the same
+    transaction as the flag, so a crash or restart loses no delivery. ``state`` is ``pending``
+    (due at ``next_attempt_at``; a worker that claims it moves that time forward as a lease),
+    ``delivered`` or ``dead`` (the schedule ran out); the dashboard can redeliver either."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (UniqueConstraint("session_id", "event_client_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_client_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class ApiKey(Base):
     """An API key, stored as its SHA-256 (keys are long random secrets; the hash is the lookup)."""
 

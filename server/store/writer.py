@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select
 
 from .database import Database
-from .models import ExamSession, utcnow
-from .queries import store_events
+from .models import ExamSession, Institution, utcnow
+from .queries import queue_flags, store_events
 
 MAX_GROUP = 200
 #: An event's ``createdAt`` must lie within the session's life: from this long before its start
@@ -107,7 +107,9 @@ class EventWriter:
             with self.db.session() as s:
                 ids = {j.session_id for j in group}
                 state = {r.id: r for r in s.execute(
-                    select(ExamSession.id, ExamSession.ended_at, ExamSession.origin, ExamSession.started_at)
+                    select(ExamSession.id, ExamSession.ended_at, ExamSession.origin, ExamSession.started_at,
+                           ExamSession.institution_id, Institution.webhook_url, Institution.webhook_secret)
+                    .join(Institution, Institution.id == ExamSession.institution_id)
                     .where(ExamSession.id.in_(ids)))}
                 now = utcnow()
                 for job in group:
@@ -121,7 +123,10 @@ class EventWriter:
                     else:
                         refused = out_of_window(job.rows, row.started_at, row.ended_at, now)
                         valid = [r for r in job.rows if r["client_id"] not in refused]
-                        results.append((store_events(s, valid) if valid else [], refused))
+                        new_ids = store_events(s, valid) if valid else []
+                        if row.webhook_url and row.webhook_secret:
+                            queue_flags(s, row.institution_id, job.session_id, valid, new_ids)
+                        results.append((new_ids, refused))
             self.commits += 1
         except Exception as e:  # the whole group failed to commit: every request may retry
             for job in group:

@@ -44,6 +44,7 @@ def app(database_url, tmp_path):
     app = create_app(database_url, static_dir=tmp_path / "static", media_dir=tmp_path / "media")
     yield app
     app.state.writer.close()
+    app.state.webhooks.close()
     app.state.db.engine.dispose()
 
 

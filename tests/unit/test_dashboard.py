@@ -246,3 +246,22 @@ def test_a_receiver_that_never_answers_does_not_slow_ingestion(app, client, api_
         took.append(time.monotonic() - t0)
         assert r.status_code == 200
     assert receiver.wait(1) and max(took) < 0.5  # the receiver hangs 30 s; ingestion does not wait for it
+
+
+def test_a_dead_delivery_can_be_redelivered_from_the_dashboard(app, client, reviewer, api_key):
+    receiver = Receiver([500])
+    set_webhook(app, receiver.url)
+    app.state.webhooks.schedule = ()  # one attempt, then dead
+    sid, events = exam(client, api_key, flags=("TAB_NOT_FOCUS",))
+    receiver.wait(1)
+    time.sleep(0.3)
+    login(client)
+    page = client.get("/dashboard/settings").text
+    assert 'data-state="dead"' in page
+    action = re.search(r'action="(/dashboard/settings/deliveries/\d+/redeliver)"', page).group(1)
+    client.post(action, data={"csrf": csrf_of(client, "/dashboard/settings")})
+    assert len(receiver.wait(2)) == 2
+    time.sleep(0.3)
+    assert 'data-state="delivered"' in client.get("/dashboard/settings").text
+    other = client.post(action.replace("/deliveries/", "/deliveries/9999"), data={"csrf": csrf_of(client, "/dashboard/settings")})
+    assert other.status_code == 404

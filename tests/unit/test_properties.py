@@ -3,6 +3,7 @@
 import string
 
 from hypothesis import HealthCheck, given, settings
+from limits import parse
 from hypothesis import strategies as st
 
 from tests.conftest import VALID_CONFIG, moment
@@ -57,7 +58,7 @@ event_body = st.fixed_dictionaries(
 @given(body=st.one_of(event_body, wire_value))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_event_batch_gets_an_answer_not_a_crash(app, client, api_key, body):
-    app.state.limits["key_address"].limit.burst = 1000  # every example starts a session from the same address
+    app.state.limits["key_address"].item = parse("1000/second")  # every example starts a session from one address
     created = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": VALID_CONFIG},
                           headers={"Origin": "http://localhost:5000"}).json()
     r = client.post(f"/api/v1/sessions/{created['sessionId']}/events", json=body,
@@ -69,6 +70,6 @@ def test_any_event_batch_gets_an_answer_not_a_crash(app, client, api_key, body):
 @given(config=st.one_of(st.dictionaries(field_names, wire_value, max_size=10), wire_value))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_session_request_gets_an_answer_not_a_crash(app, client, api_key, config):
-    app.state.limits["key_address"].limit.burst = 1000
+    app.state.limits["key_address"].item = parse("1000/second")
     r = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": config}, headers={"Origin": "http://localhost:5000"})
     assert r.status_code in (201, 400, 422, 429), (r.status_code, r.text)
