@@ -71,7 +71,8 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     if options.webhook_worker:
         app.state.webhooks.start()
     app.state.limits = limiters(storage_for(options.redis_url))
-    app.state.media_dir = media_location(db, media_dir)
+    app.state.evidence = media_location(db, media_dir)
+    app.state.media_dir = app.state.evidence.root  # the evidence folder (None with object storage)
     app.include_router(router)
     app.include_router(dashboard_router)
     for route in assets.routes(static_dir or DEFAULT_STATIC):

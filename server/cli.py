@@ -39,8 +39,9 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
 
 def _media_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--media-dir", default=None,
-                        help="where evidence files go; recorded in the database, so every later command finds it "
-                             "(default: the recorded folder, else env EYE_MEDIA_DIR, else ./eye-media)")
+                        help="where evidence files go: a folder or s3://BUCKET/PREFIX (endpoint and credentials "
+                             "from the AWS variables); recorded in the database, so every later command finds it "
+                             "(default: the recorded place, else env EYE_MEDIA_URL or EYE_MEDIA_DIR, else ./eye-media)")
 
 
 def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -96,7 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("EYE_SECRET_KEY_FILE", str(default_key_file(db.url)))
     signing_key(db)  # made once here, read by every process
-    settings = {"EYE_DATABASE_URL": db.url, "EYE_MEDIA_DIR": str(media_location(db, args.media_dir)),
+    settings = {"EYE_DATABASE_URL": db.url, "EYE_MEDIA_URL": media_location(db, args.media_dir).location,
                 LISTEN_ENV: _listen_url(args), "EYE_PUBLIC_URL": options.public_url or "",
                 "EYE_ALLOWED_HOSTS": ",".join(options.allowed_hosts),
                 "EYE_FORWARDED_ALLOW_IPS": ",".join(options.forwarded_allow_ips),
@@ -243,7 +244,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     db = _database(args)
     media_dir = _media_dir(db, args)
     removed = purge(db, media_dir)
-    print(f"Purged {removed} session(s) past their institution's retention period, with their evidence in {media_dir}.")
+    print(f"Purged {removed} session(s) past their institution's retention period, with their evidence in {media_dir.location}.")
     return 0
 
 
@@ -265,7 +266,7 @@ def cmd_candidate(args: argparse.Namespace) -> int:
     else:
         media_dir = _media_dir(db, args)
         removed = delete_candidate(db, media_dir, args.institution, args.candidate)
-        print(f"Deleted {removed} session(s) of candidate {args.candidate} with their events and evidence (in {media_dir}).")
+        print(f"Deleted {removed} session(s) of candidate {args.candidate} with their events and evidence (in {media_dir.location}).")
     return 0
 
 

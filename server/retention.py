@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from . import records
-from .evidence import delete_sessions
+from .evidence import EvidenceStore, delete_sessions
 from .store import Database, ExamSession, Institution
 from .store.models import utcnow
 
 
-def purge(db: Database, media_dir: Path, now: dt.datetime | None = None) -> int:
+def purge(db: Database, store: EvidenceStore | Path, now: dt.datetime | None = None) -> int:
     """Delete every session that ended (or, if never ended, started) more than its institution's
     ``retention_days`` ago. Returns how many sessions were deleted."""
     now = now or utcnow()
@@ -26,7 +26,7 @@ def purge(db: Database, media_dir: Path, now: dt.datetime | None = None) -> int:
             ids += s.scalars(select(ExamSession.id).where(
                 ExamSession.institution_id == institution.id,
                 func.coalesce(ExamSession.ended_at, ExamSession.started_at) < cutoff))
-    return delete_sessions(db, media_dir, ids)
+    return delete_sessions(db, store, ids)
 
 
 def candidate_sessions(s, institution_id: int, candidate_id: str) -> list[ExamSession]:  # type: ignore[no-untyped-def]
@@ -50,13 +50,13 @@ def candidate_export(db: Database, institution_name: str, candidate_id: str) -> 
         return {**record, "institution": institution_name}
 
 
-def delete_candidate_of(db: Database, media_dir: Path, institution_id: int, candidate_id: str) -> int:
+def delete_candidate_of(db: Database, store: EvidenceStore | Path, institution_id: int, candidate_id: str) -> int:
     with db.session() as s:
         ids = [r.id for r in candidate_sessions(s, institution_id, candidate_id)]
-    return delete_sessions(db, media_dir, ids)
+    return delete_sessions(db, store, ids)
 
 
-def delete_candidate(db: Database, media_dir: Path, institution_name: str, candidate_id: str) -> int:
+def delete_candidate(db: Database, store: EvidenceStore | Path, institution_name: str, candidate_id: str) -> int:
     with db.session() as s:
         institution_id = _institution_id(s, institution_name)
-    return delete_candidate_of(db, media_dir, institution_id, candidate_id) if institution_id else 0
+    return delete_candidate_of(db, store, institution_id, candidate_id) if institution_id else 0

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from widget.events import MEDIA_EVENTS
 
-from ..evidence import publish, read_checked, sha256, stage
+from ..evidence import read_checked, sha256
 from ..store import Event, Media
 from ..tokens import TokenError
 from .errors import ApiError
@@ -65,7 +65,7 @@ async def upload_media(
 def _store(request: Request, session_id, event_id, kind, ext, data, authorization, origin) -> dict:  # type: ignore[no-untyped-def]
     """Evidence only for a stored event that declares media, once per event, within the session's
     quota. The file is staged under a temporary name and renamed only after its row committed."""
-    media_dir: Path = request.app.state.media_dir
+    store = request.app.state.evidence
     options = request.app.state.options
     relative = f"{session_id}/{event_id}{ext}"
     staged = None
@@ -90,23 +90,23 @@ def _store(request: Request, session_id, event_id, kind, ext, data, authorizatio
                 raise ApiError(413, "QUOTA_EXCEEDED", f"This session's evidence quota is full ({options.evidence_max_files} "
                                f"files, {options.evidence_max_bytes // (1024 * 1024)} MiB).",
                                {"files": count, "bytes": total})
-            staged = stage(media_dir, relative, data)
+            staged = store.write(relative, data)
             row = Media(session_id=session_id, event_client_id=event_id, content_type="audio/wav" if ext == ".wav" else kind,
                         size=len(data), sha256=sha256(data), path=relative)
             db.add(row)
             db.flush()
             described = _describe(row)
-        publish(staged, media_dir, relative)  # the row committed: the file takes its place
+        store.commit(staged, relative)  # the row committed: the file takes its place
         staged = None
         return described
     finally:
         if staged is not None:
-            staged.unlink(missing_ok=True)
+            store.abort(staged, relative)
 
 
 def _file(request: Request, row: Media, headers: dict[str, str]) -> Response:
     """The evidence file, if it is still the one stored (sha256 checked); 404 otherwise."""
-    data = read_checked(request.app.state.media_dir, row.path, row.sha256)
+    data = read_checked(request.app.state.evidence, row.path, row.sha256)
     if data is None:
         raise ApiError(404, "NOT_FOUND", "The evidence file is missing or damaged.")
     return Response(data, media_type=row.content_type, headers=headers)

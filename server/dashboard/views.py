@@ -101,7 +101,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     user = reviewer(request)
-    with _db(request).session() as s:
+    with _db(request).reading() as s:
         rows = data.assessments(s, user.institution_id)
     return render(request, "assessments.html", user=user, assessments=rows)
 
@@ -120,7 +120,7 @@ def sessions(request: Request, assessment: str | None = None, flagged: bool = Fa
     if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
         raise HTTPException(400, f"page: expected a whole number from 1 to {MAX_PAGE}, received {page[:20]!r}")
     page = int(page)
-    with _db(request).session() as s:
+    with _db(request).reading() as s:
         rows, total = data.sessions_page(s, user.institution_id, assessment, flagged, _day(date), page)
     pages = max(1, -(-total // data.PAGE_SIZE))
     return render(request, "sessions.html", user=user, rows=rows, total=total, page=page, pages=pages,
@@ -139,7 +139,7 @@ def _chart(events: list[dict[str, Any]], minutes: float) -> dict[str, Any]:
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
 def session_page(request: Request, session_id: str) -> HTMLResponse:
     user = reviewer(request)
-    with _db(request).session() as s:
+    with _db(request).reading() as s:
         session = _own_session(request, user, session_id, s)
         events = data.timeline(s, session)
         score, lines = data.score_of(session, events)
@@ -150,12 +150,12 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
 @router.get("/sessions/{session_id}/media/{event_id}")
 def session_media(request: Request, session_id: str, event_id: str) -> Response:
     user = reviewer(request)
-    with _db(request).session() as s:
+    with _db(request).reading() as s:
         _own_session(request, user, session_id, s)
         row = s.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
         if row is None:
             raise HTTPException(404, "No evidence for this event.")
-        data = read_checked(request.app.state.media_dir, row.path, row.sha256)
+        data = read_checked(request.app.state.evidence, row.path, row.sha256)
         if data is None:
             raise HTTPException(404, "The evidence file is missing or damaged.")
         return Response(data, media_type=row.content_type, headers={"Cache-Control": "private, no-store"})
@@ -179,7 +179,7 @@ def _export(records: list[ExamSession], fmt: str, name: str, s) -> Response:  # 
 @router.get("/sessions/{session_id}/export.{fmt}")
 def export_session(request: Request, session_id: str, fmt: str) -> Response:
     user = reviewer(request)
-    with _db(request).session() as s:
+    with _db(request).reading() as s:
         session = _own_session(request, user, session_id, s)
         return _export([session], fmt, f"session-{session.id}", s)
 
@@ -188,7 +188,7 @@ def export_session(request: Request, session_id: str, fmt: str) -> Response:
 def export_assessment(request: Request, fmt: str, assessment: str = "") -> Response:
     """An assessment's sessions; the assessment id is a query value (any characters work)."""
     user = reviewer(request)
-    with _db(request).session() as s:
+    with _db(request).reading() as s:
         records = s.scalars(data.sessions_query(user.institution_id, assessment, False, None)
                             .order_by(ExamSession.started_at)).all() if assessment else []
         if not records:
@@ -205,7 +205,7 @@ def _file_safe(value: str) -> str:
 @router.get("/sessions/{session_id}/candidate/export.json")
 def export_candidate(request: Request, session_id: str) -> Response:
     user = reviewer(request)
-    with _db(request).session() as s:
+    with _db(request).reading() as s:
         candidate_id = _own_session(request, user, session_id, s).candidate_id
         body = candidate_record(s, user.institution_id, candidate_id)
     return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="candidate-{_file_safe(candidate_id)}.json"'})
@@ -218,7 +218,7 @@ def delete_candidate(request: Request, session_id: str, csrf: str = Form("")) ->
     user = reviewer(request)
     with _db(request).session() as s:
         candidate_id = _own_session(request, user, session_id, s).candidate_id
-    removed = delete_candidate_of(_db(request), request.app.state.media_dir, user.institution_id, candidate_id)
+    removed = delete_candidate_of(_db(request), request.app.state.evidence, user.institution_id, candidate_id)
     return RedirectResponse(f"/dashboard/sessions?deleted={removed}", status_code=303)
 
 

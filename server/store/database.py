@@ -66,7 +66,16 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A transaction that may write (on SQLite, one at a time in this process)."""
         with self._serial, self._sessions() as s:
+            with s.begin():
+                yield s
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction: on SQLite (WAL) readers run beside each other and beside the
+        writer, so a large dashboard export does not stall ingestion."""
+        with self._sessions() as s:
             with s.begin():
                 yield s
 
