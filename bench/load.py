@@ -6,6 +6,11 @@ acknowledged event is stored exactly once.
 
 Run: ``.venv/bin/python bench/load.py [--candidates 200] [--seconds 60] [--database sqlite|postgresql|both]``
 (PostgreSQL: a throwaway server from ``scripts/postgres.sh``, or ``EYE_TEST_POSTGRES_URL``).
+
+Scale-out, on PostgreSQL, one setup after another in one run:
+``bench/load.py --setups single,workers,cluster`` — one process; ``eye serve --workers 2``; two
+instances behind Debian's nginx sharing PostgreSQL, Redis (``scripts/redis.sh``) and an S3 store
+(moto's server). ``--target URL --database-url URL`` drives a server that is already running.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import BROWSER_ONLY  # noqa: E402
-from eye_testing.servers import EyeServer  # noqa: E402
+from eye_testing.servers import Cluster, EyeServer, S3Server  # noqa: E402
 
 ORIGIN = "http://localhost:5000"
 
@@ -153,21 +158,55 @@ def fresh_postgres() -> str:
     return base.rsplit("/", 1)[0] + "/" + name
 
 
+def verify(stats: Stats, query) -> tuple[int, int]:
+    """Every acknowledged event stored, exactly once: (missing, duplicated)."""
+    missing = duplicates = 0
+    for sid, ids in stats.acked.items():
+        counts = dict(query("select client_id, count(*) from events where session_id = :s group by client_id", s=sid))
+        missing += sum(1 for i in ids if i not in counts)
+        duplicates += sum(1 for c in counts.values() if c > 1)
+    return missing, duplicates
+
+
+def start(setup: str, tmp: Path):
+    """A running server for ``setup``: (url, create_key, query, stop)."""
+    if setup == "sqlite":
+        eye = EyeServer(tmp)
+        return eye.url, eye.create_key, eye.query, eye.stop
+    if setup in ("postgresql", "single", "workers"):
+        eye = EyeServer(tmp, fresh_postgres(), args=("--workers", "2") if setup == "workers" else ())
+        return eye.url, eye.create_key, eye.query, eye.stop
+    redis = os.environ.get("EYE_TEST_REDIS_URL") or subprocess.run(
+        [str(ROOT / "scripts" / "redis.sh")], capture_output=True, text=True, check=True).stdout.strip()
+    s3 = S3Server(tmp)
+    group = Cluster(tmp, fresh_postgres(), redis, s3, instances=2)
+
+    def stop() -> None:
+        group.stop()
+        s3.stop()
+
+    return group.url, group.create_key, group.query, stop
+
+
 def run(kind: str, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        eye = EyeServer(Path(tmp), fresh_postgres() if kind == "postgresql" else None)
+        if args.target:
+            url, query, stop = args.target, None, lambda: None
+            key = args.key
+            if args.database_url:
+                engine = create_engine(args.database_url)
+
+                def query(sql, **params):  # type: ignore[no-redef]
+                    with engine.connect() as c:
+                        return c.execute(text(sql), params).all()
+        else:
+            url, create_key, query, stop = start(kind, Path(tmp))
+            key = create_key("localhost:5000")
         try:
-            key = eye.create_key("localhost:5000")
-            stats, wall = asyncio.run(drive(eye.url, key, args))
-            # verify: every acknowledged event is stored, exactly once
-            missing = duplicates = 0
-            for sid, ids in stats.acked.items():
-                rows = eye.query("select client_id, count(*) from events where session_id = :s group by client_id", s=sid)
-                counts = dict(rows)
-                missing += sum(1 for i in ids if i not in counts)
-                duplicates += sum(1 for c in counts.values() if c > 1)
+            stats, wall = asyncio.run(drive(url, key, args))
+            missing, duplicates = verify(stats, query) if query else (-1, -1)
         finally:
-            eye.stop()
+            stop()
     lat = sorted(stats.latencies)
     p50 = statistics.median(lat) * 1000 if lat else 0.0
     p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 0.0
@@ -186,8 +225,16 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=10, help="events per batch")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a candidate's batches")
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--setups", default=None, help="comma-separated: single, workers, cluster (PostgreSQL)")
+    parser.add_argument("--target", default=None, help="drive this running server (URL) instead of starting one")
+    parser.add_argument("--key", default=None, help="with --target: an API key for origin localhost:5000")
+    parser.add_argument("--database-url", default=None, help="with --target: its database, to verify what was stored")
     args = parser.parse_args()
-    for kind in (["sqlite", "postgresql"] if args.database == "both" else [args.database]):
+    if args.target and not args.key:
+        parser.error("--target needs --key")
+    kinds = (args.setups.split(",") if args.setups else
+             ["target"] if args.target else ["sqlite", "postgresql"] if args.database == "both" else [args.database])
+    for kind in kinds:
         run(kind, args)
     return 0
 

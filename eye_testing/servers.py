@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,9 +29,11 @@ def eye_command(*args: str) -> list[str]:
 class EyeServer:
     """``eye serve`` in a subprocess; SQLite in ``tmp`` unless ``db_url`` names another database."""
 
-    def __init__(self, tmp: Path, db_url: str | None = None, args: tuple[str, ...] = (), env: dict[str, str] | None = None):
-        """``args`` are more ``eye serve`` options (``--public-url``, ...); ``env`` more variables."""
-        self.port = free_port()
+    def __init__(self, tmp: Path, db_url: str | None = None, args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+                 port: int | None = None):
+        """``args`` are more ``eye serve`` options (``--public-url``, ...); ``env`` more variables;
+        ``port`` to come back on the port a killed server had."""
+        self.port = port or free_port()
         self.db_path = tmp / "eye.db"
         self.db_url = db_url or f"sqlite:///{self.db_path}"
         self.media_dir = tmp / "media"
@@ -110,3 +113,159 @@ class PageServer:
 
     def stop(self) -> None:
         self.httpd.shutdown()
+
+
+class S3Server:
+    """moto's standalone S3 server (PyPI ``moto[server]``), standing in for AWS S3 or MinIO."""
+
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(tmp / "s3.log", "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.url, timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto's S3 server did not start")
+                time.sleep(0.1)
+        self.env = {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                    "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def bucket(self, name: str) -> str:
+        """Create ``name``; returns its ``s3://`` URL."""
+        import boto3
+
+        boto3.client("s3", endpoint_url=self.url, aws_access_key_id="test", aws_secret_access_key="test",
+                     region_name="us-east-1").create_bucket(Bucket=name)
+        return f"s3://{name}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+def nginx_binary() -> str:
+    import shutil
+
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Nginx:
+    """Debian's nginx in the foreground with its own config: ``server_block`` goes inside ``http``."""
+
+    def __init__(self, tmp: Path, server_block: str, url: str):
+        tmp.mkdir(parents=True, exist_ok=True)
+        tmp.chmod(0o777)
+        self.url = url
+        (tmp / "nginx.conf").write_text(f"""
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    {server_block}
+}}
+""")
+        self.proc = subprocess.Popen([nginx_binary(), "-c", str(tmp / "nginx.conf"), "-p", str(tmp)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        import ssl
+
+        context = ssl._create_unverified_context()  # noqa: S323 (the test's own self-signed certificate)
+        while True:
+            try:
+                urllib.request.urlopen(url.rstrip("/") + "/api/v1/health", timeout=1, context=context).read()
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    error = (tmp / "error.log").read_text() if (tmp / "error.log").exists() else ""
+                    raise RuntimeError(f"nginx did not start: {error}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class Cluster:
+    """Several ``eye serve`` instances sharing nothing but PostgreSQL, Redis and an S3 store,
+    behind Debian's nginx (round robin; a dead instance's requests go to the next one)."""
+
+    def __init__(self, tmp: Path, db_url: str, redis_url: str, s3: S3Server, instances: int = 2,
+                 env: dict[str, str] | None = None, workers: int = 1):
+        self.tmp = tmp
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}/"
+        self.db_url = db_url
+        bucket = s3.bucket(f"eye-{self.port}")
+        self.env = {**s3.env, "EYE_REDIS_URL": redis_url, "EYE_SECRET_KEY": "cluster-test-signing-key-0123456789",
+                    **(env or {})}
+        self.args = ("--public-url", self.url.rstrip("/"), "--forwarded-allow-ips", "127.0.0.1",
+                     "--allowed-hosts", "127.0.0.1", "--media-dir", f"{bucket}/evidence", "--workers", str(workers))
+        self.instances = [self._start(i) for i in range(instances)]
+        upstream = "\n".join(f"        server 127.0.0.1:{e.port} max_fails=1 fail_timeout=2s;" for e in self.instances)
+        self.nginx = Nginx(tmp / "nginx", f"""
+    upstream eye {{
+{upstream}
+        keepalive 64;
+    }}
+    server {{
+        listen 127.0.0.1:{self.port};
+        server_name localhost;
+        client_max_body_size 5m;
+        access_log off;
+        location / {{
+            proxy_pass http://eye;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_next_upstream error timeout http_502 non_idempotent;
+        }}
+    }}
+""", self.url)
+        self.engine = create_engine(db_url)
+
+    def _start(self, index: int, port: int | None = None) -> EyeServer:
+        folder = self.tmp / f"instance-{index}"
+        folder.mkdir(exist_ok=True)
+        return EyeServer(folder, self.db_url, args=self.args, env=self.env, port=port)
+
+    def create_key(self, *domains: str) -> str:
+        return self.instances[0].create_key(*domains)
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one instance: no shutdown, no flush."""
+        self.instances[index].proc.kill()
+        self.instances[index].proc.wait(5)
+
+    def restart(self, index: int) -> None:
+        self.instances[index] = self._start(index, port=self.instances[index].port)
+
+    def query(self, sql: str, **params):
+        with self.engine.connect() as c:
+            return c.execute(text(sql), params).all()
+
+    def stop(self) -> None:
+        self.nginx.stop()
+        for instance in self.instances:
+            if instance.proc.poll() is None:
+                instance.stop()
+        self.engine.dispose()

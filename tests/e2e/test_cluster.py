@@ -1,0 +1,119 @@
+"""Two ``eye serve`` instances behind Debian's nginx (round robin), sharing only PostgreSQL, Redis
+and an S3 store (moto's server): a Chromium exam runs through nginx; candidates' event batches
+stream in while one instance is SIGKILLed and restarted; afterwards no acknowledged event is
+lost or stored twice, every flag's webhook arrived, and clients carried on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import runpy
+import threading
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from eye_testing.servers import Cluster, PageServer, S3Server
+from tests.conftest import BROWSER_ONLY, moment
+from tests.e2e.conftest import exam_page_html
+from tests.e2e.test_restart import FlakyReceiver
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES = os.environ.get("EYE_TEST_POSTGRES_URL")
+REDIS = os.environ.get("EYE_TEST_REDIS_URL")
+LOAD = runpy.run_path(str(ROOT / "bench" / "load.py"), run_name="load")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, built):
+    if not (POSTGRES and REDIS):
+        pytest.skip("scripts/test.sh starts PostgreSQL and Redis (EYE_TEST_POSTGRES_URL, EYE_TEST_REDIS_URL)")
+    tmp = tmp_path_factory.mktemp("cluster")
+    name = f"eye_cluster_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    s3 = S3Server(tmp)
+    receiver = FlakyReceiver()
+    env = {"EYE_WEBHOOK_ALLOW_HOSTS": "127.0.0.1", "EYE_WEBHOOK_RETRY_SECONDS": ",".join(["0.5"] * 60)}
+    group = Cluster(tmp, POSTGRES.rsplit("/", 1)[0] + "/" + name, REDIS, s3, instances=2, env=env)
+    group.receiver = receiver
+    yield group
+    group.stop()
+    s3.stop()
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_an_exam_in_chromium_through_the_load_balancer(cluster, browser):
+    pages = PageServer({"/exam.html": exam_page_html(cluster.url)})
+    key = cluster.create_key(pages.domain)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{pages.origin}/exam.html")
+        page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
+        assert page.evaluate("([n, t]) => window.boot(n, t)", [["STARTED", "END_PROCTORING"], []]) == "loaded"
+        started = page.evaluate("(c) => window.startExam(c)", {**BROWSER_ONLY, "apiKey": key, "candidateId": "cluster-1"})
+        assert started["ok"], started
+        page.evaluate("window.widget.endProctoring()")
+        page.wait_for_function("window.received.some(e => e.name === 'END_PROCTORING')")
+        session_id = started["started"]["sessionId"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not cluster.query("select ended_at from sessions where id = :i", i=session_id)[0][0]:
+            time.sleep(0.2)
+        assert cluster.query("select end_reason from sessions where id = :i", i=session_id)[0][0] == "manual"
+    finally:
+        context.close()
+        pages.stop()
+
+
+def test_killing_an_instance_mid_load_loses_nothing(cluster):
+    receiver = cluster.receiver
+    key = cluster.create_key("localhost:5000")
+    with cluster.engine.begin() as c:
+        c.execute(text("UPDATE institutions SET webhook_url = :u, webhook_secret = 'whsec_cluster'"), {"u": receiver.url})
+    # a few flags, whose deliveries fail until after the restart
+    created = httpx.post(f"{cluster.url}api/v1/sessions", json={"apiKey": key, "config": {**BROWSER_ONLY, "candidateId": "flagged"}},
+                         headers={"Origin": "http://localhost:5000"}).json()
+    auth = {"Origin": "http://localhost:5000", "Authorization": f"Bearer {created['token']}"}
+    flags = [f"cluster-flag-{i}" for i in range(6)]
+    for i in range(0, 6, 2):  # three batches: round robin spreads them over both instances
+        r = httpx.post(f"{cluster.url}api/v1/sessions/{created['sessionId']}/events", headers=auth, json={"events": [
+            {"id": f, "type": "TAB_NOT_FOCUS", "createdAt": moment(), "payload": {"description": "left"}} for f in flags[i:i + 2]]})
+        assert r.status_code == 200
+
+    args = SimpleNamespace(candidates=40, seconds=8.0, batch=10, interval=0.5)
+    result: dict = {}
+
+    def load() -> None:
+        result["stats"], result["wall"] = asyncio.run(LOAD["drive"](cluster.url, key, args))
+
+    driver = threading.Thread(target=load)
+    driver.start()
+    time.sleep(3.0)
+    cluster.kill(1)  # SIGKILL mid-run
+    time.sleep(1.0)
+    cluster.restart(1)
+    receiver.accept = True
+    driver.join(60)
+    stats = result["stats"]
+    acked = {sid: ids for sid, ids in stats.acked.items()}
+    assert sum(len(v) for v in acked.values()) > 1000 and len(acked) == args.candidates  # clients carried on
+    missing = duplicated = 0
+    for sid, ids in acked.items():
+        counts = dict(cluster.query("select client_id, count(*) from events where session_id = :s group by client_id", s=sid))
+        missing += sum(1 for i in ids if i not in counts)
+        duplicated += sum(1 for n in counts.values() if n > 1)
+    assert missing == 0 and duplicated == 0
+    deadline = time.monotonic() + 20
+    while receiver.accepted != set(flags) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert receiver.accepted == set(flags)
