@@ -168,18 +168,23 @@ def verify(stats: Stats, query) -> tuple[int, int]:
     return missing, duplicates
 
 
+#: Every simulated candidate comes from 127.0.0.1: as for a test centre behind one NAT, the
+#: per-address session limit is raised (EYE_RATE_LIMITS) so that all of them can start.
+ENV = {"EYE_RATE_LIMITS": "key_address=2000 per 30 seconds"}
+
+
 def start(setup: str, tmp: Path):
     """A running server for ``setup``: (url, create_key, query, stop)."""
     if setup == "sqlite":
-        eye = EyeServer(tmp)
+        eye = EyeServer(tmp, env=ENV)
         return eye.url, eye.create_key, eye.query, eye.stop
     if setup in ("postgresql", "single", "workers"):
-        eye = EyeServer(tmp, fresh_postgres(), args=("--workers", "2") if setup == "workers" else ())
+        eye = EyeServer(tmp, fresh_postgres(), args=("--workers", "2") if setup == "workers" else (), env=ENV)
         return eye.url, eye.create_key, eye.query, eye.stop
     redis = os.environ.get("EYE_TEST_REDIS_URL") or subprocess.run(
         [str(ROOT / "scripts" / "redis.sh")], capture_output=True, text=True, check=True).stdout.strip()
     s3 = S3Server(tmp)
-    group = Cluster(tmp, fresh_postgres(), redis, s3, instances=2)
+    group = Cluster(tmp, fresh_postgres(), redis, s3, instances=2, env=ENV)
 
     def stop() -> None:
         group.stop()

@@ -18,7 +18,7 @@ from .dashboard.auth import NeedsLogin
 from .dashboard.views import router as dashboard_router
 from .evidence import media_location
 from .logs import AccessLog
-from .limits import limiters, storage_for
+from .limits import LIMITS, limiters, storage_for
 from .middleware import BodyLimit, SecurityHeaders
 from .options import Options
 from .tokens import MediaLinks, Tokens, signing_key
@@ -70,7 +70,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
                                   **({"schedule": options.webhook_schedule} if options.webhook_schedule else {}))
     if options.webhook_worker:
         app.state.webhooks.start()
-    app.state.limits = limiters(storage_for(options.redis_url))
+    app.state.limits = limiters(storage_for(options.redis_url), {**LIMITS, **dict(options.rate_limits)})
     app.state.evidence = media_location(db, media_dir)
     app.state.media_dir = app.state.evidence.root  # the evidence folder (None with object storage)
     app.include_router(router)

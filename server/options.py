@@ -10,6 +10,7 @@ command (``eye serve``, ``eye purge``, ``eye candidates``, tests) sees the same 
 | longest exam a session may declare | ``EYE_MAX_EXAM_SECONDS`` | 86400 (24 h) |
 | evidence per session | ``EYE_EVIDENCE_MAX_FILES`` / ``EYE_EVIDENCE_MAX_MB`` | 50 files / 100 MiB |
 | Redis for shared rate limits | ``EYE_REDIS_URL`` | none: each process counts in memory |
+| rate limits changed | ``EYE_RATE_LIMITS`` (``name=N per T``, comma-separated) | server/limits.py |
 | seconds between webhook attempts | ``EYE_WEBHOOK_RETRY_SECONDS`` (comma-separated) | 1, 2, 4 s, 1, 5, 15 min, 1, 3, 6, 12 h |
 """
 
@@ -40,6 +41,24 @@ def _number(name: str, value: str | None, default: float) -> float:
     return number
 
 
+def _rate_limits(value: str | None) -> tuple[tuple[str, str], ...]:
+    from limits import parse
+
+    from .limits import LIMITS
+
+    pairs = []
+    for entry in _list(value):
+        name, _, limit = entry.partition("=")
+        if name.strip() not in LIMITS:
+            raise OptionError(f"EYE_RATE_LIMITS: {name.strip()!r} is not a limit (known: {', '.join(LIMITS)})")
+        try:
+            parse(limit.strip())
+        except ValueError:
+            raise OptionError(f"EYE_RATE_LIMITS: {name.strip()}: expected e.g. '600 per 30 seconds', received {limit!r}") from None
+        pairs.append((name.strip(), limit.strip()))
+    return tuple(pairs)
+
+
 def normalize_public_url(url: str) -> str:
     """``https://eye.example.edu/`` → ``https://eye.example.edu`` (no path, query or fragment)."""
     parts = urlsplit(url.strip())
@@ -66,6 +85,9 @@ class Options:
     webhook_worker: bool = True
     #: Redis for rate limits shared by every instance (``EYE_REDIS_URL``); None: this process's memory.
     redis_url: str | None = None
+    #: Limits changed from server/limits.py's defaults, e.g. a test centre with 500 candidates
+    #: behind one address: ``EYE_RATE_LIMITS="key_address=600 per 30 seconds"``.
+    rate_limits: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Options":
@@ -80,6 +102,7 @@ class Options:
             "evidence_max_bytes": int(_number("EYE_EVIDENCE_MAX_MB", env.get("EYE_EVIDENCE_MAX_MB"), 100) * 1024 * 1024),
             "webhook_worker": env.get("EYE_WEBHOOK_WORKER", "1") != "0",
             "redis_url": env.get("EYE_REDIS_URL") or None,
+            "rate_limits": _rate_limits(env.get("EYE_RATE_LIMITS")),
             "webhook_schedule": tuple(_number("EYE_WEBHOOK_RETRY_SECONDS", v, 1) for v in _list(env.get("EYE_WEBHOOK_RETRY_SECONDS")))
             or None,
         }

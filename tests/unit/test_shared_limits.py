@@ -75,3 +75,31 @@ def test_without_redis_each_process_counts_alone(tmp_path):
     for app in apps:
         app.state.writer.close()
         app.state.webhooks.close()
+
+
+def test_limits_can_be_changed_by_the_operator_with_clear_errors(tmp_path):
+    from server.options import OptionError
+
+    for bad, says in [("bogus=1 per second", "'bogus' is not a limit"), ("key_address=lots", "expected e.g.")]:
+        with pytest.raises(OptionError, match=says):
+            Options.from_env({"EYE_RATE_LIMITS": bad})
+    options = Options.from_env({"EYE_RATE_LIMITS": "key_address=3 per minute"})
+    app = create_app(f"sqlite:///{tmp_path / 'eye.db'}", static_dir=tmp_path / "s", media_dir=tmp_path / "m",
+                     options=options, secret_key_file=tmp_path / "k")
+    with app.state.db.session() as s:
+        key = create_key(s, "T", ["localhost:5000"])
+    with TestClient(app, base_url="http://eye.test") as c:
+        statuses = [c.post("/api/v1/sessions", json={"apiKey": key, "config": {**VALID_CONFIG, "candidateId": f"c{i}"}},
+                           headers={"Origin": "http://localhost:5000"}).status_code for i in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    app.state.writer.close()
+    app.state.webhooks.close()
+
+
+def test_a_public_url_must_be_just_an_origin():
+    from server.options import OptionError
+
+    for bad in ["eye.example.edu", "ftp://eye.example.edu", "https://eye.example.edu/path", "https://u:p@eye.example.edu"]:
+        with pytest.raises(OptionError, match="public URL"):
+            Options.from_env({"EYE_PUBLIC_URL": bad})
+    assert Options.from_env({"EYE_PUBLIC_URL": "https://Eye.Example.edu/"}).public_url == "https://eye.example.edu"
