@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eye_testing.servers import EyeServer, eye_command, free_port
+from eye_testing.servers import EyeServer, Nginx, eye_command, free_port
 from tests.conftest import VALID_CONFIG, moment
 from tests.security.test_webhook_attacks import Receiver
 
@@ -30,51 +29,20 @@ def deployment_nginx_block() -> str:
     return re.search(r"```nginx\n(.*?)```", text, re.S).group(1)
 
 
-class Nginx:
-    def __init__(self, tmp: Path, upstream_port: int, port: int):
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.port = port
-        tmp.mkdir(parents=True, exist_ok=True)
-        tmp.chmod(0o777)
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                        "-keyout", str(tmp / "privkey.pem"), "-out", str(tmp / "fullchain.pem")],
-                       check=True, capture_output=True)
-        block = (deployment_nginx_block()
-                 .replace("listen 443 ssl;", f"listen 127.0.0.1:{self.port} ssl;")
-                 .replace("server_name eye.example.edu;", "server_name localhost;")
-                 .replace("/etc/ssl/eye/", f"{tmp}/")
-                 .replace("http://127.0.0.1:8000", f"http://127.0.0.1:{upstream_port}"))
-        (tmp / "nginx.conf").write_text(f"""
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    {block}
-}}
-""")
-        self.proc = subprocess.Popen([nginx, "-c", str(tmp / "nginx.conf"), "-p", str(tmp)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.url = f"https://localhost:{self.port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                httpx.get(self.url + "/api/v1/health", verify=False, timeout=1)
-                break
-            except httpx.HTTPError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start: {(tmp / 'error.log').read_text() if (tmp / 'error.log').exists() else ''}")
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+def start_nginx(tmp: Path, upstream_port: int, port: int) -> Nginx:
+    """Debian's nginx with the deployment doc's server block, its own certificate and ports."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(tmp / "privkey.pem"), "-out", str(tmp / "fullchain.pem")],
+                   check=True, capture_output=True)
+    block = (deployment_nginx_block()
+             .replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+             .replace("server_name eye.example.edu;", "server_name localhost;")
+             .replace("/etc/ssl/eye/", f"{tmp}/")
+             .replace("http://127.0.0.1:8000", f"http://127.0.0.1:{upstream_port}"))
+    proxy = Nginx(tmp, block, f"https://localhost:{port}")
+    proxy.port = port
+    return proxy
 
 
 def client_at(address: str, base: str) -> httpx.Client:
@@ -90,7 +58,7 @@ def deployment(tmp_path_factory, built):
     eye = EyeServer(tmp, args=("--public-url", f"https://localhost:{nginx_port}", "--forwarded-allow-ips", "127.0.0.1",
                          "--allowed-hosts", "127.0.0.1"),  # the test harness checks health directly
                     env={"EYE_WEBHOOK_ALLOW_HOSTS": "127.0.0.1"})
-    proxy = Nginx(tmp / "nginx", eye.port, nginx_port)
+    proxy = start_nginx(tmp / "nginx", eye.port, nginx_port)
     subprocess.run(eye_command("users", "create", "--institution", "Test University", "--email", "rev@test.edu",
                                "--password-stdin", "--database-url", eye.db_url),
                    input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=eye.tmp)

@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.keys import create_key
 from server.options import Options
 from server.users import create_user
 from tests.conftest import VALID_CONFIG, moment
-from tests.unit.conftest import DATABASES, POSTGRES, database_url  # noqa: F401  (fixtures)
+from tests.unit.conftest import api_key, client, database_url  # noqa: F401  (fixtures; `app` is this folder's)
 
 ORIGIN = {"Origin": "http://localhost:5000"}
 PASSWORD = "correct horse battery"
@@ -42,18 +40,6 @@ def make_app(database_url, tmp_path):  # noqa: F811
 @pytest.fixture
 def app(make_app):
     return make_app()
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app, base_url="http://eye.test") as c:
-        yield c
-
-
-@pytest.fixture
-def api_key(app):
-    with app.state.db.session() as s:
-        return create_key(s, "Test University", ["localhost:5000"])
 
 
 @pytest.fixture

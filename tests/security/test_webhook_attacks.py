@@ -59,6 +59,20 @@ def deliveries(app):
         return [(d.attempt, d.status, d.error) for d in s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))]
 
 
+def loopback_app(make_app, url, secret="whsec_x", delays=None):
+    """An app whose operator allowed loopback receivers, with one key and this webhook set."""
+    from server.keys import create_key
+
+    app = make_app(webhook_allow=("127.0.0.1",))
+    if delays is not None:
+        app.state.webhooks.delays = delays
+    with app.state.db.session() as s:
+        key = create_key(s, "Test University", ["localhost:5000"])
+        institution = s.scalar(select(Institution))
+        institution.webhook_url, institution.webhook_secret = url, secret
+    return app, key
+
+
 def save_webhook(client, url):
     return client.post("/dashboard/settings", data={"webhook_url": url, "retention_days": "30",
                                                     "csrf": csrf_of(client, "/dashboard/settings")}, follow_redirects=False)
@@ -111,13 +125,7 @@ def test_a_saved_webhook_gets_a_secret_shown_once_and_deliveries_are_signed(make
 
 def test_nothing_is_sent_unsigned(make_app):
     receiver = Receiver()
-    app = make_app(webhook_allow=("127.0.0.1",))
-    from server.keys import create_key
-
-    with app.state.db.session() as s:
-        key = create_key(s, "Test University", ["localhost:5000"])
-        institution = s.scalar(select(Institution))
-        institution.webhook_url, institution.webhook_secret = receiver.url, None
+    app, key = loopback_app(make_app, receiver.url, None)
     with TestClient(app, base_url="http://eye.test") as c:
         flag(c, start(c, key).json(), kind="TAB_NOT_FOCUS", media=False)
         time.sleep(0.5)
@@ -140,14 +148,7 @@ def test_delivery_rechecks_the_address_and_the_log_is_no_oracle(client, api_key)
 def test_closed_ports_and_redirects_show_only_an_outcome_class(make_app):
     target = Receiver()
     redirector = Receiver(statuses=[302, 302, 302], location=target.url)
-    app = make_app(webhook_allow=("127.0.0.1",))
-    app.state.webhooks.delays = (0.05, 0.05)
-    from server.keys import create_key
-
-    with app.state.db.session() as s:
-        key = create_key(s, "Test University", ["localhost:5000"])
-        institution = s.scalar(select(Institution))
-        institution.webhook_url, institution.webhook_secret = redirector.url, "whsec_x"
+    app, key = loopback_app(make_app, redirector.url, "whsec_x", delays=(0.05, 0.05))
     with TestClient(app, base_url="http://eye.test") as c:
         flag(c, start(c, key).json(), kind="TAB_NOT_FOCUS", media=False)
         assert len(redirector.wait(3)) == 3
@@ -165,15 +166,9 @@ def test_closed_ports_and_redirects_show_only_an_outcome_class(make_app):
 
 def test_retries_stop_when_the_candidate_is_deleted(make_app):
     receiver = Receiver(statuses=[500, 500, 500])
-    app = make_app(webhook_allow=("127.0.0.1",))
-    app.state.webhooks.delays = (1.0, 1.0)
-    from server.keys import create_key
     from server.retention import delete_candidate
 
-    with app.state.db.session() as s:
-        key = create_key(s, "Test University", ["localhost:5000"])
-        institution = s.scalar(select(Institution))
-        institution.webhook_url, institution.webhook_secret = receiver.url, "whsec_x"
+    app, key = loopback_app(make_app, receiver.url, "whsec_x", delays=(1.0, 1.0))
     with TestClient(app, base_url="http://eye.test") as c:
         flag(c, start(c, key).json(), kind="TAB_NOT_FOCUS", media=False)
         assert len(receiver.wait(1)) == 1
@@ -185,13 +180,7 @@ def test_retries_stop_when_the_candidate_is_deleted(make_app):
 
 def test_a_forged_host_never_reaches_the_evidence_link(make_app):
     receiver = Receiver()
-    app = make_app(webhook_allow=("127.0.0.1",))
-    from server.keys import create_key
-
-    with app.state.db.session() as s:
-        key = create_key(s, "Test University", ["localhost:5000"])
-        institution = s.scalar(select(Institution))
-        institution.webhook_url, institution.webhook_secret = receiver.url, "whsec_x"
+    app, key = loopback_app(make_app, receiver.url, "whsec_x")
     with TestClient(app, base_url="http://evil.attacker.example") as c:
         flag(c, start(c, key).json())
         _, body = receiver.wait(1)[0]
