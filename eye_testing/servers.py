@@ -165,7 +165,11 @@ class Nginx:
         tmp.mkdir(parents=True, exist_ok=True)
         tmp.chmod(0o777)
         self.url = url
+        # As root, nginx's workers would run as ``nobody``, who cannot enter pytest's private temporary
+        # folders: keep them root here, and never buffer a response or body to a file.
+        user = "user root;" if os.geteuid() == 0 else ""
         (tmp / "nginx.conf").write_text(f"""
+{user}
 daemon off;
 worker_processes 1;
 pid {tmp}/nginx.pid;
@@ -177,6 +181,8 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
+    proxy_max_temp_file_size 0;
+    client_body_buffer_size 8m;
     {server_block}
 }}
 """)

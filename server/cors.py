@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import keys
 
 PUBLIC_ASSETS = ("/loader.js", "/loader.d.ts", "/manifest.json", "/runtime/", "/widget/", "/human/", "/py/", "/pyscript/")
-OPEN_API = ("/api/v1/health", "/api/v1/sessions")
+OPEN_API = ("/api/v1/health", "/api/v1/sessions", "/api/v1/sessions/preflight")
 ALLOW_HEADERS = "Authorization, Content-Type, Accept"
 ALLOW_METHODS = "GET, POST, OPTIONS"
 

@@ -17,6 +17,8 @@ REDIS_ENV = "EYE_REDIS_URL"
 LIMITS = {
     "key": "200 per 10 seconds",  # per API key: session creations (20/s on average)
     "key_address": "60 per 30 seconds",  # per API key and client address (a test centre behind one NAT)
+    "preflight": "200 per 10 seconds",  # the same, for the checks the widget makes before consent
+    "preflight_address": "60 per 30 seconds",
     "events": "40 per 4 seconds",  # per session: event batches
     "media": "20 per 4 seconds",  # per session: evidence uploads
     "login_email": "5 per minute",  # per (reviewer email, client address): sign-in tries

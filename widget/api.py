@@ -13,7 +13,7 @@ from typing import Any
 from . import config as config_mod
 from . import events as ev
 from . import syscheck
-from .errors import NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, INVALID_CONFIG, WidgetError
+from .errors import NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, INVALID_CONFIG, NetworkFailure, WidgetError
 from .monitors import ConnectivityMonitor, DeviceMonitor, FocusMonitor, FullscreenMonitor
 from .session import ACTIVE, INITIALIZING, Lifecycle, Tally
 from .transport import Transport
@@ -118,6 +118,13 @@ class Widget:
         microphone = features["aiProctoring"]
         transport = Transport(self._browser, self._base_url)
         self._transport = transport
+        # The server's word on key, origin and launch token comes before any consent or device:
+        # a page that would be refused never shows the consent notice.
+        try:
+            await transport.check_server()
+        except NetworkFailure as e:
+            raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._base_url}: {e}") from None
+        await transport.preflight(config["apiKey"], config_mod.public(config), config.get("launchToken"))
         self._emit(ev.SYSTEM_CHECK_STARTED)
         numpy_ready = asyncio.ensure_future(self._browser.load_numpy()) if (faces_on or microphone) else None
         analyzer_ready = None

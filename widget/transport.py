@@ -96,19 +96,34 @@ class Transport:
             return event
         return {**event, "createdAt": iso(parse_iso(event["createdAt"]) + self.clock_offset)}
 
+    async def preflight(self, api_key: str, config: dict[str, Any], launch_token: str | None = None) -> None:
+        """Ask the server whether it would accept this key, page origin, config and launch token,
+        before the candidate sees a consent notice or a device opens; raises the refusal."""
+        status, body = await self._sessions("sessions/preflight", api_key, config, launch_token)
+        if status != 204:
+            self._refused(status, body)
+
     async def create_session(self, api_key: str, config: dict[str, Any], launch_token: str | None = None) -> dict[str, Any]:
         """Ask the server for a session; it checks the key, this page's Origin and, for keys that
         require one, the exam platform's launch token."""
+        status, body = await self._sessions("sessions", api_key, config, launch_token)
+        if status != 201:
+            self._refused(status, body)
+        self._attach(body["sessionId"], body["token"])
+        return body
+
+    async def _sessions(self, path: str, api_key: str, config: dict[str, Any], launch_token: str | None) -> tuple[int, Any]:
         request = {"apiKey": api_key, "config": config}
         if launch_token is not None:
             request["launchToken"] = launch_token
         try:
-            status, body = await self._browser.request("POST", self._api + "sessions", request)
+            return await self._browser.request("POST", self._api + path, request)
         except NetworkFailure as e:
             raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._api}: {e}") from None
-        if status == 201:
-            self._attach(body["sessionId"], body["token"])
-            return body
+
+    @staticmethod
+    def _refused(status: int, body: Any) -> None:
+        """Raise the WidgetError a refused session request stands for."""
         code = body.get("code") if isinstance(body, dict) else None
         message = body.get("message") if isinstance(body, dict) else None
         code = code if code in _REFUSAL_CODES else _REFUSALS.get(status, NETWORK_ERROR)

@@ -74,8 +74,10 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-@router.post("/sessions", status_code=201, response_model=SessionCreated)
-def create_session(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> SessionCreated:
+def _accepted(body: SessionCreate, request: Request, origin: str | None, db, limits: tuple[str, str]):  # type: ignore[no-untyped-def]
+    """The validated config and the key, if this key, page origin and launch token may start this
+    exam; the API error saying why not otherwise. ``limits``: the (per key and address, per key)
+    rate limits to spend."""
     _finite(body.config, "config")
     try:
         config = widget_config.validate({**body.config, "apiKey": body.apiKey})
@@ -87,29 +89,43 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
                        {"examDuration": f"must be at most {limit:.0f} seconds, received {config['examDuration']!r}"})
     digest = keys.digest(body.apiKey)
     # Per (key, address) first: one client cannot drain the key's bucket for everyone else.
-    for name, bucket in (("key_address", f"{digest}|{client_address(request)}"), ("key", digest)):
+    for name, bucket in ((limits[0], f"{digest}|{client_address(request)}"), (limits[1], digest)):
         wait = request.app.state.limits[name].take(bucket)
         if wait is not None:
             raise rate_limited(wait, "API key")
+    key = keys.find_key(db, body.apiKey)
+    if key is None:
+        raise ApiError(401, "INVALID_API_KEY", "The API key is not valid (unknown or revoked).")
+    if not any(keys.domain_matches(d.domain, origin) for d in key.domains):
+        shown = keys.origin_host(origin) or "(no Origin header)"
+        raise ApiError(
+            403,
+            "DOMAIN_NOT_REGISTERED",
+            f"The page origin {shown} is not registered for this API key; register it with "
+            f"`eye keys create --institution \"{key.institution.name}\" --domain {shown}`.",
+            {"origin": shown},
+        )
+    if key.require_launch_token:
+        try:
+            keys.check_launch_token(key, body.launchToken, config["assessmentId"], config["candidateId"])
+        except keys.LaunchTokenError as e:
+            raise ApiError(401, "INVALID_LAUNCH_TOKEN", f"This API key requires a launch token from the exam "
+                           f"platform: {e}.", {"launchToken": str(e)}) from None
+    return config, key
+
+
+@router.post("/sessions/preflight", status_code=204)
+def preflight(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> None:
+    """Would this key, page origin, config and launch token be accepted? Nothing is created: the
+    widget asks before it shows the consent notice or opens a device."""
+    with _db(request).reading() as db:
+        _accepted(body, request, origin, db, ("preflight_address", "preflight"))
+
+
+@router.post("/sessions", status_code=201, response_model=SessionCreated)
+def create_session(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> SessionCreated:
     with _db(request).session() as db:
-        key = keys.find_key(db, body.apiKey)
-        if key is None:
-            raise ApiError(401, "INVALID_API_KEY", "The API key is not valid (unknown or revoked).")
-        if key.require_launch_token:
-            try:
-                keys.check_launch_token(key, body.launchToken, config["assessmentId"], config["candidateId"])
-            except keys.LaunchTokenError as e:
-                raise ApiError(401, "INVALID_LAUNCH_TOKEN", f"This API key requires a launch token from the exam "
-                               f"platform: {e}.", {"launchToken": str(e)}) from None
-        if not any(keys.domain_matches(d.domain, origin) for d in key.domains):
-            shown = keys.origin_host(origin) or "(no Origin header)"
-            raise ApiError(
-                403,
-                "DOMAIN_NOT_REGISTERED",
-                f"The page origin {shown} is not registered for this API key; register it with "
-                "`eye keys create --domain HOST[:PORT]`.",
-                {"origin": shown},
-            )
+        config, key = _accepted(body, request, origin, db, ("key_address", "key"))
         public = widget_config.public(config)
         session = ExamSession(
             id=str(uuid.uuid4()),

@@ -196,3 +196,24 @@ def test_a_monitor_switched_off_never_flags(exam, clips, media_key, media_page, 
     e.wait_for("PERIODIC_SNAPSHOT")
     time.sleep(9)
     assert not (set(e.names()) & never), e.names()
+
+
+@pytest.mark.parametrize("refusal", ["INVALID_API_KEY", "DOMAIN_NOT_REGISTERED"])
+def test_a_refused_key_or_origin_never_shows_consent_or_opens_a_device(exam, clips, eye, refusal):
+    """The server's refusal comes before the consent notice and before any getUserMedia call."""
+    e = exam(video=clips["one"], audio=clips["silence"])
+    e.page.evaluate("""() => {
+        window.mediaCalls = 0;
+        const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        navigator.mediaDevices.getUserMedia = (c) => { window.mediaCalls += 1; return original(c); };
+        window.consentSeen = false;
+        new MutationObserver(() => { if (document.getElementById('eye-consent-accept')) window.consentSeen = true; })
+            .observe(document.documentElement, {childList: true, subtree: true});
+    }""")
+    key = "eye_not-a-key" if refusal == "INVALID_API_KEY" else eye.create_key("exams.elsewhere.example")
+    result = e.page.evaluate("(c) => window.startExam(c)", {**VALID_CONFIG, "apiKey": key})
+    assert result["ok"] is False and result["code"] == refusal, result
+    assert e.page.evaluate("window.mediaCalls") == 0 and e.page.evaluate("window.consentSeen") is False
+    assert e.page.evaluate("window.widget.state") == "loaded"
+    if refusal == "DOMAIN_NOT_REGISTERED":
+        assert "--institution" in result["message"]

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from server.keys import MAX_DOMAINS, KeyRequestError, create_key, domain_matches
-from server.store import ApiKey, Event
+from server.store import ApiKey, Event, ExamSession
 from tests.conftest import VALID_CONFIG, moment
 
 ORIGIN = {"Origin": "http://localhost:5000"}
@@ -206,3 +206,17 @@ def test_migrations_are_idempotent_and_match_the_models(app):
     with app.state.db.engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
     assert diff == []
+
+
+def test_preflight_answers_like_session_creation_and_creates_nothing(app, client, api_key):
+    body = {"apiKey": api_key, "config": VALID_CONFIG}
+    assert client.post("/api/v1/sessions/preflight", json=body, headers=ORIGIN).status_code == 204
+    bad_key = client.post("/api/v1/sessions/preflight", json={**body, "apiKey": "eye_nope"}, headers=ORIGIN)
+    assert bad_key.status_code == 401 and bad_key.json()["code"] == "INVALID_API_KEY"
+    elsewhere = client.post("/api/v1/sessions/preflight", json=body, headers={"Origin": "https://evil.example"})
+    assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "DOMAIN_NOT_REGISTERED"
+    assert '--institution "Test University" --domain evil.example' in elsewhere.json()["message"]
+    invalid = client.post("/api/v1/sessions/preflight", json={**body, "config": {**VALID_CONFIG, "examDuration": -1}}, headers=ORIGIN)
+    assert invalid.status_code == 422 and invalid.json()["details"]["examDuration"]
+    with app.state.db.session() as s:
+        assert s.scalars(select(ExamSession)).all() == []
