@@ -150,8 +150,8 @@ export interface ProctorWidget {
   /** Irreversible and idempotent; resolves with the END_PROCTORING payload (null if nothing was active). */
   endProctoring(): Promise<EventPayloads["END_PROCTORING"] | null>;
   resetSessionListeners(): void;
-  /** Figures for benchmarks and support; not an event source. */
-  diagnostics(): unknown;
+  /** Figures for benchmarks and support (a plain object); not an event source. */
+  diagnostics(): Record<string, unknown>;
 }
 
 export interface LoadOptions {
@@ -160,7 +160,10 @@ export interface LoadOptions {
 
 declare global {
   interface Window {
+    LoadEyeWidget(options?: LoadOptions): Promise<ProctorWidget>;
+    /** The same function as LoadEyeWidget, under the name older vendor pages use. */
     LoadProctormeWidget(options?: LoadOptions): Promise<ProctorWidget>;
   }
+  function LoadEyeWidget(options?: LoadOptions): Promise<ProctorWidget>;
   function LoadProctormeWidget(options?: LoadOptions): Promise<ProctorWidget>;
 }

@@ -1,17 +1,65 @@
 /*
- * Eye loader: defines window.LoadProctormeWidget(options?) and nothing else global.
+ * Eye loader: defines window.LoadEyeWidget(options?) — also known as LoadProctormeWidget — and
+ * nothing else global.
  *
  * It finds its own base URL from its <script src>, boots the Pyodide runtime served beside it,
- * installs the widget wheel and resolves to the Python Widget object (a Pyodide proxy).
- * Loads at most once: one memoized promise, reset after a failure so a later call retries.
+ * installs the widget wheel and resolves to the widget: a plain JS object (see loader.d.ts) over
+ * the Python Widget. Loads at most once: one memoized promise, reset after a failure so a later
+ * call retries; a second copy of this script reuses the first (with a warning).
  * build.py replaces the manifest placeholder below with versioned asset paths.
  */
 (function () {
   "use strict";
+  if (typeof window.LoadProctormeWidget === "function" && window.LoadProctormeWidget.eyeLoader) {
+    console.warn("Eye: loader.js is included more than once; the first copy's runtime is used.");
+    return;
+  }
   var MANIFEST = /*EYE_MANIFEST*/null;
   var script = document.currentScript;
   var BASE = new URL(".", script && script.src ? script.src : window.location.href).href;
   var pending = null;
+  var progressListeners = [];
+  var lastProgress = null;
+
+  /** Python values (dicts, lists, numpy scalars already made plain by the widget) → plain JS. */
+  function plain(value) {
+    if (value && typeof value.toJs === "function") {
+      var converted = value.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+      if (typeof value.destroy === "function") value.destroy();
+      return converted;
+    }
+    return value;
+  }
+
+  /** The page's view of the widget: exactly the methods loader.d.ts declares, plain values only. */
+  function facade(py, events) {
+    var known = new Set(events);
+    function checked(event, callback) {
+      if (!known.has(event)) {
+        throw new TypeError("Eye: unknown event " + JSON.stringify(event) + "; valid events: " + events.join(", "));
+      }
+      if (typeof callback !== "function") {
+        throw new TypeError("Eye: the listener for " + event + " must be a function, received " + typeof callback);
+      }
+    }
+    return Object.freeze({
+      get state() { return String(py.state); },
+      on: function (event, callback) {
+        checked(event, callback);
+        var pyUnsubscribe = py.on(event, callback);
+        if (pyUnsubscribe && typeof pyUnsubscribe.destroy === "function") pyUnsubscribe.destroy();
+        return function unsubscribe() { py.off(event, callback); };
+      },
+      off: function (event, callback) {
+        checked(event, callback);
+        py.off(event, callback);
+      },
+      init: function (config) { return py.init(config); },
+      endProctoring: function () { return py.endProctoring(); },
+      resetSessionListeners: function () { py.resetSessionListeners(); },
+      diagnostics: function () { return plain(py.diagnostics()); },
+    });
+  }
 
   function failure(stage, url, cause) {
     var detail = cause && cause.message ? cause.message : String(cause);
@@ -21,11 +69,14 @@
     return err;
   }
 
-  async function load(options) {
-    var progress = typeof options.onProgress === "function" ? options.onProgress : function () {};
-    function report(fraction, stage) {
-      try { progress(fraction, stage); } catch (e) { console.error("Eye: onProgress threw", e); }
-    }
+  function report(fraction, stage) {
+    lastProgress = [fraction, stage];
+    progressListeners.forEach(function (listener) {
+      try { listener(fraction, stage); } catch (e) { console.error("Eye: onProgress threw", e); }
+    });
+  }
+
+  async function load() {
     if (!MANIFEST) {
       throw failure("setup", null, new Error("expected a built loader.js (run `python build.py`), received the unbuilt source"));
     }
@@ -56,15 +107,22 @@
       throw failure("starting the Python runtime", runtimeURL, e);
     }
     report(0.8, "widget");
+    var archive;
     try {
-      pyodide.unpackArchive(await wheel, "wheel");
+      archive = await wheel;
     } catch (e) {
-      throw failure("network: installing the widget", wheelURL, e);
+      throw failure("network: downloading the widget", wheelURL, e);
+    }
+    try {
+      pyodide.unpackArchive(archive, "wheel");
+    } catch (e) {
+      throw failure("installing the widget", wheelURL, e);
     }
     var widget;
     try {
       var assets = { scripts: new URL(MANIFEST.scripts, BASE).href, human: new URL(MANIFEST.human, BASE).href };
-      widget = pyodide.pyimport("widget.browser.pyodide").create_widget(BASE, pyodide, assets);
+      var py = pyodide.pyimport("widget.browser.pyodide").create_widget(BASE, pyodide, assets);
+      widget = facade(py, plain(pyodide.pyimport("widget.events").EVENTS));
     } catch (e) {
       throw failure("starting the widget", null, e);
     }
@@ -72,13 +130,26 @@
     return widget;
   }
 
-  window.LoadProctormeWidget = function (options) {
+  function LoadEyeWidget(options) {
+    var onProgress = options && options.onProgress;
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw new TypeError("Eye: options.onProgress must be a function, received " + typeof onProgress);
+    }
+    if (onProgress && progressListeners.indexOf(onProgress) < 0) {
+      progressListeners.push(onProgress);  // a later call's listener is honoured too ...
+      if (pending && lastProgress) {
+        try { onProgress(lastProgress[0], lastProgress[1]); } catch (e) { console.error("Eye: onProgress threw", e); }
+      }
+    }
     if (!pending) {
-      pending = load(options || {}).catch(function (e) {
+      pending = load().catch(function (e) {
         pending = null;
         throw e;
       });
     }
     return pending;
-  };
+  }
+  LoadEyeWidget.eyeLoader = true;
+  window.LoadEyeWidget = LoadEyeWidget;
+  window.LoadProctormeWidget = LoadEyeWidget;  // the name older vendor pages use
 })();

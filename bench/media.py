@@ -57,11 +57,11 @@ def run(playwright, launch, pages, key: str, config: dict, seconds: float, video
         cdp.send("Performance.enable")
         page.wait_for_timeout(3000)  # settle after start (models warm, first reference frame)
         before_tasks = page.evaluate("window.__longtasks.length")
-        before = page.evaluate("window.widget.diagnostics().toJs({dict_converter: Object.fromEntries})")
+        before = page.evaluate("window.widget.diagnostics()")
         cpu0, wall0 = metric(cdp, "ProcessTime"), time.monotonic()
         page.wait_for_timeout(seconds * 1000)
         cpu1, wall1 = metric(cdp, "ProcessTime"), time.monotonic()
-        after = page.evaluate("window.widget.diagnostics().toJs({dict_converter: Object.fromEntries})")
+        after = page.evaluate("window.widget.diagnostics()")
         tasks = page.evaluate("window.__longtasks").__getitem__(slice(before_tasks, None))
         wall = wall1 - wall0
         frames = after.get("framesAnalysed", 0) - before.get("framesAnalysed", 0)

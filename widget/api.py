@@ -87,10 +87,11 @@ class Widget:
                 out["analysisMs"] = list(m.analysis_ms)
             if hasattr(m, "chunks"):
                 out["audioChunks"] = m.chunks
-        return out
+        return ev.plain_data(out)
 
     def _emit(self, event: str, payload: Any = None, stored: Any = None) -> str | None:
         """Tell listeners; queue the event (``stored``, else ``payload``) for the server."""
+        payload, stored = ev.plain_data(payload), ev.plain_data(stored)
         event_id = None
         if self._transport is not None and event != ev.END_PROCTORING:
             event_id = self._transport.record(event, payload if stored is None else stored, self._browser.now())

@@ -66,6 +66,19 @@ FLAGS = (*VIOLATIONS, SUSPICIOUS_ACTIVITY)
 MEDIA_EVENTS = (FACE_ABSENCE, MULTIPLE_FACE, FACE_MISMATCH, FACE_MISALIGNMENT, SOUND_DETECTED, PERIODIC_SNAPSHOT)
 
 
+def plain_data(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays made plain Python (float, int, bool, list), so
+    listeners (JS or Python) and the server get ordinary values; anything else (a JS ``File``)
+    is kept as it is."""
+    if isinstance(value, dict):
+        return {k: plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
 def iso(seconds: float) -> str:
     """ISO-8601 UTC with milliseconds, e.g. ``2026-11-26T06:28:34.120Z``."""
     moment = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
