@@ -18,11 +18,15 @@ async function startExam(): Promise<void> {
   widget.on("END_PROCTORING", (data) => console.log(data.reason === "time_up", data.endedAt));
   widget.on("STARTED", ({ sessionId, resumed }) => console.log(sessionId, resumed));
   off();
+  const same: ProctorWidget = await LoadEyeWidget();  // the current name; LoadProctormeWidget is the same function
+  const figures: Record<string, unknown> = same.diagnostics();
+  console.log(figures["state"]);
 
   const config: WidgetConfig = {
     apiKey: "eye_key", assessmentId: "a1", assessmentTitle: "Algebra", candidateId: "c1",
     candidateEmail: "c1@example.edu", candidateFirstName: "Ada", candidateLastName: "Lovelace",
     institutionName: "Example", examDuration: 3600, features: { aiProctoring: false }, thresholds: { faceAbsenceSeconds: 5 },
+    launchToken: "eyJh.c2ln",
   };
   try {
     const started = await widget.init(config);
