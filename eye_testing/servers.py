@@ -58,7 +58,7 @@ class EyeServer:
         self.engine = create_engine(self.db_url)
 
     def create_key(self, *domains: str) -> str:
-        args = ["keys", "create", "--institution", "Test University", "--database-url", self.db_url]
+        args = ["keys", "create", "--institution", "Test University", "--create-institution", "--database-url", self.db_url]
         for d in domains:
             args += ["--domain", d]
         out = subprocess.run(eye_command(*args), cwd=self.tmp, capture_output=True, text=True, check=True).stdout

@@ -139,7 +139,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.session() as s:
-            secret = create_key(s, args.institution, args.domain)
+            secret = create_key(s, args.institution, args.domain, create_institution=args.create_institution)
             launch = enable_launch_tokens(s, secret) if args.require_launch_token else None
     except KeyRequestError as e:
         print(f"eye keys create: {e}", file=sys.stderr)
@@ -171,7 +171,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.session() as s:
-            user = create_user(s, args.institution, args.email, _password(args))
+            user = create_user(s, args.institution, args.email, _password(args), create_institution=args.create_institution)
             print(f"Created reviewer {user.email} for {args.institution}.")
     except UserError as e:
         print(f"eye users create: {e}", file=sys.stderr)
@@ -313,6 +313,8 @@ def parser() -> argparse.ArgumentParser:
     create = keys_sub.add_parser("create", help="create an API key; prints it alone on the last line")
     create.add_argument("--institution", required=True)
     create.add_argument("--domain", action="append", required=True, help="HOST[:PORT] the exam page is served from")
+    create.add_argument("--create-institution", action="store_true",
+                        help="create the institution if no institution has this name (else that is an error)")
     create.add_argument("--require-launch-token", action="store_true",
                         help="sessions need a launch token signed by your exam platform's server (prints its secret once)")
     _database_option(create)
@@ -331,6 +333,8 @@ def parser() -> argparse.ArgumentParser:
     ucreate.add_argument("--institution", required=True)
     ucreate.add_argument("--email", required=True)
     ucreate.add_argument("--password-stdin", action="store_true")
+    ucreate.add_argument("--create-institution", action="store_true",
+                         help="create the institution if no institution has this name (else that is an error)")
     _database_option(ucreate)
     ucreate.set_defaults(func=cmd_users_create)
     upassword = users_sub.add_parser("password", help="set a reviewer's password (signs out all their sessions)")

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .store import ApiKey, Institution, KeyDomain
+from .institutions import UnknownInstitution, institution_named
+from .store import ApiKey, KeyDomain
 
 MAX_DOMAINS = 5
 KEY_PREFIX = "eye_"
@@ -58,17 +59,18 @@ def domain_matches(domain: str, origin: str | None) -> bool:
     return host_port.split(":")[0] == domain
 
 
-def create_key(db: Session, institution_name: str, domains: list[str]) -> str:
-    """Create a key for ``institution_name`` (created if new); returns the secret, shown once."""
+def create_key(db: Session, institution_name: str, domains: list[str], create_institution: bool = True) -> str:
+    """Create a key for ``institution_name`` (created if new and ``create_institution``); returns
+    the secret, shown once."""
     normalized = list(dict.fromkeys(normalize_domain(d) for d in domains))
     if not normalized:
         raise KeyRequestError("a key needs at least one --domain")
     if len(normalized) > MAX_DOMAINS:
         raise KeyRequestError(f"a key may list at most {MAX_DOMAINS} domains, received {len(normalized)}")
-    institution = db.scalar(select(Institution).where(Institution.name == institution_name))
-    if institution is None:
-        institution = Institution(name=institution_name)
-        db.add(institution)
+    try:
+        institution = institution_named(db, institution_name, create_institution)
+    except UnknownInstitution as e:
+        raise KeyRequestError(str(e)) from None
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(institution=institution, key_hash=digest(secret), prefix=secret[:12])
     key.domains = [KeyDomain(domain=d) for d in normalized]

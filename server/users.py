@@ -7,7 +7,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .store import Institution, ReviewerSession, User
+from .institutions import UnknownInstitution, institution_named
+from .store import ReviewerSession, User
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10
@@ -19,7 +20,7 @@ class UserError(ValueError):
     pass
 
 
-def create_user(db: Session, institution_name: str, email: str, password: str) -> User:
+def create_user(db: Session, institution_name: str, email: str, password: str, create_institution: bool = True) -> User:
     email = email.strip().lower()
     if "@" not in email:
         raise UserError(f"email {email!r}: expected an email address")
@@ -27,10 +28,10 @@ def create_user(db: Session, institution_name: str, email: str, password: str) -
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
     if db.scalar(select(User).where(User.email == email)) is not None:
         raise UserError(f"a reviewer with email {email} already exists")
-    institution = db.scalar(select(Institution).where(Institution.name == institution_name))
-    if institution is None:
-        institution = Institution(name=institution_name)
-        db.add(institution)
+    try:
+        institution = institution_named(db, institution_name, create_institution)
+    except UnknownInstitution as e:
+        raise UserError(str(e)) from None
     user = User(institution=institution, email=email, password_hash=_hasher.hash(password))
     db.add(user)
     db.flush()

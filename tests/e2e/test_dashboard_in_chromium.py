@@ -22,7 +22,7 @@ PASSWORD = "reviewer password 42"
 
 @pytest.fixture(scope="module")
 def reviewer(eye):
-    subprocess.run(eye_command("users", "create", "--institution", "Test University", "--email", "rev@test.edu",
+    subprocess.run(eye_command("users", "create", "--institution", "Test University", "--create-institution", "--email", "rev@test.edu",
                                "--password-stdin", "--database-url", eye.db_url),
                    input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=eye.tmp)
     return "rev@test.edu"
@@ -82,7 +82,7 @@ def test_revoked_key_makes_init_fail_at_once(page, eye, exam_page, reviewer, bro
 
 
 def test_no_csrf_no_change_and_other_institution_gets_404(eye, reviewer, browser):
-    subprocess.run(eye_command("users", "create", "--institution", "Other College", "--email", "o@other.edu",
+    subprocess.run(eye_command("users", "create", "--institution", "Other College", "--create-institution", "--email", "o@other.edu",
                                "--password-stdin", "--database-url", eye.db_url),
                    input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=eye.tmp)
     session_id = eye.query("select id from sessions where candidate_id = 'cand-dash'")[0][0]

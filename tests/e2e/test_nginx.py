@@ -59,7 +59,7 @@ def deployment(tmp_path_factory, built):
                          "--allowed-hosts", "127.0.0.1"),  # the test harness checks health directly
                     env={"EYE_WEBHOOK_ALLOW_HOSTS": "127.0.0.1"})
     proxy = start_nginx(tmp / "nginx", eye.port, nginx_port)
-    subprocess.run(eye_command("users", "create", "--institution", "Test University", "--email", "rev@test.edu",
+    subprocess.run(eye_command("users", "create", "--institution", "Test University", "--create-institution", "--email", "rev@test.edu",
                                "--password-stdin", "--database-url", eye.db_url),
                    input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=eye.tmp)
     key = eye.create_key("localhost:5000")

@@ -20,7 +20,7 @@ EMAIL = "sec@test.edu"
 
 @pytest.fixture(scope="module")
 def security_reviewer(eye):
-    subprocess.run(eye_command("users", "create", "--institution", "Test University", "--email", EMAIL,
+    subprocess.run(eye_command("users", "create", "--institution", "Test University", "--create-institution", "--email", EMAIL,
                                "--password-stdin", "--database-url", eye.db_url),
                    input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=eye.tmp)
     return EMAIL

@@ -18,7 +18,7 @@ def eye(tmp_path, *args, stdin=None):
 
 
 def test_keys_users_purge_and_candidates(tmp_path):
-    created = eye(tmp_path, "keys", "create", "--institution", "U", "--domain", "exams.u.edu", "--domain", "localhost:5173")
+    created = eye(tmp_path, "keys", "create", "--institution", "U", "--create-institution", "--domain", "exams.u.edu", "--domain", "localhost:5173")
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip().splitlines()[-1]
     assert secret.startswith("eye_")
@@ -37,6 +37,10 @@ def test_keys_users_purge_and_candidates(tmp_path):
     user = eye(tmp_path, "users", "create", "--institution", "U", "--email", "r@u.edu", "--password-stdin", stdin="long enough pw\n")
     assert user.returncode == 0, user.stderr
     short = eye(tmp_path, "users", "create", "--institution", "U", "--email", "s@u.edu", "--password-stdin", stdin="short\n")
+    typo = eye(tmp_path, "keys", "create", "--institution", "UU", "--domain", "x.u.edu")
+    assert typo.returncode == 2 and "no institution is named 'UU'" in typo.stderr and "--create-institution" in typo.stderr
+    assert eye(tmp_path, "users", "create", "--institution", "Uu", "--email", "t@u.edu", "--password-stdin",
+               stdin="long enough pw\n").returncode == 2
     assert short.returncode == 2 and "at least" in short.stderr
 
     old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)).isoformat()
