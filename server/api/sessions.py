@@ -237,6 +237,10 @@ def end_session(
     with _db(request).session() as db:
         session = authorized(request, db, session_id, authorization, origin)
         if session.ended_at is None:
-            session.ended_at = utcnow()
+            # When the candidate ended (an end sent late, after a reconnect, keeps its time),
+            # clamped to the session's life: never before its start, never in the future.
+            now = utcnow()
+            claimed = _aware(body.endedAt) if body.endedAt is not None else now
+            session.ended_at = min(max(claimed, _aware(session.started_at)), now)
             session.end_reason = body.reason
         return Ended(sessionId=session.id, endedAt=iso(session.ended_at), reason=session.end_reason or body.reason)

@@ -220,3 +220,25 @@ def test_preflight_answers_like_session_creation_and_creates_nothing(app, client
     assert invalid.status_code == 422 and invalid.json()["details"]["examDuration"]
     with app.state.db.session() as s:
         assert s.scalars(select(ExamSession)).all() == []
+
+
+def test_the_end_keeps_the_widgets_time_clamped_to_the_session(client, api_key):
+    import datetime as dt
+    import time
+
+    def parse(text):
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    for case in ("within", "before the start", "in the future"):
+        created = create(client, api_key).json()
+        started = parse(created["startedAt"])
+        time.sleep(0.3)
+        claimed = {"within": (started + dt.timedelta(seconds=0.1)).isoformat(), "before the start": "0001-01-01T00:00:00Z",
+                   "in the future": "9999-01-01T00:00:00Z"}[case]
+        ended = parse(client.post(f"/api/v1/sessions/{created['sessionId']}/end", json={"reason": "manual", "endedAt": claimed},
+                                  headers=auth(created["token"])).json()["endedAt"])
+        expected = {"within": started + dt.timedelta(seconds=0.1), "before the start": started}.get(case)
+        if expected is not None:
+            assert abs((ended - expected).total_seconds()) < 0.002, case
+        else:
+            assert 0 <= (dt.datetime.now(dt.timezone.utc) - ended).total_seconds() < 5, case
