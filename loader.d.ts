@@ -1,5 +1,5 @@
 /**
- * Eye proctoring widget — types for `loader.js` (hand-checked against widget/ and CONTRACT.md).
+ * Eye proctoring widget — types for `loader.js` (tests/unit/test_types.py checks them against widget/).
  * Reference it with `/// <reference path="loader.d.ts" />` or copy it into your project.
  */
 

@@ -1,4 +1,4 @@
-"""The ``eye`` command: ``serve``, ``keys create``, ``demo`` (CONTRACT §5)."""
+"""The ``eye`` command: ``serve``, ``worker``, ``keys``, ``users``, ``purge``, ``candidates``, ``demo`` (docs/server.md)."""
 
 from __future__ import annotations
 

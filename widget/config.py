@@ -1,4 +1,4 @@
-"""The widget config (CONTRACT §3) and its validation: every error names its field."""
+"""The widget config (docs/config.md) and its validation: every error names its field."""
 
 from __future__ import annotations
 

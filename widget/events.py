@@ -1,4 +1,4 @@
-"""Event names, payload builders (FlagData) and the listener bus (CONTRACT §4)."""
+"""Event names, payload builders (FlagData) and the listener bus (docs/events.md)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def flag_data(
     created_at: float,
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The FlagData payload of CONTRACT §4."""
+    """The FlagData payload (docs/events.md)."""
     return {
         "examId": exam_id,
         "candidateId": candidate_id,
