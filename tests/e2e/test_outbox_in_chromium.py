@@ -84,3 +84,5 @@ def test_reload_mid_exam_resumes_the_same_session(page, api_key, eye, exam_page)
     assert len({c for _, c in rows}) == len(rows)
     newer = "select count(*) from sessions where started_at > (select started_at from sessions where id = :s)"
     assert eye.query(newer, s=session_id) == [(0,)]  # resumed: no second session was created
+    page.wait_for_timeout(1500)  # the resumed outbox's deletes ran
+    assert not [text for _, text in page.console if "IndexedDB" in text or "TransactionInactiveError" in text]

@@ -45,6 +45,28 @@ async def _done(request: Any) -> Any:
         on_fail.destroy()
 
 
+async def _finished(transaction: Any) -> None:
+    """Await an IDBTransaction's completion (or its error/abort)."""
+    future: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+
+    def complete(*_: Any) -> None:
+        if not future.done():
+            future.set_result(None)
+
+    def failed(*_: Any) -> None:
+        if not future.done():
+            future.set_exception(RuntimeError(f"IndexedDB: {transaction.error}"))
+
+    proxies = [create_proxy(complete), create_proxy(failed)]
+    transaction.oncomplete, transaction.onerror, transaction.onabort = proxies[0], proxies[1], proxies[1]
+    try:
+        await future
+    finally:
+        transaction.oncomplete = transaction.onerror = transaction.onabort = None
+        for proxy in proxies:
+            proxy.destroy()
+
+
 class IndexedDbOutbox:
     def __init__(self) -> None:
         self._db: Any = None
@@ -67,30 +89,33 @@ class IndexedDbOutbox:
                 on_upgrade.destroy()
         return self._db
 
-    async def _run(self, mode: str, action: Any) -> Any:
+    async def _read(self, query: Any) -> Any:
+        """One read request in its own transaction."""
         async with self._lock:
             db = await self._open()
-            store = db.transaction(STORE, mode).objectStore(STORE)
-            return await action(store)
+            return await _done(query(db.transaction(STORE, "readonly").objectStore(STORE)))
+
+    async def _write(self, issue: Any) -> None:
+        """Issue every write request at once, then wait for the transaction to complete.
+
+        An IndexedDB transaction commits as soon as control returns to the event loop with no
+        request pending, and Python resumes after an ``await`` in a later task; so requests are
+        never awaited one by one inside a transaction (that raised TransactionInactiveError)."""
+        async with self._lock:
+            db = await self._open()
+            transaction = db.transaction(STORE, "readwrite")
+            issue(transaction.objectStore(STORE))
+            await _finished(transaction)
 
     async def put(self, item: dict[str, Any]) -> None:
-        async def put(store: Any) -> None:
-            await _done(store.put(_plain(item)))
-
-        await self._run("readwrite", put)
+        await self._write(lambda store: store.put(_plain(item)))
 
     async def delete(self, keys: list[str]) -> None:
-        async def delete(store: Any) -> None:
-            for key in keys:
-                await _done(store.delete(key))
-
-        await self._run("readwrite", delete)
+        if keys:
+            await self._write(lambda store: [store.delete(key) for key in keys])
 
     async def load(self, session_id: str) -> list[dict[str, Any]]:
-        async def load(store: Any) -> Any:
-            return await _done(store.index("session").getAll(session_id))
-
-        rows = await self._run("readonly", load)
+        rows = await self._read(lambda store: store.index("session").getAll(session_id))
         items = []
         for row in rows:
             item = {}
@@ -101,9 +126,5 @@ class IndexedDbOutbox:
         return items
 
     async def drop(self, session_id: str) -> None:
-        async def drop(store: Any) -> None:
-            keys = await _done(store.index("session").getAllKeys(session_id))
-            for key in keys:
-                await _done(store.delete(key))
-
-        await self._run("readwrite", drop)
+        keys = await self._read(lambda store: store.index("session").getAllKeys(session_id))
+        await self.delete([str(key) for key in keys])
