@@ -47,6 +47,12 @@ def test_demo_exam_then_its_session_in_the_dashboard(demo, browser):
     page.click("#end")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Exam ended')")
     assert "END_PROCTORING" in page.inner_text("#log")
+    # every event in words, with its details, nothing wider than the page
+    started = page.locator("#log li[data-event=STARTED]")
+    assert started.locator(".name").inner_text() == "Proctoring started" and "sessionId" in started.inner_text()
+    check = page.locator("#log li[data-event=SYSTEM_CHECK_COMPLETED]").inner_text()
+    assert "webcam" in check and "microphone" in check
+    assert page.evaluate("document.getElementById('log').scrollWidth <= document.getElementById('log').clientWidth")
 
     email, password = re.search(r"email (\S+)  password (\S+)", log.read_text()).groups()
     page.goto(f"{base}/dashboard/login")

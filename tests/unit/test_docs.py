@@ -39,3 +39,9 @@ def test_docs_links_resolve():
     for page in (ROOT / "docs").glob("*.md"):
         for target in re.findall(r"\]\(([\w.-]+\.md)(?:#[\w-]+)?\)", page.read_text()):
             assert (ROOT / "docs" / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_the_demo_page_shows_every_event_in_words():
+    page = (ROOT / "server" / "demo" / "exam.html").read_text()
+    block = re.search(r"const EVENTS = \{(.*?)\};", page, re.S).group(1)
+    assert set(re.findall(r"\b([A-Z][A-Z_]+):", block)) == set(EVENTS)
