@@ -162,8 +162,9 @@ def post(url: str, data: bytes, headers: dict[str, str], allow: Iterable[str], t
 #: Seconds before attempts 2, 3, ...: quick retries for a blip, then minutes, then hours, about
 #: 24 h in all; after the last one the delivery is ``dead`` (the dashboard can redeliver it).
 SCHEDULE = (1.0, 2.0, 4.0, 60.0, 300.0, 900.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0)
-#: How long a worker holds a claimed delivery before another may take it (longer than a timeout).
-LEASE = dt.timedelta(seconds=60)
+#: How long a worker holds a claimed delivery before another may take it: longer than one attempt
+#: (a 5 s timeout), short enough that a crashed worker's claims are retried soon after.
+LEASE = dt.timedelta(seconds=4 * TIMEOUT)
 BATCH = 20
 
 
