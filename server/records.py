@@ -25,6 +25,13 @@ class SessionRow:
     score: int
 
 
+def exam_seconds(session: ExamSession) -> float:
+    """How long the exam ran (or is planned to, while open)."""
+    if session.ended_at is not None:
+        return max(0.0, (session.ended_at - session.started_at).total_seconds())
+    return session.exam_duration
+
+
 def exam_minutes(session: ExamSession) -> float:
     if session.ended_at is not None:
         return max(1.0, (session.ended_at - session.started_at).total_seconds() / 60)

@@ -59,6 +59,29 @@ VIOLATIONS = (
     DEVICE_LOST,
 )
 
+#: Each event in words, for people (the dashboard; the demo page shows the same words).
+LABELS = {
+    SYSTEM_CHECK_STARTED: "System check started",
+    SYSTEM_CHECK_COMPLETED: "System check finished",
+    SET_CONFIG: "Configuration accepted",
+    STARTED: "Proctoring started",
+    TAB_FOCUS_CHANGE: "Exam window focus changed",
+    TAB_NOT_FOCUS: "Left the exam window",
+    FULLSCREEN_CHANGE: "Fullscreen changed",
+    EXIT_FULLSCREEN: "Left fullscreen",
+    FACE_ABSENCE: "No face in view",
+    MULTIPLE_FACE: "More than one face",
+    FACE_MISMATCH: "Another person",
+    FACE_MISALIGNMENT: "Looking away",
+    SOUND_DETECTED: "Sound or speech",
+    PERIODIC_SNAPSHOT: "Snapshot",
+    SUSPICIOUS_ACTIVITY: "Many kinds of violation",
+    END_PROCTORING: "Proctoring ended",
+    DEVICE_LOST: "Camera or microphone lost",
+    NETWORK_OFFLINE: "Connection lost",
+    NETWORK_ONLINE: "Connection back",
+}
+
 #: Every flag (what webhooks announce and the integrity score weighs): the violations and their tally.
 FLAGS = (*VIOLATIONS, SUSPICIOUS_ACTIVITY)
 

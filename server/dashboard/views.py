@@ -26,6 +26,7 @@ from ..score import CAP
 from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery, WebhookOutbox
 from ..users import authenticate
 from ..webhooks import WebhookTargetError, check_target
+from widget.events import LABELS
 from .. import records as data
 from .auth import check_csrf, csrf_token, remember_csrf, reviewer, sign_in, sign_out
 
@@ -34,6 +35,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 # appear as a fully encoded query value; paths use the server's own opaque ids.
 templates.env.filters["query"] = lambda params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
 templates.env.filters["urlencode"] = lambda value: quote(str(value), safe="")
+templates.env.filters["label"] = lambda event_type: LABELS.get(event_type, event_type)
 router = APIRouter(prefix="/dashboard")
 MAX_PAGE = 1_000_000
 
@@ -127,13 +129,15 @@ def sessions(request: Request, assessment: str | None = None, flagged: bool = Fa
                   filters={"assessment": assessment or "", "flagged": flagged, "date": date or ""})
 
 
-def _chart(events: list[dict[str, Any]], minutes: float) -> dict[str, Any]:
-    """Flags over exam time, as positions for an inline SVG (one row per flag type)."""
+def _chart(events: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """Flags over exam time, as positions for an inline SVG (one row per flag type); the axis
+    spans the exam as it was (an 8 s session is 8 s wide, labelled in seconds)."""
     kinds = sorted({e["type"] for e in events if e["flag"]})
-    width = max(minutes * 60, max((e["offset"] for e in events), default=0), 1)
+    width = max(seconds, max((e["offset"] for e in events), default=0), 1)
     dots = [{"x": round(100 * max(0.0, e["offset"]) / width, 2), "row": kinds.index(e["type"]), "type": e["type"]}
             for e in events if e["flag"]]
-    return {"kinds": kinds, "dots": dots, "minutes": round(width / 60, 1)}
+    end = f"{width:.0f} s" if width < 120 else f"{width / 60:.1f} min"
+    return {"kinds": kinds, "dots": dots, "end": end}
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
@@ -144,7 +148,7 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
         events = data.timeline(s, session)
         score, lines = data.score_of(session, events)
         return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
-                      chart=_chart(events, data.exam_minutes(session)), cap=CAP, iso=data.iso)
+                      chart=_chart(events, data.exam_seconds(session)), cap=CAP, iso=data.iso)
 
 
 @router.get("/sessions/{session_id}/media/{event_id}")

@@ -45,3 +45,6 @@ def test_the_demo_page_shows_every_event_in_words():
     page = (ROOT / "server" / "demo" / "exam.html").read_text()
     block = re.search(r"const EVENTS = \{(.*?)\};", page, re.S).group(1)
     assert set(re.findall(r"\b([A-Z][A-Z_]+):", block)) == set(EVENTS)
+    from widget.events import LABELS
+
+    assert dict(re.findall(r'\b([A-Z][A-Z_]+): "([^"]+)"', block)) == LABELS  # the same words as the dashboard
