@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, text
 
-from .store import Database, Event, ExamSession, Media, Setting, WebhookDelivery, WebhookOutbox
+from .store import Database, Event, ExamSession, FlagVerdict, Media, Setting, WebhookDelivery, WebhookOutbox
 from .store.database import default_media_dir
 
 MEDIA_SETTING = "media_dir"
@@ -154,6 +154,7 @@ def delete_sessions(db: Database, store: EvidenceStore | Path, session_ids: list
     with db.session() as s:
         paths = list(s.scalars(select(Media.path).where(Media.session_id.in_(session_ids))))
         s.execute(delete(Media).where(Media.session_id.in_(session_ids)))
+        s.execute(delete(FlagVerdict).where(FlagVerdict.session_id.in_(session_ids)))
         s.execute(delete(Event).where(Event.session_id.in_(session_ids)))
         s.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id.in_(session_ids)))
         s.execute(delete(WebhookOutbox).where(WebhookOutbox.session_id.in_(session_ids)))

@@ -7,11 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .score import WEIGHTS, integrity
-from .store import Event, ExamSession, Media
+from .store import Event, ExamSession, FlagVerdict, Media
 
 FLAG_TYPES = tuple(WEIGHTS)
 PAGE_SIZE = 25
@@ -39,9 +39,12 @@ def exam_minutes(session: ExamSession) -> float:
 
 
 def flag_counts(db: Session, session_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Session id → flag type → count of its flags that stand (dismissed ones left out)."""
+    dismissed = select(FlagVerdict.session_id, FlagVerdict.event_client_id).where(FlagVerdict.verdict == "dismissed")
     rows = db.execute(
         select(Event.session_id, Event.type, func.count())
-        .where(Event.session_id.in_(session_ids), Event.type.in_(FLAG_TYPES))
+        .where(Event.session_id.in_(session_ids), Event.type.in_(FLAG_TYPES),
+               tuple_(Event.session_id, Event.client_id).not_in(dismissed))
         .group_by(Event.session_id, Event.type)
     )
     counts: dict[str, dict[str, int]] = {}
@@ -95,6 +98,7 @@ def session_of(db: Session, institution_id: int, session_id: str) -> ExamSession
 
 def timeline(db: Session, session: ExamSession) -> list[dict[str, Any]]:
     media = {m.event_client_id: m for m in db.scalars(select(Media).where(Media.session_id == session.id))}
+    verdicts = {v.event_client_id: v for v in db.scalars(select(FlagVerdict).where(FlagVerdict.session_id == session.id))}
     events = db.scalars(select(Event).where(Event.session_id == session.id).order_by(Event.created_at, Event.id)).all()
     out = []
     for e in events:
@@ -106,6 +110,8 @@ def timeline(db: Session, session: ExamSession) -> list[dict[str, Any]]:
             "details": payload.get("details", {k: v for k, v in payload.items() if k not in ("media",)}),
             "media": {"contentType": m.content_type, "size": m.size} if m else None,
             "offset": (e.created_at - session.started_at).total_seconds(),
+            "verdict": ({"verdict": verdicts[e.client_id].verdict, "note": verdicts[e.client_id].note,
+                         "decidedAt": iso(verdicts[e.client_id].decided_at)} if e.client_id in verdicts else None),
         })
         out[-1]["clock"] = exam_clock(out[-1]["offset"])
     return out
@@ -124,9 +130,15 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def score_of(session: ExamSession, events: list[dict[str, Any]]) -> tuple[int, list[Any]]:
-    """The integrity score and its breakdown, from a session's timeline."""
-    return integrity({k: sum(1 for e in events if e["type"] == k) for k in FLAG_TYPES}, exam_minutes(session))
+def _dismissed(event: dict[str, Any]) -> bool:
+    return bool(event.get("verdict")) and event["verdict"]["verdict"] == "dismissed"
+
+
+def score_of(session: ExamSession, events: list[dict[str, Any]], *, before_review: bool = False) -> tuple[int, list[Any]]:
+    """The integrity score and its breakdown, from a session's timeline: dismissed flags do not
+    count (``before_review``: as the detectors flagged it, every flag counted)."""
+    standing = [e for e in events if before_review or not _dismissed(e)]
+    return integrity({k: sum(1 for e in standing if e["type"] == k) for k in FLAG_TYPES}, exam_minutes(session))
 
 
 def session_record(db: Session, session: ExamSession) -> dict[str, Any]:
@@ -138,12 +150,16 @@ def session_record(db: Session, session: ExamSession) -> dict[str, Any]:
         "candidateId": session.candidate_id, "candidateEmail": session.candidate_email, "candidateName": session.candidate_name,
         "origin": session.origin, "startedAt": iso(session.started_at),
         "endedAt": iso(session.ended_at) if session.ended_at else None, "endReason": session.end_reason,
-        "integrityScore": score, "scoreBreakdown": [line.__dict__ for line in lines],
+        "integrityScore": score, "integrityScoreBeforeReview": score_of(session, events, before_review=True)[0],
+        "scoreBreakdown": [line.__dict__ for line in lines],
+        "reviewState": session.review_state, "reviewNote": session.review_note,
+        "reviewedAt": iso(session.reviewed_at) if session.reviewed_at else None,
         "events": [{k: v for k, v in e.items() if k not in ("created", "offset", "clock")} for e in events],
     }
 
 
-CSV_COLUMNS = ["sessionId", "candidateId", "assessmentId", "eventId", "type", "flag", "createdAt", "description", "details", "evidence"]
+CSV_COLUMNS = ["sessionId", "candidateId", "assessmentId", "eventId", "type", "flag", "createdAt", "description", "details",
+               "evidence", "verdict", "reviewState"]
 
 
 #: A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
@@ -163,5 +179,6 @@ def csv_rows(db: Session, sessions: list[ExamSession]) -> list[list[str]]:
             rows.append([csv_cell(v) for v in (
                 s.id, s.candidate_id, s.assessment_id, e["id"], e["type"], "yes" if e["flag"] else "",
                 e["createdAt"], e["description"], json.dumps(e["details"], sort_keys=True),
-                e["media"]["contentType"] if e["media"] else "")])
+                e["media"]["contentType"] if e["media"] else "", e["verdict"]["verdict"] if e["verdict"] else "",
+                s.review_state)])
     return rows

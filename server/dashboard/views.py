@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from .. import keys as keys_mod, webhooks
+from .. import keys as keys_mod, review, webhooks
 from ..evidence import read_checked
 from ..retention import candidate_record, delete_candidate_of
 from ..score import CAP
-from ..store import ApiKey, ExamSession, Institution, Media, WebhookDelivery, WebhookOutbox
+from ..store import ApiKey, AuditEntry, ExamSession, Institution, Media, User, WebhookDelivery, WebhookOutbox
 from ..users import authenticate
 from ..webhooks import WebhookTargetError, check_target
 from widget.events import LABELS
@@ -88,6 +88,8 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), csr
         return render(request, "login.html", status=401, error="Wrong email or password.", email=email)
     response = RedirectResponse("/dashboard/", status_code=303)
     sign_in(request, response, user)
+    with _db(request).session() as s:
+        review.audit(s, user.institution_id, user.id, "sign-in", f"user {user.id}", "", client)
     return response
 
 
@@ -147,7 +149,9 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
         session = _own_session(request, user, session_id, s)
         events = data.timeline(s, session)
         score, lines = data.score_of(session, events)
+        before = data.score_of(session, events, before_review=True)[0]
         return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
+                      score_before=before, states=review.STATES, error=request.query_params.get("error"),
                       chart=_chart(events, data.exam_seconds(session)), cap=CAP, iso=data.iso)
 
 
@@ -205,6 +209,69 @@ def _file_safe(value: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in value)[:80] or "export"
 
 
+# --- review ----------------------------------------------------------------------------------
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue(request: Request, assessment: str | None = None) -> HTMLResponse:
+    """Ended sessions that still need a decision, most urgent first: lowest score, then most
+    flags, then oldest; each with its flag counts and first evidence."""
+    user = reviewer(request)
+    with _db(request).reading() as s:
+        sessions = s.scalars(review.queue_query(user.institution_id, assessment).limit(500)).all()
+        counts = data.flag_counts(s, [x.id for x in sessions])
+        first_media = {}
+        if sessions:
+            for m in s.scalars(select(Media).where(Media.session_id.in_([x.id for x in sessions]),
+                                                   Media.content_type == "image/jpeg").order_by(Media.id)):
+                first_media.setdefault(m.session_id, m.event_client_id)
+        rows = [data.SessionRow(x, sum(counts.get(x.id, {}).values()), counts.get(x.id, {}),
+                                data.integrity(counts.get(x.id, {}), data.exam_minutes(x))[0]) for x in sessions]
+        rows.sort(key=lambda r: (r.score, -r.flags, r.session.ended_at))
+        return render(request, "review.html", user=user, rows=rows, first_media=first_media, assessment=assessment or "")
+
+
+@router.post("/sessions/{session_id}/flags/{event_id}/verdict")
+def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str = Form(""), note: str = Form(""),
+                 csrf: str = Form("")) -> Response:
+    """Confirm or dismiss one flag; a dismissed flag no longer counts in the integrity score."""
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    try:
+        with _db(request).session() as s:
+            review.decide_flag(s, _own_session(request, user, session_id, s), event_id, verdict, note, user.id, _client(request))
+    except review.ReviewError as e:
+        return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
+    return RedirectResponse(f"/dashboard/sessions/{session_id}#flag-{quote(event_id, safe='')}", status_code=303)
+
+
+@router.post("/sessions/{session_id}/review")
+def session_review(request: Request, session_id: str, state: str = Form(""), note: str = Form(""),
+                   csrf: str = Form("")) -> Response:
+    """Move the session's review on (cleared, or escalated with a note); back to the queue."""
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    try:
+        with _db(request).session() as s:
+            review.set_state(s, _own_session(request, user, session_id, s), state, note, user.id, _client(request))
+    except review.ReviewError as e:
+        return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
+    return RedirectResponse("/dashboard/review", status_code=303)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request) -> HTMLResponse:
+    """The institution's audit trail, newest first."""
+    user = reviewer(request)
+    with _db(request).reading() as s:
+        entries = s.execute(select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.user_id)
+                            .where(AuditEntry.institution_id == user.institution_id)
+                            .order_by(AuditEntry.id.desc()).limit(200)).all()
+        return render(request, "audit.html", user=user, entries=entries, iso=data.iso)
+
+
 # --- candidates (addressed through one of their sessions: the server's own opaque id) --------
 @router.get("/sessions/{session_id}/candidate/export.json")
 def export_candidate(request: Request, session_id: str) -> Response:
@@ -223,6 +290,8 @@ def delete_candidate(request: Request, session_id: str, csrf: str = Form("")) ->
     with _db(request).session() as s:
         candidate_id = _own_session(request, user, session_id, s).candidate_id
     removed = delete_candidate_of(_db(request), request.app.state.evidence, user.institution_id, candidate_id)
+    with _db(request).session() as s:
+        review.audit(s, user.institution_id, user.id, "candidate deleted", f"{removed} session(s)", "", _client(request))
     return RedirectResponse(f"/dashboard/sessions?deleted={removed}", status_code=303)
 
 

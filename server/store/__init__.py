@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy models and the database handle (SQLite by default, PostgreSQL by URL)."""
 
 from .database import Database, default_url
-from .models import ApiKey, Base, Event, ExamSession, Institution, KeyDomain, Media, ReviewerSession, Setting, User, WebhookDelivery, WebhookOutbox
+from .models import ApiKey, AuditEntry, Base, FlagVerdict, Event, ExamSession, Institution, KeyDomain, Media, ReviewerSession, Setting, User, WebhookDelivery, WebhookOutbox
 
-__all__ = ["ApiKey", "Base", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]

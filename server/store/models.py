@@ -129,6 +129,11 @@ class ExamSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20), default=None)
     #: Another session of the same candidate and assessment was live at the same time.
     concurrent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Human review: ``unreviewed`` → ``in review`` → ``cleared`` or ``escalated`` (with a note).
+    review_state: Mapped[str] = mapped_column(String(12), default="unreviewed", server_default="unreviewed", index=True)
+    review_note: Mapped[str | None] = mapped_column(Text, default=None)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     events: Mapped[list["Event"]] = relationship(back_populates="session", order_by="Event.created_at")
 
 
@@ -160,6 +165,35 @@ class Media(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FlagVerdict(Base):
+    """A reviewer's decision on one flag: ``confirmed`` or ``dismissed`` (a false flag)."""
+
+    __tablename__ = "flag_verdicts"
+    __table_args__ = (UniqueConstraint("session_id", "event_client_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    event_client_id: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: who did what, when, from where (verdicts, review states, sign-ins, exports,
+    deletions, key changes). ``target`` names rows by opaque id, never a candidate's data."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Setting(Base):

@@ -1,0 +1,72 @@
+"""Human review through the real app: the queue, a verdict on every flag (dismissed flags leave
+the score), clearing or escalating a session, the audit trail, exports, institution scoping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy import select
+
+from server.store import AuditEntry, ExamSession
+from server.users import create_user
+from tests.unit.test_dashboard import csrf_of, exam, login, reviewer  # noqa: F401  (fixture)
+
+
+def decide(client, sid, event_id, verdict, note=""):
+    return client.post(f"/dashboard/sessions/{sid}/flags/{event_id}/verdict",
+                       data={"verdict": verdict, "note": note, "csrf": csrf_of(client, "/dashboard/")},
+                       follow_redirects=False)
+
+
+def score(page):
+    return int(re.search(r'id="score">(\d+)<', page).group(1))
+
+
+def test_a_reviewer_dismisses_confirms_and_clears_a_session(app, client, reviewer, api_key):  # noqa: F811
+    sid, events = exam(client, api_key, flags=("MULTIPLE_FACE", "TAB_NOT_FOCUS"))
+    open_sid, _ = exam(client, api_key, flags=("TAB_NOT_FOCUS",), candidate="still-writing", end=False)
+    login(client)
+    queue = client.get("/dashboard/review").text
+    assert sid in queue and open_sid not in queue  # only ended sessions wait for a decision
+    page = client.get(f"/dashboard/sessions/{sid}").text
+    before = score(page)
+    multiple, tab = events[0]["id"], events[1]["id"]
+    assert decide(client, sid, tab, "dismiss", "the candidate's own notes tab, allowed").status_code == 303
+    assert decide(client, sid, multiple, "confirm").status_code == 303
+    page = client.get(f"/dashboard/sessions/{sid}").text
+    assert score(page) == before + 5 and f"(before review: {before})" in page  # TAB_NOT_FOCUS weighs 5
+    assert 'data-verdict="dismissed"' in page and 'data-verdict="confirmed"' in page
+    assert 'id="review-state">in review<' in page
+    # escalating needs a note; clearing takes the session out of the queue
+    r = client.post(f"/dashboard/sessions/{sid}/review", data={"state": "escalated", "note": "",
+                    "csrf": csrf_of(client, f"/dashboard/sessions/{sid}")}, follow_redirects=True)
+    assert "escalating needs a note" in r.text
+    client.post(f"/dashboard/sessions/{sid}/review", data={"state": "cleared", "note": "ok",
+                "csrf": csrf_of(client, f"/dashboard/sessions/{sid}")})
+    assert sid not in client.get("/dashboard/review").text
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/dashboard/sessions/{sid}/export.csv").text)))
+    assert {r["eventId"]: r["verdict"] for r in rows if r["flag"]} == {multiple: "confirmed", tab: "dismissed"}
+    assert {r["reviewState"] for r in rows} == {"cleared"}
+    exported = client.get(f"/dashboard/sessions/{sid}/export.json").json()[0]
+    assert exported["integrityScore"] == before + 5 and exported["integrityScoreBeforeReview"] == before
+    with app.state.db.session() as s:
+        actions = [a.action for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        assert s.get(ExamSession, sid).review_state == "cleared"
+    assert actions == ["sign-in", "flag dismissed", "flag confirmed", "session cleared"]
+    assert "session cleared" in client.get("/dashboard/audit").text
+
+
+def test_review_is_scoped_to_the_institution_and_checked(app, client, reviewer, api_key):  # noqa: F811
+    sid, events = exam(client, api_key, flags=("MULTIPLE_FACE",))
+    login(client, "other@other.edu")
+    assert sid not in client.get("/dashboard/review").text
+    assert decide(client, sid, events[0]["id"], "dismiss").status_code == 404
+    assert client.post(f"/dashboard/sessions/{sid}/review", data={"state": "cleared", "csrf": csrf_of(client, "/dashboard/")}).status_code == 404
+    client.cookies.clear()
+    login(client)
+    assert "no such flag" in client.get(decide(client, sid, "not-a-flag", "dismiss").headers["location"]).text
+    assert "expected confirm or dismiss" in client.get(decide(client, sid, events[0]["id"], "shrug").headers["location"]).text
+    forged = client.post(f"/dashboard/sessions/{sid}/flags/{events[0]['id']}/verdict", data={"verdict": "dismiss", "csrf": "x"})
+    assert forged.status_code == 403
