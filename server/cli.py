@@ -171,8 +171,9 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.session() as s:
-            user = create_user(s, args.institution, args.email, _password(args), create_institution=args.create_institution)
-            print(f"Created reviewer {user.email} for {args.institution}.")
+            user = create_user(s, args.institution, args.email, _password(args), create_institution=args.create_institution,
+                               role=args.role)
+            print(f"Created {user.role} {user.email} for {args.institution}.")
     except UserError as e:
         print(f"eye users create: {e}", file=sys.stderr)
         return 2
@@ -333,6 +334,8 @@ def parser() -> argparse.ArgumentParser:
     ucreate.add_argument("--institution", required=True)
     ucreate.add_argument("--email", required=True)
     ucreate.add_argument("--password-stdin", action="store_true")
+    ucreate.add_argument("--role", default="admin", choices=("admin", "reviewer", "auditor"),
+                         help="admin: keys, settings, deletions and deciding; reviewer: deciding; auditor: reading only")
     ucreate.add_argument("--create-institution", action="store_true",
                          help="create the institution if no institution has this name (else that is an error)")
     _database_option(ucreate)

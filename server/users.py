@@ -20,19 +20,25 @@ class UserError(ValueError):
     pass
 
 
-def create_user(db: Session, institution_name: str, email: str, password: str, create_institution: bool = True) -> User:
+ROLES = ("admin", "reviewer", "auditor")
+
+
+def create_user(db: Session, institution_name: str, email: str, password: str, create_institution: bool = True,
+                role: str = "admin") -> User:
     email = email.strip().lower()
     if "@" not in email:
         raise UserError(f"email {email!r}: expected an email address")
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    if role not in ROLES:
+        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
     if db.scalar(select(User).where(User.email == email)) is not None:
         raise UserError(f"a reviewer with email {email} already exists")
     try:
         institution = institution_named(db, institution_name, create_institution)
     except UnknownInstitution as e:
         raise UserError(str(e)) from None
-    user = User(institution=institution, email=email, password_hash=_hasher.hash(password))
+    user = User(institution=institution, email=email, password_hash=_hasher.hash(password), role=role)
     db.add(user)
     db.flush()
     return user

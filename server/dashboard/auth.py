@@ -82,6 +82,19 @@ def reviewer(request: Request) -> User:
     return found[0]
 
 
+#: What each role may change (every role may read its institution's pages).
+MAY = {"admin": {"decide", "manage"}, "reviewer": {"decide"}, "auditor": set()}
+
+
+def reviewer_who_may(request: Request, action: str) -> User:
+    """The signed-in user if their role allows ``action`` (``decide``: verdicts and review states;
+    ``manage``: keys, settings, deletions); 403 otherwise, whatever the page showed."""
+    user = reviewer(request)
+    if action not in MAY.get(user.role, set()):
+        raise HTTPException(403, f"Your role ({user.role}) may not do this.")
+    return user
+
+
 def csrf_token(request: Request) -> str:
     """The token this page's forms carry: the reviewer session's, else this browser's login token."""
     found = _session(request)

@@ -28,7 +28,7 @@ from ..users import authenticate
 from ..webhooks import WebhookTargetError, check_target
 from widget.events import LABELS
 from .. import records as data
-from .auth import check_csrf, csrf_token, remember_csrf, reviewer, sign_in, sign_out
+from .auth import MAY, check_csrf, csrf_token, remember_csrf, reviewer, reviewer_who_may, sign_in, sign_out
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 # Ids chosen by clients (candidate, assessment) are data, never structure: in a URL they only ever
@@ -42,6 +42,8 @@ MAX_PAGE = 1_000_000
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("user", None)
+    user = context["user"]
+    context.setdefault("may", MAY.get(user.role, set()) if user is not None else set())
     response = templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **context}, status_code=status)
     remember_csrf(request, response)
     response.headers["Cache-Control"] = "no-store"
@@ -238,7 +240,7 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
                  csrf: str = Form("")) -> Response:
     """Confirm or dismiss one flag; a dismissed flag no longer counts in the integrity score."""
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "decide")
     try:
         with _db(request).session() as s:
             review.decide_flag(s, _own_session(request, user, session_id, s), event_id, verdict, note, user.id, _client(request))
@@ -252,7 +254,7 @@ def session_review(request: Request, session_id: str, state: str = Form(""), not
                    csrf: str = Form("")) -> Response:
     """Move the session's review on (cleared, or escalated with a note); back to the queue."""
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "decide")
     try:
         with _db(request).session() as s:
             review.set_state(s, _own_session(request, user, session_id, s), state, note, user.id, _client(request))
@@ -286,7 +288,7 @@ def export_candidate(request: Request, session_id: str) -> Response:
 def delete_candidate(request: Request, session_id: str, csrf: str = Form("")) -> Response:
     """Everything about this session's candidate, in this institution only."""
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "manage")
     with _db(request).session() as s:
         candidate_id = _own_session(request, user, session_id, s).candidate_id
     removed = delete_candidate_of(_db(request), request.app.state.evidence, user.institution_id, candidate_id)
@@ -313,7 +315,7 @@ def keys_page(request: Request) -> HTMLResponse:
 @router.post("/keys", response_class=HTMLResponse)
 def create_key(request: Request, domains: str = Form(""), csrf: str = Form("")) -> HTMLResponse:
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "manage")
     wanted = [d for d in domains.replace(",", " ").split() if d]
     with _db(request).session() as s:
         try:
@@ -335,7 +337,7 @@ def _own_key(s, user, key_id: int) -> ApiKey:  # type: ignore[no-untyped-def]
 @router.post("/keys/{key_id}/revoke")
 def revoke_key(request: Request, key_id: int, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "manage")
     with _db(request).session() as s:
         keys_mod.revoke_key(_own_key(s, user, key_id))
     return RedirectResponse("/dashboard/keys", status_code=303)
@@ -344,7 +346,7 @@ def revoke_key(request: Request, key_id: int, csrf: str = Form("")) -> Response:
 @router.post("/keys/{key_id}/rotate", response_class=HTMLResponse)
 def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLResponse:
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "manage")
     with _db(request).session() as s:
         key = _own_key(s, user, key_id)
         secret = keys_mod.rotate_key(s, key)
@@ -379,7 +381,7 @@ def save_settings(request: Request, webhook_url: str = Form(""), retention_days:
     """Webhook URL (checked: public addresses only, unless the operator allowed the host) and
     retention. Setting a webhook makes its signing secret, shown once."""
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "manage")
     url = webhook_url.strip()
     errors = {}
     if url:
@@ -407,7 +409,7 @@ def save_settings(request: Request, webhook_url: str = Form(""), retention_days:
 def redeliver(request: Request, outbox_id: int, csrf: str = Form("")) -> Response:
     """Send a flag's webhook again (after the receiver lost it, or the schedule ran out)."""
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "manage")
     with _db(request).session() as s:
         if not webhooks.redeliver(s, user.institution_id, outbox_id):
             raise HTTPException(404, "No such delivery.")
@@ -419,7 +421,7 @@ def redeliver(request: Request, outbox_id: int, csrf: str = Form("")) -> Respons
 def rotate_webhook_secret(request: Request, csrf: str = Form("")) -> HTMLResponse:
     """A new signing secret (shown once); deliveries from now on are signed with it."""
     check_csrf(request, csrf)
-    user = reviewer(request)
+    user = reviewer_who_may(request, "manage")
     with _db(request).session() as s:
         institution = s.get(Institution, user.institution_id)
         institution.webhook_secret = new_secret = _new_webhook_secret()

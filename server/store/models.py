@@ -36,6 +36,9 @@ class User(Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
+    #: ``admin`` (keys, settings, deletions, and deciding), ``reviewer`` (deciding) or ``auditor``
+    #: (reading only).
+    role: Mapped[str] = mapped_column(String(12), default="admin", server_default="admin")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     institution: Mapped[Institution] = relationship()
 

@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import select
 
-from server.store import AuditEntry, ExamSession
+from server.store import ApiKey, AuditEntry, ExamSession
 from server.users import create_user
 from tests.unit.test_dashboard import csrf_of, exam, login, reviewer  # noqa: F401  (fixture)
 
@@ -70,3 +70,33 @@ def test_review_is_scoped_to_the_institution_and_checked(app, client, reviewer, 
     assert "expected confirm or dismiss" in client.get(decide(client, sid, events[0]["id"], "shrug").headers["location"]).text
     forged = client.post(f"/dashboard/sessions/{sid}/flags/{events[0]['id']}/verdict", data={"verdict": "dismiss", "csrf": "x"})
     assert forged.status_code == 403
+
+
+def test_roles_are_enforced_on_every_form(app, client, reviewer, api_key):  # noqa: F811
+    """An auditor reads only; a reviewer decides but does not manage keys, settings or deletions."""
+    sid, events = exam(client, api_key, flags=("MULTIPLE_FACE",))
+    with app.state.db.session() as s:
+        create_user(s, "Test University", "aud@test.edu", "correct horse battery", role="auditor")
+        create_user(s, "Test University", "dec@test.edu", "correct horse battery", role="reviewer")
+        key_id = s.scalar(select(ApiKey.id))
+    flag = events[0]["id"]
+    forms = {
+        "decide": [(f"/dashboard/sessions/{sid}/flags/{flag}/verdict", {"verdict": "dismiss"}),
+                   (f"/dashboard/sessions/{sid}/review", {"state": "cleared"})],
+        "manage": [("/dashboard/keys", {"domains": "x.test.edu"}), (f"/dashboard/keys/{key_id}/rotate", {}),
+                   (f"/dashboard/keys/{key_id}/revoke", {}), ("/dashboard/settings", {"retention_days": "5"}),
+                   ("/dashboard/settings/webhook-secret", {}), ("/dashboard/settings/deliveries/1/redeliver", {}),
+                   (f"/dashboard/sessions/{sid}/candidate/delete", {})],
+    }
+    for email, allowed in [("aud@test.edu", set()), ("dec@test.edu", {"decide"})]:
+        client.cookies.clear()
+        login(client, email)
+        assert client.get(f"/dashboard/sessions/{sid}").status_code == 200  # every role reads
+        page = client.get(f"/dashboard/sessions/{sid}").text
+        assert ("/verdict" in page) == ("decide" in allowed) and "/candidate/delete" not in page
+        for action, posts in forms.items():
+            for path, form in posts:
+                status = client.post(path, data={**form, "csrf": csrf_of(client, "/dashboard/")}, follow_redirects=False).status_code
+                assert (status == 403) == (action not in allowed), (email, path, status)
+    with app.state.db.session() as s:
+        assert s.get(ExamSession, sid) is not None  # nobody without the right deleted anything
