@@ -45,12 +45,12 @@ def _media_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .options import Options, OptionError, _list
+    from .options import Options, OptionError, comma_list
 
     try:
         overrides = {"public_url": getattr(args, "public_url", None),
-                     "allowed_hosts": _list(getattr(args, "allowed_hosts", None)),
-                     "forwarded_allow_ips": _list(getattr(args, "forwarded_allow_ips", None))}
+                     "allowed_hosts": comma_list(getattr(args, "allowed_hosts", None)),
+                     "forwarded_allow_ips": comma_list(getattr(args, "forwarded_allow_ips", None))}
         if getattr(args, "no_webhook_worker", False):
             overrides["webhook_worker"] = False
         return Options.from_env(**overrides)

@@ -1,10 +1,17 @@
-"""HTTP hardening shared by every route: request body limits and security headers."""
+"""HTTP hardening shared by every route: request body limits, security headers, and who the client is."""
 
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+def client_address(request: Request) -> str:
+    """The client's address, as throttles and logs count it (a trusted proxy's X-Forwarded-For
+    already applied by the app's proxy middleware)."""
+    return request.client.host if request.client else "?"
+
 
 #: JSON API bodies (event batches, session creation); evidence uploads have their own limits.
 JSON_LIMIT = 1024 * 1024

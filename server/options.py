@@ -25,7 +25,7 @@ class OptionError(ValueError):
     """An option has a value the server cannot use (names the option and what was wrong)."""
 
 
-def _list(value: str | None) -> tuple[str, ...]:
+def comma_list(value: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
@@ -47,7 +47,7 @@ def _rate_limits(value: str | None) -> tuple[tuple[str, str], ...]:
     from .limits import LIMITS
 
     pairs = []
-    for entry in _list(value):
+    for entry in comma_list(value):
         name, _, limit = entry.partition("=")
         if name.strip() not in LIMITS:
             raise OptionError(f"EYE_RATE_LIMITS: {name.strip()!r} is not a limit (known: {', '.join(LIMITS)})")
@@ -94,16 +94,16 @@ class Options:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {
             "public_url": normalize_public_url(env["EYE_PUBLIC_URL"]) if env.get("EYE_PUBLIC_URL") else None,
-            "allowed_hosts": _list(env.get("EYE_ALLOWED_HOSTS")),
-            "forwarded_allow_ips": _list(env.get("EYE_FORWARDED_ALLOW_IPS")),
-            "webhook_allow": _list(env.get("EYE_WEBHOOK_ALLOW_HOSTS")),
+            "allowed_hosts": comma_list(env.get("EYE_ALLOWED_HOSTS")),
+            "forwarded_allow_ips": comma_list(env.get("EYE_FORWARDED_ALLOW_IPS")),
+            "webhook_allow": comma_list(env.get("EYE_WEBHOOK_ALLOW_HOSTS")),
             "max_exam_seconds": _number("EYE_MAX_EXAM_SECONDS", env.get("EYE_MAX_EXAM_SECONDS"), 24 * 3600),
             "evidence_max_files": int(_number("EYE_EVIDENCE_MAX_FILES", env.get("EYE_EVIDENCE_MAX_FILES"), 50)),
             "evidence_max_bytes": int(_number("EYE_EVIDENCE_MAX_MB", env.get("EYE_EVIDENCE_MAX_MB"), 100) * 1024 * 1024),
             "webhook_worker": env.get("EYE_WEBHOOK_WORKER", "1") != "0",
             "redis_url": env.get("EYE_REDIS_URL") or None,
             "rate_limits": _rate_limits(env.get("EYE_RATE_LIMITS")),
-            "webhook_schedule": tuple(_number("EYE_WEBHOOK_RETRY_SECONDS", v, 1) for v in _list(env.get("EYE_WEBHOOK_RETRY_SECONDS")))
+            "webhook_schedule": tuple(_number("EYE_WEBHOOK_RETRY_SECONDS", v, 1) for v in comma_list(env.get("EYE_WEBHOOK_RETRY_SECONDS")))
             or None,
         }
         for name, value in overrides.items():

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .score import WEIGHTS, integrity
 from .store import Event, ExamSession, FlagVerdict, Media
+from .store.models import iso
 
 FLAG_TYPES = tuple(WEIGHTS)
 PAGE_SIZE = 25
@@ -83,12 +84,17 @@ def sessions_page(db: Session, institution_id: int, assessment: str | None, flag
     query = sessions_query(institution_id, assessment, flagged_only, day)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     sessions = db.scalars(query.order_by(ExamSession.started_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return session_rows(db, list(sessions)), total
+
+
+def session_rows(db: Session, sessions: list[ExamSession]) -> list[SessionRow]:
+    """Each session with the flags that stand (dismissed ones left out) and its integrity score."""
     counts = flag_counts(db, [s.id for s in sessions])
     rows = []
     for s in sessions:
         c = counts.get(s.id, {})
         rows.append(SessionRow(s, sum(c.values()), c, integrity(c, exam_minutes(s))[0]))
-    return rows, total
+    return rows
 
 
 def session_of(db: Session, institution_id: int, session_id: str) -> ExamSession | None:
@@ -122,12 +128,6 @@ def exam_clock(seconds: float) -> str:
     sign = "−" if seconds < 0 else "+"
     whole = int(abs(seconds))
     return f"{sign}{whole // 60}:{whole % 60:02d}"
-
-
-def iso(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _dismissed(event: dict[str, Any]) -> bool:

@@ -70,20 +70,6 @@ def set_state(db: Session, session: ExamSession, state: str, note: str | None, u
     audit(db, session.institution_id, user_id, f"session {state}", f"session {session.id}", note or "", address)
 
 
-def verdicts_of(db: Session, session_id: str) -> dict[str, FlagVerdict]:
-    return {v.event_client_id: v for v in db.scalars(select(FlagVerdict).where(FlagVerdict.session_id == session_id))}
-
-
-def dismissed_in(db: Session, session_ids: list[str]) -> dict[str, set[str]]:
-    """Session id → ids of its dismissed flags (they do not count in the integrity score)."""
-    out: dict[str, set[str]] = {}
-    rows = db.execute(select(FlagVerdict.session_id, FlagVerdict.event_client_id)
-                      .where(FlagVerdict.session_id.in_(session_ids), FlagVerdict.verdict == "dismissed"))
-    for session_id, event_id in rows:
-        out.setdefault(session_id, set()).add(event_id)
-    return out
-
-
 def queue_query(institution_id: int, assessment: str | None) -> Any:
     """Ended sessions of the institution that still need a decision."""
     query = select(ExamSession).where(ExamSession.institution_id == institution_id, ExamSession.ended_at.is_not(None),

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 
 from .store import Database, Event, ExamSession, Institution, WebhookDelivery, WebhookOutbox
-from .store.models import utcnow
+from .store.models import aware, iso, utcnow
 
 TIMEOUT = 5.0
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -187,14 +187,6 @@ class Webhooks:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def delays(self) -> tuple[float, ...]:
-        return self.schedule
-
-    @delays.setter
-    def delays(self, value: tuple[float, ...]) -> None:
-        self.schedule = tuple(value)
-
     # --- running ----------------------------------------------------------------------------
     def start(self) -> "Webhooks":
         if self._thread is None:
@@ -229,7 +221,7 @@ class Webhooks:
             due = s.scalar(select(func.min(WebhookOutbox.next_attempt_at)).where(WebhookOutbox.state == "pending"))
         if due is None:
             return 1.0
-        return min(1.0, max(0.02, (_aware(due) - utcnow()).total_seconds()))
+        return min(1.0, max(0.02, (aware(due) - utcnow()).total_seconds()))
 
     def run_once(self) -> int:
         """Claim the due deliveries and make one attempt at each; returns how many."""
@@ -306,7 +298,6 @@ class Webhooks:
 
     def _body(self, session_id: str, flag_id: str, found: Any) -> dict[str, Any]:
         payload = found.payload or {}
-        created = _aware(found.created_at)
         return {
             "event": "Flag",
             "flagId": flag_id,
@@ -316,7 +307,7 @@ class Webhooks:
             "mediaUrl": self.media_links.url(self.public_url, session_id, flag_id) if payload.get("media") else None,
             "domain": urlsplit(found.origin).netloc,
             "description": payload.get("description", ""),
-            "createdAt": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "createdAt": iso(found.created_at),
         }
 
 
@@ -327,7 +318,3 @@ def redeliver(db_session: Any, institution_id: int, outbox_id: int) -> bool:
         return False
     item.state, item.attempts, item.next_attempt_at = "pending", 0, utcnow()
     return True
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -3,7 +3,6 @@ disk; listed and served back to the session's token holder."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
@@ -68,6 +67,7 @@ def _store(request: Request, session_id, event_id, kind, ext, data, authorizatio
     store = request.app.state.evidence
     options = request.app.state.options
     relative = f"{session_id}/{event_id}{ext}"
+    content_type = "audio/wav" if ext == ".wav" else kind  # audio/x-wav is stored as audio/wav
     staged = None
     try:
         with request.app.state.db.session() as db:
@@ -82,7 +82,7 @@ def _store(request: Request, session_id, event_id, kind, ext, data, authorizatio
             if event is None or event.type not in MEDIA_EVENTS or not isinstance(declared, dict) or not declared:
                 raise ApiError(404, "NO_SUCH_EVENT", "Evidence is accepted only for a stored event that declares it "
                                "(send the event first).", {"eventId": "no stored event of this session declares media"})
-            if declared.get("contentType") not in (None, kind, "audio/wav" if kind == "audio/x-wav" else kind):
+            if declared.get("contentType") not in (None, kind, content_type):
                 raise ApiError(415, "UNSUPPORTED_MEDIA", f"The event declared {declared.get('contentType')}, received {kind}.")
             count, total = db.execute(select(func.count(), func.coalesce(func.sum(Media.size), 0))
                                       .where(Media.session_id == session_id)).one()
@@ -91,8 +91,8 @@ def _store(request: Request, session_id, event_id, kind, ext, data, authorizatio
                                f"files, {options.evidence_max_bytes // (1024 * 1024)} MiB).",
                                {"files": count, "bytes": total})
             staged = store.write(relative, data)
-            row = Media(session_id=session_id, event_client_id=event_id, content_type="audio/wav" if ext == ".wav" else kind,
-                        size=len(data), sha256=sha256(data), path=relative)
+            row = Media(session_id=session_id, event_client_id=event_id, content_type=content_type, size=len(data),
+                        sha256=sha256(data), path=relative)
             db.add(row)
             db.flush()
             described = _describe(row)

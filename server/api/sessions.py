@@ -3,7 +3,6 @@ later calls authenticate with the session token, never the API key."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 import uuid
@@ -17,20 +16,15 @@ from widget.errors import WidgetError
 from widget.events import FLAGS
 
 from .. import keys, logs
+from ..middleware import client_address
 from ..store import Event, ExamSession
 from ..store.writer import Refused
-from ..store.models import utcnow
+from ..store.models import aware, iso, utcnow
 from ..tokens import GRACE_SECONDS, TokenError
 from .errors import ApiError, rate_limited
 from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
 
 router = APIRouter(prefix="/api/v1")
-
-
-def iso(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _db(request: Request):
@@ -41,11 +35,6 @@ def _db(request: Request):
 def health() -> dict[str, Any]:
     """Alive; ``time`` (epoch seconds) lets the widget send events in the server's clock."""
     return {"status": "ok", "time": time.time()}
-
-
-def client_address(request: Request) -> str:
-    """The client's address (a trusted proxy's X-Forwarded-For already applied)."""
-    return request.client.host if request.client else "?"
 
 
 def _finite(value: Any, where: str) -> None:
@@ -67,11 +56,7 @@ def _live_twins(db, session: ExamSession) -> list[ExamSession]:  # type: ignore[
         ExamSession.institution_id == session.institution_id, ExamSession.assessment_id == session.assessment_id,
         ExamSession.candidate_id == session.candidate_id, ExamSession.ended_at.is_(None), ExamSession.id != session.id))
     now = utcnow().timestamp()
-    return [o for o in others if _aware(o.started_at).timestamp() + o.exam_duration + GRACE_SECONDS > now]
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return [o for o in others if aware(o.started_at).timestamp() + o.exam_duration + GRACE_SECONDS > now]
 
 
 def _accepted(body: SessionCreate, request: Request, origin: str | None, db, limits: tuple[str, str]):  # type: ignore[no-untyped-def]
@@ -212,7 +197,7 @@ def post_events(
         _finite(e.payload, f"events.{e.id}.payload")
     rows = {}
     for e in body.events:  # the first of repeated ids in one batch wins
-        rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": e.createdAt,
+        rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": aware(e.createdAt),
                                "received_at": utcnow(), "payload": e.payload})
     try:
         new_ids, refused = request.app.state.writer.store(session_id, origin, list(rows.values()))
@@ -240,7 +225,7 @@ def end_session(
             # When the candidate ended (an end sent late, after a reconnect, keeps its time),
             # clamped to the session's life: never before its start, never in the future.
             now = utcnow()
-            claimed = _aware(body.endedAt) if body.endedAt is not None else now
-            session.ended_at = min(max(claimed, _aware(session.started_at)), now)
+            claimed = aware(body.endedAt) if body.endedAt is not None else now
+            session.ended_at = min(max(claimed, aware(session.started_at)), now)
             session.end_reason = body.reason
         return Ended(sessionId=session.id, endedAt=iso(session.ended_at), reason=session.end_reason or body.reason)

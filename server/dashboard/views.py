@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from .. import keys as keys_mod, review, webhooks
 from ..evidence import read_checked
+from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
 from ..score import CAP
 from ..store import ApiKey, AuditEntry, ExamSession, Institution, Media, User, WebhookDelivery, WebhookOutbox
@@ -76,7 +77,7 @@ def login_page(request: Request) -> HTMLResponse:
 def login(request: Request, email: str = Form(""), password: str = Form(""), csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     limits = request.app.state.limits
-    client = request.client.host if request.client else "?"
+    client = client_address(request)
     # Per (email, address) and per address: someone else's failures never lock the owner out.
     wait = max(limits["login_email"].take(f"{email.strip().lower()}|{client}") or 0, limits["login_ip"].take(client) or 0)
     if wait:
@@ -212,25 +213,19 @@ def _file_safe(value: str) -> str:
 
 
 # --- review ----------------------------------------------------------------------------------
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, assessment: str | None = None) -> HTMLResponse:
     """Ended sessions that still need a decision, most urgent first: lowest score, then most
     flags, then oldest; each with its flag counts and first evidence."""
     user = reviewer(request)
     with _db(request).reading() as s:
-        sessions = s.scalars(review.queue_query(user.institution_id, assessment).limit(500)).all()
-        counts = data.flag_counts(s, [x.id for x in sessions])
+        sessions = list(s.scalars(review.queue_query(user.institution_id, assessment).limit(500)))
         first_media = {}
         if sessions:
             for m in s.scalars(select(Media).where(Media.session_id.in_([x.id for x in sessions]),
                                                    Media.content_type == "image/jpeg").order_by(Media.id)):
                 first_media.setdefault(m.session_id, m.event_client_id)
-        rows = [data.SessionRow(x, sum(counts.get(x.id, {}).values()), counts.get(x.id, {}),
-                                data.integrity(counts.get(x.id, {}), data.exam_minutes(x))[0]) for x in sessions]
+        rows = data.session_rows(s, sessions)
         rows.sort(key=lambda r: (r.score, -r.flags, r.session.ended_at))
         return render(request, "review.html", user=user, rows=rows, first_media=first_media, assessment=assessment or "")
 
@@ -243,7 +238,7 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
     user = reviewer_who_may(request, "decide")
     try:
         with _db(request).session() as s:
-            review.decide_flag(s, _own_session(request, user, session_id, s), event_id, verdict, note, user.id, _client(request))
+            review.decide_flag(s, _own_session(request, user, session_id, s), event_id, verdict, note, user.id, client_address(request))
     except review.ReviewError as e:
         return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
     return RedirectResponse(f"/dashboard/sessions/{session_id}#flag-{quote(event_id, safe='')}", status_code=303)
@@ -257,7 +252,7 @@ def session_review(request: Request, session_id: str, state: str = Form(""), not
     user = reviewer_who_may(request, "decide")
     try:
         with _db(request).session() as s:
-            review.set_state(s, _own_session(request, user, session_id, s), state, note, user.id, _client(request))
+            review.set_state(s, _own_session(request, user, session_id, s), state, note, user.id, client_address(request))
     except review.ReviewError as e:
         return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
     return RedirectResponse("/dashboard/review", status_code=303)
@@ -293,7 +288,7 @@ def delete_candidate(request: Request, session_id: str, csrf: str = Form("")) ->
         candidate_id = _own_session(request, user, session_id, s).candidate_id
     removed = delete_candidate_of(_db(request), request.app.state.evidence, user.institution_id, candidate_id)
     with _db(request).session() as s:
-        review.audit(s, user.institution_id, user.id, "candidate deleted", f"{removed} session(s)", "", _client(request))
+        review.audit(s, user.institution_id, user.id, "candidate deleted", f"{removed} session(s)", "", client_address(request))
     return RedirectResponse(f"/dashboard/sessions?deleted={removed}", status_code=303)
 
 

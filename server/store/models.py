@@ -13,6 +13,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def aware(moment: dt.datetime) -> dt.datetime:
+    """``moment`` with its time zone: SQLite gives stored times back naive, and they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def iso(moment: dt.datetime) -> str:
+    """ISO-8601 UTC with milliseconds, as the API and exports write times: ``2026-11-26T10:00:00.000Z``."""
+    return aware(moment).astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, dt.datetime: DateTime(timezone=True)}
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .database import Database
-from .models import ExamSession, Institution, utcnow
+from .models import ExamSession, Institution, aware, utcnow
 from .queries import queue_flags, store_events
 
 MAX_GROUP = 200
@@ -28,18 +28,14 @@ EARLY = dt.timedelta(minutes=30)
 LATE = dt.timedelta(minutes=5)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def out_of_window(rows: list[dict[str, Any]], started_at: dt.datetime, ended_at: dt.datetime | None,
                   now: dt.datetime) -> dict[str, str]:
-    """Event id → why its ``createdAt`` is refused (before the session or after its end)."""
-    first = _aware(started_at) - EARLY
-    last = _aware(ended_at or now) + LATE
+    """Event id → why its ``createdAt`` (time-zone aware) is refused: before the session or after its end."""
+    first = aware(started_at) - EARLY
+    last = aware(ended_at or now) + LATE
     refused = {}
     for row in rows:
-        created = row["created_at"] = _aware(row["created_at"])
+        created = row["created_at"]
         if not first <= created <= last:
             refused[row["client_id"]] = (f"createdAt {created.isoformat()} lies outside the session "
                                          f"({first.isoformat()} to {last.isoformat()})")

@@ -15,7 +15,7 @@ import pytest
 
 from eye_testing.servers import EyeServer, Nginx, eye_command, free_port
 from tests.conftest import VALID_CONFIG, moment
-from tests.security.test_webhook_attacks import Receiver
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +113,7 @@ def test_media_urls_are_on_the_public_url_and_work(deployment):
             {"id": "flag-1", "type": "MULTIPLE_FACE", "createdAt": moment(), "payload": {"media": {"contentType": "image/jpeg"}}}]})
         assert candidate.post(f"/api/v1/sessions/{created['sessionId']}/events/flag-1/media", content=JPEG,
                               headers={**auth, "Content-Type": "image/jpeg"}).status_code == 201
-    _, body = receiver.wait(1)[0]
+    _, body, _ = receiver.wait(1)[0]
     media_url = json.loads(body)["mediaUrl"]
     assert media_url.startswith(f"https://localhost:{proxy.port}/api/v1/evidence/")
     assert httpx.get(media_url, verify=False).content == JPEG

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from eye_testing.servers import EyeServer
 from tests.conftest import VALID_CONFIG, moment
-from tests.security.test_webhook_attacks import Receiver
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 ORIGIN = {"Origin": "http://localhost:5000"}
@@ -26,21 +26,13 @@ class FlakyReceiver(Receiver):
     def __init__(self):
         self.accept = False
         self.accepted: set[str] = set()
-        super().__init__()
-        handler = self.httpd.RequestHandlerClass
-        receiver = self
+        super().__init__(answer=self._answer)
 
-        def do_post(handler_self):
-            body = handler_self.rfile.read(int(handler_self.headers["Content-Length"]))
-            receiver.got.append((dict(handler_self.headers), body))
-            status = 200 if receiver.accept else 500
-            if receiver.accept:
-                receiver.accepted.add(handler_self.headers["X-Eye-Delivery"])
-            handler_self.send_response(status)
-            handler_self.send_header("Content-Length", "0")
-            handler_self.end_headers()
-
-        handler.do_POST = do_post
+    def _answer(self, headers: dict[str, str]) -> int:
+        if not self.accept:
+            return 500
+        self.accepted.add(headers["X-Eye-Delivery"])
+        return 200
 
 
 def test_a_killed_server_loses_no_webhook_and_no_acknowledged_event(tmp_path, built):

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.server
 import json
 import re
-import threading
 import time
 
 import pytest
@@ -19,38 +17,9 @@ from sqlalchemy import select
 from server.store import Institution, WebhookDelivery
 from server.webhooks import WebhookTargetError, check_target
 
+from tests.receiver import Receiver
+
 from .conftest import csrf_of, flag, login, start
-
-
-class Receiver:
-    """A webhook receiver on loopback answering the given statuses (and optional Location)."""
-
-    def __init__(self, statuses=(), location=None):
-        self.got = []
-        statuses = list(statuses)
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                receiver.got.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(statuses.pop(0) if statuses else 200)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def wait(self, n, timeout=10):
-        deadline = time.monotonic() + timeout
-        while len(self.got) < n and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.got
 
 
 def deliveries(app):
@@ -65,7 +34,7 @@ def loopback_app(make_app, url, secret="whsec_x", delays=None):
 
     app = make_app(webhook_allow=("127.0.0.1",))
     if delays is not None:
-        app.state.webhooks.delays = delays
+        app.state.webhooks.schedule = delays
     with app.state.db.session() as s:
         key = create_key(s, "Test University", ["localhost:5000"])
         institution = s.scalar(select(Institution))
@@ -115,7 +84,7 @@ def test_a_saved_webhook_gets_a_secret_shown_once_and_deliveries_are_signed(make
         assert secret not in c.get("/dashboard/settings").text  # shown once
         created = start(c, key).json()
         event_id = flag(c, created, kind="TAB_NOT_FOCUS", media=False)
-        headers, body = receiver.wait(1)[0]
+        headers, body, _ = receiver.wait(1)[0]
         expected = "sha256=" + hmac.new(secret.encode(), headers["X-Eye-Timestamp"].encode() + b"." + body,
                                         hashlib.sha256).hexdigest()
         assert headers["X-Eye-Signature"] == expected and headers["X-Eye-Delivery"] == event_id
@@ -138,7 +107,7 @@ def test_delivery_rechecks_the_address_and_the_log_is_no_oracle(client, api_key)
     with client.app.state.db.session() as s:
         institution = s.scalar(select(Institution))
         institution.webhook_url, institution.webhook_secret = receiver.url, "whsec_x"
-    client.app.state.webhooks.delays = (0.05, 0.05)
+    client.app.state.webhooks.schedule = (0.05, 0.05)
     flag(client, start(client, api_key).json(), kind="TAB_NOT_FOCUS", media=False)
     time.sleep(0.5)
     assert receiver.got == []
@@ -183,6 +152,6 @@ def test_a_forged_host_never_reaches_the_evidence_link(make_app):
     app, key = loopback_app(make_app, receiver.url, "whsec_x")
     with TestClient(app, base_url="http://evil.attacker.example") as c:
         flag(c, start(c, key).json())
-        _, body = receiver.wait(1)[0]
+        _, body, _ = receiver.wait(1)[0]
     media_url = json.loads(body)["mediaUrl"]
     assert media_url.startswith("http://127.0.0.1:8000/api/v1/evidence/") and "evil" not in media_url

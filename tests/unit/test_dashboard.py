@@ -5,23 +5,21 @@ import csv
 import datetime as dt
 import hashlib
 import hmac
-import http.server
 import io
 import json
 import re
-import threading
 import time
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from server.keys import create_key
 from server.retention import delete_candidate, purge
 from server.score import integrity
 from server.store import ExamSession, Institution, Media, WebhookDelivery
 from server.users import create_user
 from tests.conftest import VALID_CONFIG, moment
+from tests.receiver import Receiver
 from widget.events import MEDIA_EVENTS
 
 ORIGIN = {"Origin": "http://localhost:5000"}
@@ -162,39 +160,6 @@ def test_purge_and_candidate_deletion_remove_rows_and_files(app, client, reviewe
     with app.state.db.session() as s:
         left = {x.id for x in s.scalars(select(ExamSession))}
     assert left == {keep} and paths[keep].exists() and not paths[old].exists() and not paths[gone].exists()
-
-
-class Receiver:
-    """A webhook receiver on loopback: answers the statuses it is given, or never (``hang``)."""
-
-    def __init__(self, statuses, hang=False):
-        self.got = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.got.append((dict(self.headers), body, time.monotonic()))
-                if hang:
-                    time.sleep(30)
-                status = statuses.pop(0) if statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def wait(self, n, timeout=15):
-        deadline = time.monotonic() + timeout
-        while len(self.got) < n and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.got
 
 
 def set_webhook(app, url, secret="s3cret"):
