@@ -15,7 +15,7 @@ from .api import router
 from .api.errors import ApiError
 from .cors import Cors
 from .dashboard.auth import NeedsLogin
-from .dashboard.views import router as dashboard_router
+from .dashboard import router as dashboard_router
 from .evidence import media_location
 from .logs import AccessLog
 from .limits import LIMITS, limiters, storage_for

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .score import WEIGHTS, integrity
-from .store import Event, ExamSession, FlagVerdict, Media
+from .store import Event, ExamSession, FlagVerdict, Media, User
 from .store.models import iso
 
 FLAG_TYPES = tuple(WEIGHTS)
@@ -39,8 +39,9 @@ def exam_minutes(session: ExamSession) -> float:
     return max(1.0, session.exam_duration / 60)
 
 
-def flag_counts(db: Session, session_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Session id → flag type → count of its flags that stand (dismissed ones left out)."""
+def flag_counts(db: Session, session_ids: list[str] | Select) -> dict[str, dict[str, int]]:
+    """Session id → flag type → count of its flags that stand (dismissed ones left out);
+    ``session_ids`` a list, or a query selecting them."""
     dismissed = select(FlagVerdict.session_id, FlagVerdict.event_client_id).where(FlagVerdict.verdict == "dismissed")
     rows = db.execute(
         select(Event.session_id, Event.type, func.count())
@@ -104,7 +105,9 @@ def session_of(db: Session, institution_id: int, session_id: str) -> ExamSession
 
 def timeline(db: Session, session: ExamSession) -> list[dict[str, Any]]:
     media = {m.event_client_id: m for m in db.scalars(select(Media).where(Media.session_id == session.id))}
-    verdicts = {v.event_client_id: v for v in db.scalars(select(FlagVerdict).where(FlagVerdict.session_id == session.id))}
+    verdicts = {v.event_client_id: (v, email) for v, email in db.execute(
+        select(FlagVerdict, User.email).outerjoin(User, User.id == FlagVerdict.user_id)
+        .where(FlagVerdict.session_id == session.id))}
     events = db.scalars(select(Event).where(Event.session_id == session.id).order_by(Event.created_at, Event.id)).all()
     out = []
     for e in events:
@@ -116,11 +119,25 @@ def timeline(db: Session, session: ExamSession) -> list[dict[str, Any]]:
             "details": payload.get("details", {k: v for k, v in payload.items() if k not in ("media",)}),
             "media": {"contentType": m.content_type, "size": m.size} if m else None,
             "offset": (e.created_at - session.started_at).total_seconds(),
-            "verdict": ({"verdict": verdicts[e.client_id].verdict, "note": verdicts[e.client_id].note,
-                         "decidedAt": iso(verdicts[e.client_id].decided_at)} if e.client_id in verdicts else None),
+            "verdict": _verdict(*verdicts[e.client_id]) if e.client_id in verdicts else None,
         })
         out[-1]["clock"] = exam_clock(out[-1]["offset"])
     return out
+
+
+def flag_chart(events: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """Flags over exam time, as positions for an inline SVG (one row per flag type); the axis
+    spans the exam as it was (an 8 s session is 8 s wide, labelled in seconds)."""
+    kinds = sorted({e["type"] for e in events if e["flag"]})
+    width = max(seconds, max((e["offset"] for e in events), default=0), 1)
+    dots = [{"x": round(100 * max(0.0, e["offset"]) / width, 2), "row": kinds.index(e["type"]), "type": e["type"]}
+            for e in events if e["flag"]]
+    end = f"{width:.0f} s" if width < 120 else f"{width / 60:.1f} min"
+    return {"kinds": kinds, "dots": dots, "end": end}
+
+
+def _verdict(verdict: FlagVerdict, email: str | None) -> dict[str, Any]:
+    return {"verdict": verdict.verdict, "note": verdict.note, "by": email, "decidedAt": iso(verdict.decided_at)}
 
 
 def exam_clock(seconds: float) -> str:

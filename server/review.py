@@ -1,27 +1,68 @@
 """Human review: a verdict on every flag (confirmed or dismissed), a review state per session
 (``unreviewed`` → ``in review`` → ``cleared`` or ``escalated``), the queue of ended sessions that
-still need a decision, and the append-only audit trail of who decided what."""
+still need a decision, claims (a reviewer working on a session holds it for ``CLAIM``, so two
+reviewers never decide the same session at once), the ``ReviewCompleted`` webhook, and the
+append-only audit trail of who did what."""
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from widget.events import FLAGS
 
-from .store import AuditEntry, Event, ExamSession, FlagVerdict
-from .store.models import utcnow
+from . import records
+from .score import WEIGHTS, integrity
+from .store import AuditEntry, Event, ExamSession, FlagVerdict, Institution, User, WebhookOutbox
+from .store.models import aware, utcnow
 
 VERDICTS = {"confirm": "confirmed", "dismiss": "dismissed"}
 STATES = ("unreviewed", "in review", "cleared", "escalated")
 OPEN_STATES = ("unreviewed", "in review")
+DONE_STATES = ("cleared", "escalated")
 MAX_NOTE = 2000
+CLAIM = dt.timedelta(minutes=15)
 
 
 class ReviewError(ValueError):
     """A decision that cannot be taken as asked (names the field and what was wrong)."""
+
+
+class Claimed(ReviewError):
+    """Another reviewer is working on this session (their claim runs until ``until``)."""
+
+    def __init__(self, email: str, until: dt.datetime):
+        super().__init__(f"{email} is reviewing this session until {until:%H:%M} UTC; pick another from the queue")
+        self.email, self.until = email, until
+
+
+def claimed_by_other(db: Session, session: ExamSession, user_id: int) -> tuple[str, dt.datetime] | None:
+    """Who else holds the session, and until when; None if it is free or the user's own."""
+    if session.claimed_by in (None, user_id) or session.claimed_until is None:
+        return None
+    until = aware(session.claimed_until)
+    if until <= utcnow():
+        return None
+    return (db.scalar(select(User.email).where(User.id == session.claimed_by)) or "another reviewer"), until
+
+
+def claim(db: Session, session: ExamSession, user_id: int) -> None:
+    """Hold the session for ``CLAIM`` from now (renewed by each decision); ``Claimed`` if another
+    reviewer holds it. One conditional update, so two reviewers racing for it cannot both win."""
+    now = utcnow()
+    taken = db.execute(update(ExamSession).where(
+        ExamSession.id == session.id,
+        or_(ExamSession.claimed_by.is_(None), ExamSession.claimed_by == user_id, ExamSession.claimed_until <= now),
+    ).values(claimed_by=user_id, claimed_until=now + CLAIM).execution_options(synchronize_session=False)).rowcount
+    db.refresh(session)
+    if not taken:
+        holder = claimed_by_other(db, session, user_id)
+        raise Claimed(*(holder or ("another reviewer", now + CLAIM)))
 
 
 def audit(db: Session, institution_id: int, user_id: int | None, action: str, target: str = "", detail: str = "",
@@ -43,6 +84,7 @@ def decide_flag(db: Session, session: ExamSession, event_id: str, decision: str,
     """Confirm or dismiss one flag of ``session`` (a later decision replaces an earlier one)."""
     if decision not in VERDICTS:
         raise ReviewError(f"verdict: expected confirm or dismiss, received {decision!r}")
+    claim(db, session, user_id)
     flag = db.scalar(select(Event).where(Event.session_id == session.id, Event.client_id == event_id))
     if flag is None or flag.type not in FLAGS:
         raise ReviewError("flag: no such flag in this session")
@@ -65,15 +107,82 @@ def set_state(db: Session, session: ExamSession, state: str, note: str | None, u
     note = _note(note)
     if state == "escalated" and not note:
         raise ReviewError("note: escalating needs a note saying why")
+    claim(db, session, user_id)
     session.review_state, session.review_note = state, note
     session.reviewed_by, session.reviewed_at = user_id, utcnow()
+    if state in DONE_STATES:  # the decision is taken: the session is free, and announced
+        session.claimed_by, session.claimed_until = None, None
+        institution = db.get(Institution, session.institution_id)
+        if institution is not None and institution.webhook_url and institution.webhook_secret:
+            db.add(WebhookOutbox(institution_id=session.institution_id, session_id=session.id, kind="review",
+                                 event_client_id="review-" + secrets.token_hex(12)))
     audit(db, session.institution_id, user_id, f"session {state}", f"session {session.id}", note or "", address)
 
 
+def release(db: Session, session: ExamSession, user_id: int) -> None:
+    """Let go of the user's claim (they moved on without deciding)."""
+    if session.claimed_by == user_id:
+        session.claimed_by, session.claimed_until = None, None
+
+
 def queue_query(institution_id: int, assessment: str | None) -> Any:
-    """Ended sessions of the institution that still need a decision."""
+    """Ended sessions of the institution that still need a decision (claimed ones included)."""
     query = select(ExamSession).where(ExamSession.institution_id == institution_id, ExamSession.ended_at.is_not(None),
                                       ExamSession.review_state.in_(OPEN_STATES))
     if assessment:
         query = query.where(ExamSession.assessment_id == assessment)
     return query
+
+
+QUEUE_PAGE = 50
+
+
+@dataclass
+class QueueRow:
+    """One session waiting for a decision, as the queue shows it."""
+    session: ExamSession
+    score: int
+    flags: int
+    counts: dict[str, int]
+    claimed_by: str | None  # the other reviewer working on it now, if any
+
+
+def queue(db: Session, institution_id: int, user_id: int, assessment: str | None = None, page: int = 1
+          ) -> tuple[list[QueueRow], int]:
+    """One page of the queue, most urgent first: lowest integrity score, then the heaviest flags,
+    then the longest waiting; sessions another reviewer holds come last. Scores are computed for
+    the whole queue in two light queries; full rows are loaded for the page only."""
+    ids = queue_query(institution_id, assessment).with_only_columns(
+        ExamSession.id, ExamSession.started_at, ExamSession.ended_at, ExamSession.exam_duration,
+        ExamSession.claimed_by, ExamSession.claimed_until)
+    light = db.execute(ids).all()
+    counts = records.flag_counts(db, queue_query(institution_id, assessment).with_only_columns(ExamSession.id))
+    now = utcnow()
+    order = []
+    for r in light:
+        c = counts.get(r.id, {})
+        minutes = max(1.0, (r.ended_at - r.started_at).total_seconds() / 60)
+        held = r.claimed_by not in (None, user_id) and r.claimed_until is not None and aware(r.claimed_until) > now
+        weight = sum(WEIGHTS.get(k, 0) * n for k, n in c.items())
+        order.append((held, integrity(c, minutes)[0], -weight, aware(r.ended_at), r.id))
+    order.sort()
+    chosen = order[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE]
+    sessions = {s.id: s for s in db.scalars(select(ExamSession).where(ExamSession.id.in_([o[-1] for o in chosen])))}
+    holders = dict(db.execute(select(User.id, User.email).where(
+        User.id.in_({s.claimed_by for s in sessions.values() if s.claimed_by})) ).all()) if sessions else {}
+    rows = []
+    for held, score, _, _, sid in chosen:
+        s, c = sessions[sid], counts.get(sid, {})
+        rows.append(QueueRow(s, score, sum(c.values()), c, holders.get(s.claimed_by) if held else None))
+    return rows, len(order)
+
+
+def next_in_queue(db: Session, institution_id: int, user_id: int, after: str | None = None,
+                  assessment: str | None = None) -> str | None:
+    """The most urgent session the user can take now (not held by another reviewer), other than
+    ``after``; None when nothing is left."""
+    rows, _ = queue(db, institution_id, user_id, assessment)
+    for row in rows:
+        if row.claimed_by is None and row.session.id != after:
+            return row.session.id
+    return None

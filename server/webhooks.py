@@ -6,9 +6,12 @@ same transaction as the flag, and the delivery worker drains it with retries ove
 never waits for a receiver.
 
 Body (the vendor's fields): ``{event: "Flag", flagId, candidateId, examId, type, mediaUrl,
-domain, description, createdAt}``. Headers: ``X-Eye-Timestamp: UNIX``,
+domain, description, createdAt}``; when a reviewer clears or escalates a session,
+``{event: "ReviewCompleted", deliveryId, sessionId, candidateId, examId, state, score,
+confirmedFlags, note, reviewer, decidedAt}``. Headers: ``X-Eye-Timestamp: UNIX``,
 ``X-Eye-Signature: sha256=HEX`` where HEX = HMAC-SHA256(secret, "UNIX." + body), and
-``X-Eye-Delivery`` (the flag id: a receiver may see a flag twice, so it dedupes on it). Each
+``X-Eye-Delivery`` (the flag id, or the review's delivery id: a receiver may see a delivery
+twice, so it dedupes on it). Each
 attempt has a 5 s timeout and is logged with its outcome class.
 
 A webhook cannot be turned against the host: only http(s); the host is resolved and every address
@@ -39,7 +42,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 
-from .store import Database, Event, ExamSession, Institution, WebhookDelivery, WebhookOutbox
+from .records import score_of, timeline
+from .store import Database, Event, ExamSession, Institution, User, WebhookDelivery, WebhookOutbox
 from .store.models import aware, iso, utcnow
 
 TIMEOUT = 5.0
@@ -252,30 +256,26 @@ class Webhooks:
             item = s.get(WebhookOutbox, outbox_id)
             if item is None:
                 return
-            found = s.execute(
-                select(Institution.webhook_url, Institution.webhook_secret, ExamSession.origin,
-                       ExamSession.assessment_id, ExamSession.candidate_id, Event.type, Event.created_at, Event.payload)
-                .join(ExamSession, ExamSession.institution_id == Institution.id)
-                .join(Event, (Event.session_id == ExamSession.id) & (Event.client_id == item.event_client_id))
-                .where(ExamSession.id == item.session_id)).first()
+            found = (self._review_delivery if item.kind == "review" else self._flag_delivery)(s, item)
             if found is None:  # the session (or candidate) was deleted meanwhile: nothing to announce
                 s.delete(item)
                 return
-            if not found.webhook_url or not found.webhook_secret:  # nothing is sent unsigned
+            url, secret, body = found
+            if not url or not secret:  # nothing is sent unsigned
                 item.state, item.outcome = "dead", "no webhook set"
                 return
             session_id, flag_id, attempt = item.session_id, item.event_client_id, item.attempts + 1
             institution_id = item.institution_id
-        data = json.dumps(self._body(session_id, flag_id, found), separators=(",", ":")).encode()
+        data = json.dumps(body, separators=(",", ":")).encode()
         timestamp = int(time.time())
         status: int | None = None
         error: Exception | None = None
         try:
-            status = post(found.webhook_url, data, {
+            status = post(url, data, {
                 "Content-Type": "application/json",
                 "User-Agent": "Eye-Webhooks/1",
                 "X-Eye-Timestamp": str(timestamp),
-                "X-Eye-Signature": sign(found.webhook_secret, timestamp, data),
+                "X-Eye-Signature": sign(secret, timestamp, data),
                 "X-Eye-Delivery": flag_id,
             }, self.allow, self.timeout)
         except Exception as e:  # timeouts, refused connections, DNS, blocked addresses: logged, retried
@@ -296,18 +296,53 @@ class Webhooks:
                 delay = self.schedule[attempt - 1] * random.uniform(1.0, 1.2)  # noqa: S311 (jitter, not security)
                 item.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
 
-    def _body(self, session_id: str, flag_id: str, found: Any) -> dict[str, Any]:
+    def _flag_delivery(self, s: Any, item: WebhookOutbox) -> tuple[str | None, str | None, dict[str, Any]] | None:
+        """Where a flag goes and what is said: the vendor's Flag body; None if it is gone."""
+        found = s.execute(
+            select(Institution.webhook_url, Institution.webhook_secret, ExamSession.origin,
+                   ExamSession.assessment_id, ExamSession.candidate_id, Event.type, Event.created_at, Event.payload)
+            .join(ExamSession, ExamSession.institution_id == Institution.id)
+            .join(Event, (Event.session_id == ExamSession.id) & (Event.client_id == item.event_client_id))
+            .where(ExamSession.id == item.session_id)).first()
+        if found is None:
+            return None
         payload = found.payload or {}
-        return {
+        return found.webhook_url, found.webhook_secret, {
             "event": "Flag",
-            "flagId": flag_id,
+            "flagId": item.event_client_id,
             "candidateId": found.candidate_id,
             "examId": found.assessment_id,
             "type": found.type,
-            "mediaUrl": self.media_links.url(self.public_url, session_id, flag_id) if payload.get("media") else None,
+            "mediaUrl": (self.media_links.url(self.public_url, item.session_id, item.event_client_id)
+                         if payload.get("media") else None),
             "domain": urlsplit(found.origin).netloc,
             "description": payload.get("description", ""),
             "createdAt": iso(found.created_at),
+        }
+
+    def _review_delivery(self, s: Any, item: WebhookOutbox) -> tuple[str | None, str | None, dict[str, Any]] | None:
+        """A completed review: the session's state, score after review, the confirmed flags, the
+        reviewer's note, who decided and when (read now, so a later change is what is sent)."""
+        session = s.get(ExamSession, item.session_id)
+        if session is None:
+            return None
+        institution = s.get(Institution, session.institution_id)
+        events = timeline(s, session)
+        confirmed = [{"flagId": e["id"], "type": e["type"], "createdAt": e["createdAt"]}
+                     for e in events if e["verdict"] and e["verdict"]["verdict"] == "confirmed"]
+        reviewer = s.scalar(select(User.email).where(User.id == session.reviewed_by)) if session.reviewed_by else None
+        return institution.webhook_url, institution.webhook_secret, {
+            "event": "ReviewCompleted",
+            "deliveryId": item.event_client_id,
+            "sessionId": session.id,
+            "candidateId": session.candidate_id,
+            "examId": session.assessment_id,
+            "state": session.review_state,
+            "score": score_of(session, events)[0],
+            "confirmedFlags": confirmed,
+            "note": session.review_note or "",
+            "reviewer": reviewer,
+            "decidedAt": iso(session.reviewed_at) if session.reviewed_at else None,
         }
 
 

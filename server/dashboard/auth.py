@@ -64,9 +64,9 @@ def _session(request: Request) -> tuple[User, str] | None:
     if raw:
         with request.app.state.db.session() as s:
             row = s.get(ReviewerSession, _hash(raw))
-            if row is not None and row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.timezone.utc) > utcnow():
+            if row is not None and row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) > utcnow():
                 user = s.get(User, row.user_id)
-                if user is not None:
+                if user is not None and user.disabled_at is None:
                     user.institution  # load it while the session is open
                     s.expunge(user)
                     found = (user, row.csrf)
@@ -82,13 +82,15 @@ def reviewer(request: Request) -> User:
     return found[0]
 
 
-#: What each role may change (every role may read its institution's pages).
-MAY = {"admin": {"decide", "manage"}, "reviewer": {"decide"}, "auditor": set()}
+#: What each role may do besides reading its institution's sessions: ``decide`` (verdicts and
+#: review states), ``manage`` (keys, settings, users, deletions), ``audit`` (read and export the
+#: audit trail).
+MAY = {"admin": {"decide", "manage", "audit"}, "reviewer": {"decide"}, "auditor": {"audit"}}
 
 
 def reviewer_who_may(request: Request, action: str) -> User:
-    """The signed-in user if their role allows ``action`` (``decide``: verdicts and review states;
-    ``manage``: keys, settings, deletions); 403 otherwise, whatever the page showed."""
+    """The signed-in user if their role allows ``action`` (see ``MAY``); 403 otherwise, whatever
+    the page showed."""
     user = reviewer(request)
     if action not in MAY.get(user.role, set()):
         raise HTTPException(403, f"Your role ({user.role}) may not do this.")

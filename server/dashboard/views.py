@@ -10,61 +10,23 @@ import datetime as dt
 import io
 import json
 import secrets
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from .. import keys as keys_mod, review, webhooks
+from .. import keys as keys_mod
+from .. import records as data
+from .. import review, webhooks
 from ..evidence import read_checked
 from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
-from ..score import CAP
-from ..store import ApiKey, AuditEntry, ExamSession, Institution, Media, User, WebhookDelivery, WebhookOutbox
+from ..store import ApiKey, ExamSession, Institution, Media, User, WebhookDelivery, WebhookOutbox
 from ..users import authenticate
 from ..webhooks import WebhookTargetError, check_target
-from widget.events import LABELS
-from .. import records as data
-from .auth import MAY, check_csrf, csrf_token, remember_csrf, reviewer, reviewer_who_may, sign_in, sign_out
-
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-# Ids chosen by clients (candidate, assessment) are data, never structure: in a URL they only ever
-# appear as a fully encoded query value; paths use the server's own opaque ids.
-templates.env.filters["query"] = lambda params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
-templates.env.filters["urlencode"] = lambda value: quote(str(value), safe="")
-templates.env.filters["label"] = lambda event_type: LABELS.get(event_type, event_type)
-router = APIRouter(prefix="/dashboard")
-MAX_PAGE = 1_000_000
-
-
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("user", None)
-    user = context["user"]
-    context.setdefault("may", MAY.get(user.role, set()) if user is not None else set())
-    response = templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **context}, status_code=status)
-    remember_csrf(request, response)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "script-src 'none'; frame-ancestors 'none'; form-action 'self'"
-    )
-    return response
-
-
-def _db(request: Request):
-    return request.app.state.db
-
-
-def _own_session(request: Request, user, session_id: str, db) -> ExamSession:  # type: ignore[no-untyped-def]
-    session = data.session_of(db, user.institution_id, session_id)
-    if session is None:
-        raise HTTPException(404, "No such session.")
-    return session
+from .auth import check_csrf, reviewer, reviewer_who_may, sign_in, sign_out
+from .pages import db_of, own_session, page_number, render, router
 
 
 # --- sign-in ------------------------------------------------------------------------------
@@ -85,13 +47,17 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), csr
                           error=f"Too many sign-in attempts; try again in {wait:.0f} s.")
         response.headers["Retry-After"] = str(int(wait))
         return response
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         user = authenticate(s, email, password)
     if user is None:
+        with db_of(request).session() as s:
+            known = s.scalar(select(User).where(User.email == email.strip().lower()))
+            if known is not None:  # a failed attempt on a real account is the institution's business
+                review.audit(s, known.institution_id, None, "sign-in failed", f"user {known.email}", "", client)
         return render(request, "login.html", status=401, error="Wrong email or password.", email=email)
     response = RedirectResponse("/dashboard/", status_code=303)
     sign_in(request, response, user)
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         review.audit(s, user.institution_id, user.id, "sign-in", f"user {user.id}", "", client)
     return response
 
@@ -108,7 +74,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     user = reviewer(request)
-    with _db(request).reading() as s:
+    with db_of(request).reading() as s:
         rows = data.assessments(s, user.institution_id)
     return render(request, "assessments.html", user=user, assessments=rows)
 
@@ -124,45 +90,19 @@ def _day(value: str | None) -> dt.date | None:
 def sessions(request: Request, assessment: str | None = None, flagged: bool = False, date: str | None = None,
              page: str = "1") -> HTMLResponse:
     user = reviewer(request)
-    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
-        raise HTTPException(400, f"page: expected a whole number from 1 to {MAX_PAGE}, received {page[:20]!r}")
-    page = int(page)
-    with _db(request).reading() as s:
-        rows, total = data.sessions_page(s, user.institution_id, assessment, flagged, _day(date), page)
+    number = page_number(page)
+    with db_of(request).reading() as s:
+        rows, total = data.sessions_page(s, user.institution_id, assessment, flagged, _day(date), number)
     pages = max(1, -(-total // data.PAGE_SIZE))
-    return render(request, "sessions.html", user=user, rows=rows, total=total, page=page, pages=pages,
+    return render(request, "sessions.html", user=user, rows=rows, total=total, page=number, pages=pages,
                   filters={"assessment": assessment or "", "flagged": flagged, "date": date or ""})
-
-
-def _chart(events: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
-    """Flags over exam time, as positions for an inline SVG (one row per flag type); the axis
-    spans the exam as it was (an 8 s session is 8 s wide, labelled in seconds)."""
-    kinds = sorted({e["type"] for e in events if e["flag"]})
-    width = max(seconds, max((e["offset"] for e in events), default=0), 1)
-    dots = [{"x": round(100 * max(0.0, e["offset"]) / width, 2), "row": kinds.index(e["type"]), "type": e["type"]}
-            for e in events if e["flag"]]
-    end = f"{width:.0f} s" if width < 120 else f"{width / 60:.1f} min"
-    return {"kinds": kinds, "dots": dots, "end": end}
-
-
-@router.get("/sessions/{session_id}", response_class=HTMLResponse)
-def session_page(request: Request, session_id: str) -> HTMLResponse:
-    user = reviewer(request)
-    with _db(request).reading() as s:
-        session = _own_session(request, user, session_id, s)
-        events = data.timeline(s, session)
-        score, lines = data.score_of(session, events)
-        before = data.score_of(session, events, before_review=True)[0]
-        return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
-                      score_before=before, states=review.STATES, error=request.query_params.get("error"),
-                      chart=_chart(events, data.exam_seconds(session)), cap=CAP, iso=data.iso)
 
 
 @router.get("/sessions/{session_id}/media/{event_id}")
 def session_media(request: Request, session_id: str, event_id: str) -> Response:
     user = reviewer(request)
-    with _db(request).reading() as s:
-        _own_session(request, user, session_id, s)
+    with db_of(request).reading() as s:
+        own_session(user, session_id, s)
         row = s.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
         if row is None:
             raise HTTPException(404, "No evidence for this event.")
@@ -187,24 +127,34 @@ def _export(records: list[ExamSession], fmt: str, name: str, s) -> Response:  # 
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
+def _audit(request: Request, user: User, action: str, target: str, detail: str = "") -> None:
+    """One audit entry for what this reviewer just did (exports, key and settings changes)."""
+    with db_of(request).session() as s:
+        review.audit(s, user.institution_id, user.id, action, target, detail, client_address(request))
+
+
 @router.get("/sessions/{session_id}/export.{fmt}")
 def export_session(request: Request, session_id: str, fmt: str) -> Response:
     user = reviewer(request)
-    with _db(request).reading() as s:
-        session = _own_session(request, user, session_id, s)
-        return _export([session], fmt, f"session-{session.id}", s)
+    with db_of(request).reading() as s:
+        session = own_session(user, session_id, s)
+        response = _export([session], fmt, f"session-{session.id}", s)
+    _audit(request, user, "session exported", f"session {session_id}", fmt)
+    return response
 
 
 @router.get("/assessments/export.{fmt}")
 def export_assessment(request: Request, fmt: str, assessment: str = "") -> Response:
     """An assessment's sessions; the assessment id is a query value (any characters work)."""
     user = reviewer(request)
-    with _db(request).reading() as s:
+    with db_of(request).reading() as s:
         records = s.scalars(data.sessions_query(user.institution_id, assessment, False, None)
                             .order_by(ExamSession.started_at)).all() if assessment else []
         if not records:
             raise HTTPException(404, "No such assessment.")
-        return _export(list(records), fmt, f"assessment-{_file_safe(assessment)}", s)
+        response = _export(list(records), fmt, f"assessment-{_file_safe(assessment)}", s)
+    _audit(request, user, "assessment exported", f"assessment {assessment}", f"{fmt}, {len(records)} session(s)")
+    return response
 
 
 def _file_safe(value: str) -> str:
@@ -212,70 +162,14 @@ def _file_safe(value: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in value)[:80] or "export"
 
 
-# --- review ----------------------------------------------------------------------------------
-@router.get("/review", response_class=HTMLResponse)
-def review_queue(request: Request, assessment: str | None = None) -> HTMLResponse:
-    """Ended sessions that still need a decision, most urgent first: lowest score, then most
-    flags, then oldest; each with its flag counts and first evidence."""
-    user = reviewer(request)
-    with _db(request).reading() as s:
-        sessions = list(s.scalars(review.queue_query(user.institution_id, assessment).limit(500)))
-        first_media = {}
-        if sessions:
-            for m in s.scalars(select(Media).where(Media.session_id.in_([x.id for x in sessions]),
-                                                   Media.content_type == "image/jpeg").order_by(Media.id)):
-                first_media.setdefault(m.session_id, m.event_client_id)
-        rows = data.session_rows(s, sessions)
-        rows.sort(key=lambda r: (r.score, -r.flags, r.session.ended_at))
-        return render(request, "review.html", user=user, rows=rows, first_media=first_media, assessment=assessment or "")
-
-
-@router.post("/sessions/{session_id}/flags/{event_id}/verdict")
-def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str = Form(""), note: str = Form(""),
-                 csrf: str = Form("")) -> Response:
-    """Confirm or dismiss one flag; a dismissed flag no longer counts in the integrity score."""
-    check_csrf(request, csrf)
-    user = reviewer_who_may(request, "decide")
-    try:
-        with _db(request).session() as s:
-            review.decide_flag(s, _own_session(request, user, session_id, s), event_id, verdict, note, user.id, client_address(request))
-    except review.ReviewError as e:
-        return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
-    return RedirectResponse(f"/dashboard/sessions/{session_id}#flag-{quote(event_id, safe='')}", status_code=303)
-
-
-@router.post("/sessions/{session_id}/review")
-def session_review(request: Request, session_id: str, state: str = Form(""), note: str = Form(""),
-                   csrf: str = Form("")) -> Response:
-    """Move the session's review on (cleared, or escalated with a note); back to the queue."""
-    check_csrf(request, csrf)
-    user = reviewer_who_may(request, "decide")
-    try:
-        with _db(request).session() as s:
-            review.set_state(s, _own_session(request, user, session_id, s), state, note, user.id, client_address(request))
-    except review.ReviewError as e:
-        return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
-    return RedirectResponse("/dashboard/review", status_code=303)
-
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request) -> HTMLResponse:
-    """The institution's audit trail, newest first."""
-    user = reviewer(request)
-    with _db(request).reading() as s:
-        entries = s.execute(select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.user_id)
-                            .where(AuditEntry.institution_id == user.institution_id)
-                            .order_by(AuditEntry.id.desc()).limit(200)).all()
-        return render(request, "audit.html", user=user, entries=entries, iso=data.iso)
-
-
 # --- candidates (addressed through one of their sessions: the server's own opaque id) --------
 @router.get("/sessions/{session_id}/candidate/export.json")
 def export_candidate(request: Request, session_id: str) -> Response:
     user = reviewer(request)
-    with _db(request).reading() as s:
-        candidate_id = _own_session(request, user, session_id, s).candidate_id
+    with db_of(request).reading() as s:
+        candidate_id = own_session(user, session_id, s).candidate_id
         body = candidate_record(s, user.institution_id, candidate_id)
+    _audit(request, user, "candidate exported", f"session {session_id}", "every session of the candidate")
     return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="candidate-{_file_safe(candidate_id)}.json"'})
 
 
@@ -284,10 +178,10 @@ def delete_candidate(request: Request, session_id: str, csrf: str = Form("")) ->
     """Everything about this session's candidate, in this institution only."""
     check_csrf(request, csrf)
     user = reviewer_who_may(request, "manage")
-    with _db(request).session() as s:
-        candidate_id = _own_session(request, user, session_id, s).candidate_id
-    removed = delete_candidate_of(_db(request), request.app.state.evidence, user.institution_id, candidate_id)
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
+        candidate_id = own_session(user, session_id, s).candidate_id
+    removed = delete_candidate_of(db_of(request), request.app.state.evidence, user.institution_id, candidate_id)
+    with db_of(request).session() as s:
         review.audit(s, user.institution_id, user.id, "candidate deleted", f"{removed} session(s)", "", client_address(request))
     return RedirectResponse(f"/dashboard/sessions?deleted={removed}", status_code=303)
 
@@ -303,7 +197,7 @@ def _keys(s, institution_id: int) -> list[ApiKey]:  # type: ignore[no-untyped-de
 @router.get("/keys", response_class=HTMLResponse)
 def keys_page(request: Request) -> HTMLResponse:
     user = reviewer(request)
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), max_domains=keys_mod.MAX_DOMAINS)
 
 
@@ -312,9 +206,11 @@ def create_key(request: Request, domains: str = Form(""), csrf: str = Form("")) 
     check_csrf(request, csrf)
     user = reviewer_who_may(request, "manage")
     wanted = [d for d in domains.replace(",", " ").split() if d]
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         try:
             secret = keys_mod.create_key(s, user.institution.name, wanted)
+            review.audit(s, user.institution_id, user.id, "key created", f"key {secret[:12]}", " ".join(wanted),
+                         client_address(request))
         except keys_mod.KeyRequestError as e:
             return render(request, "keys.html", status=422, user=user, keys=_keys(s, user.institution_id), error=str(e),
                           max_domains=keys_mod.MAX_DOMAINS)
@@ -333,8 +229,10 @@ def _own_key(s, user, key_id: int) -> ApiKey:  # type: ignore[no-untyped-def]
 def revoke_key(request: Request, key_id: int, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     user = reviewer_who_may(request, "manage")
-    with _db(request).session() as s:
-        keys_mod.revoke_key(_own_key(s, user, key_id))
+    with db_of(request).session() as s:
+        key = _own_key(s, user, key_id)
+        keys_mod.revoke_key(key)
+        review.audit(s, user.institution_id, user.id, "key revoked", f"key {key.prefix}", "", client_address(request))
     return RedirectResponse("/dashboard/keys", status_code=303)
 
 
@@ -342,16 +240,18 @@ def revoke_key(request: Request, key_id: int, csrf: str = Form("")) -> Response:
 def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLResponse:
     check_csrf(request, csrf)
     user = reviewer_who_may(request, "manage")
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         key = _own_key(s, user, key_id)
         secret = keys_mod.rotate_key(s, key)
+        review.audit(s, user.institution_id, user.id, "key rotated", f"key {key.prefix}", f"new key {secret[:12]}",
+                     client_address(request))
         return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), new_secret=secret,
                       max_domains=keys_mod.MAX_DOMAINS)
 
 
 # --- settings: webhook, retention ---------------------------------------------------------
 def _settings(request: Request, user, status: int = 200, **context: Any) -> HTMLResponse:  # type: ignore[no-untyped-def]
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         institution = s.get(Institution, user.institution_id)
         deliveries = s.scalars(select(WebhookDelivery).where(WebhookDelivery.institution_id == user.institution_id)
                                .order_by(WebhookDelivery.id.desc()).limit(50)).all()
@@ -389,12 +289,14 @@ def save_settings(request: Request, webhook_url: str = Form(""), retention_days:
     if errors:
         return _settings(request, user, status=422, errors=errors, webhook_url=url)
     new_secret = None
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         institution = s.get(Institution, user.institution_id)
         institution.webhook_url = url or None
         if url and not institution.webhook_secret:
             institution.webhook_secret = new_secret = _new_webhook_secret()
         institution.retention_days = int(retention_days)
+        review.audit(s, user.institution_id, user.id, "settings changed", "webhook and retention",
+                     f"webhook {url or 'none'}, retention {int(retention_days)} days", client_address(request))
     if new_secret:
         return _settings(request, user, saved=True, new_secret=new_secret)
     return RedirectResponse("/dashboard/settings?saved=1", status_code=303)
@@ -405,9 +307,11 @@ def redeliver(request: Request, outbox_id: int, csrf: str = Form("")) -> Respons
     """Send a flag's webhook again (after the receiver lost it, or the schedule ran out)."""
     check_csrf(request, csrf)
     user = reviewer_who_may(request, "manage")
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         if not webhooks.redeliver(s, user.institution_id, outbox_id):
             raise HTTPException(404, "No such delivery.")
+        review.audit(s, user.institution_id, user.id, "webhook redelivered", f"delivery {outbox_id}", "",
+                     client_address(request))
     request.app.state.webhooks.wake()
     return RedirectResponse("/dashboard/settings", status_code=303)
 
@@ -417,7 +321,8 @@ def rotate_webhook_secret(request: Request, csrf: str = Form("")) -> HTMLRespons
     """A new signing secret (shown once); deliveries from now on are signed with it."""
     check_csrf(request, csrf)
     user = reviewer_who_may(request, "manage")
-    with _db(request).session() as s:
+    with db_of(request).session() as s:
         institution = s.get(Institution, user.institution_id)
         institution.webhook_secret = new_secret = _new_webhook_secret()
+        review.audit(s, user.institution_id, user.id, "webhook secret rotated", "webhook", "", client_address(request))
     return _settings(request, user, new_secret=new_secret)

@@ -50,6 +50,11 @@ class User(Base):
     #: (reading only).
     role: Mapped[str] = mapped_column(String(12), default="admin", server_default="admin")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: A disabled account cannot sign in (its sessions ended when it was disabled); kept for the audit trail.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: An invited account has no password yet: the invitation link's token hash, until it expires.
+    invite_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    invite_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     institution: Mapped[Institution] = relationship()
 
 
@@ -91,6 +96,9 @@ class WebhookOutbox(Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     session_id: Mapped[str] = mapped_column(String(36), index=True)
     event_client_id: Mapped[str] = mapped_column(String(64))
+    #: ``flag`` (``event_client_id`` is the flag's id) or ``review`` (a session's review was
+    #: completed; ``event_client_id`` is the delivery's own id).
+    kind: Mapped[str] = mapped_column(String(12), default="flag", server_default="flag")
     state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -147,6 +155,9 @@ class ExamSession(Base):
     review_note: Mapped[str | None] = mapped_column(Text, default=None)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: A reviewer working on the session holds it until ``claimed_until`` (others are kept off it).
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     events: Mapped[list["Event"]] = relationship(back_populates="session", order_by="Event.created_at")
 
 

@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import select
 
-from server.store import ApiKey, AuditEntry, ExamSession
+from server.store import ApiKey, AuditEntry, ExamSession, User
 from server.users import create_user
 from tests.unit.test_dashboard import csrf_of, exam, login, reviewer  # noqa: F401  (fixture)
 
@@ -54,7 +54,7 @@ def test_a_reviewer_dismisses_confirms_and_clears_a_session(app, client, reviewe
     with app.state.db.session() as s:
         actions = [a.action for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
         assert s.get(ExamSession, sid).review_state == "cleared"
-    assert actions == ["sign-in", "flag dismissed", "flag confirmed", "session cleared"]
+    assert actions == ["sign-in", "flag dismissed", "flag confirmed", "session cleared", "session exported", "session exported"]
     assert "session cleared" in client.get("/dashboard/audit").text
 
 
@@ -73,19 +73,23 @@ def test_review_is_scoped_to_the_institution_and_checked(app, client, reviewer, 
 
 
 def test_roles_are_enforced_on_every_form(app, client, reviewer, api_key):  # noqa: F811
-    """An auditor reads only; a reviewer decides but does not manage keys, settings or deletions."""
+    """An auditor reads only; a reviewer decides but does not manage keys, settings, users or deletions."""
     sid, events = exam(client, api_key, flags=("MULTIPLE_FACE",))
     with app.state.db.session() as s:
         create_user(s, "Test University", "aud@test.edu", "correct horse battery", role="auditor")
         create_user(s, "Test University", "dec@test.edu", "correct horse battery", role="reviewer")
         key_id = s.scalar(select(ApiKey.id))
+        account_id = s.scalar(select(User.id).where(User.email == "aud@test.edu"))
     flag = events[0]["id"]
     forms = {
         "decide": [(f"/dashboard/sessions/{sid}/flags/{flag}/verdict", {"verdict": "dismiss"}),
-                   (f"/dashboard/sessions/{sid}/review", {"state": "cleared"})],
+                   (f"/dashboard/sessions/{sid}/review", {"state": "in review"}),
+                   (f"/dashboard/sessions/{sid}/release", {})],
         "manage": [("/dashboard/keys", {"domains": "x.test.edu"}), (f"/dashboard/keys/{key_id}/rotate", {}),
                    (f"/dashboard/keys/{key_id}/revoke", {}), ("/dashboard/settings", {"retention_days": "5"}),
                    ("/dashboard/settings/webhook-secret", {}), ("/dashboard/settings/deliveries/1/redeliver", {}),
+                   ("/dashboard/users", {"email": "x@test.edu", "role": "admin"}),
+                   (f"/dashboard/users/{account_id}", {"action": "role", "role": "admin"}),
                    (f"/dashboard/sessions/{sid}/candidate/delete", {})],
     }
     for email, allowed in [("aud@test.edu", set()), ("dec@test.edu", {"decide"})]:

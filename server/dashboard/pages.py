@@ -1,0 +1,71 @@
+"""What every dashboard page shares: the router, the templates and their filters, rendering with
+the page's security headers, and finding the reviewer's own session (another institution's is a
+404)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from widget.events import LABELS
+
+from .. import records as data
+from ..store import Database, ExamSession, User
+from .auth import MAY, csrf_token, remember_csrf
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+# Ids chosen by clients (candidate, assessment) are data, never structure: in a URL they only ever
+# appear as a fully encoded query value; paths use the server's own opaque ids.
+templates.env.filters["query"] = lambda params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
+templates.env.filters["urlencode"] = lambda value: quote(str(value), safe="")
+templates.env.filters["label"] = lambda event_type: LABELS.get(event_type, event_type)
+templates.env.globals["iso"] = data.iso
+router = APIRouter(prefix="/dashboard")
+MAX_PAGE = 1_000_000
+#: Pages run no inline script; the one script (keyboard review) is served from this origin.
+CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", None)
+    user = context["user"]
+    context.setdefault("may", MAY.get(user.role, set()) if user is not None else set())
+    response = templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **context}, status_code=status)
+    remember_csrf(request, response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+def db_of(request: Request) -> Database:
+    return request.app.state.db
+
+
+def own_session(user: User, session_id: str, db: Session) -> ExamSession:
+    """The session if it is the user's institution's; 404 otherwise."""
+    session = data.session_of(db, user.institution_id, session_id)
+    if session is None:
+        raise HTTPException(404, "No such session.")
+    return session
+
+
+def page_number(page: str) -> int:
+    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        raise HTTPException(400, f"page: expected a whole number from 1 to {MAX_PAGE}, received {page[:20]!r}")
+    return int(page)
+
+
+@router.get("/review.js")
+def review_script() -> FileResponse:
+    """Keyboard review (progressive: every page works without it)."""
+    return FileResponse(HERE / "static" / "review.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
