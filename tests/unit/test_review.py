@@ -64,6 +64,9 @@ def test_review_is_scoped_to_the_institution_and_checked(app, client, reviewer, 
     assert sid not in client.get("/dashboard/review").text
     assert decide(client, sid, events[0]["id"], "dismiss").status_code == 404
     assert client.post(f"/dashboard/sessions/{sid}/review", data={"state": "cleared", "csrf": csrf_of(client, "/dashboard/")}).status_code == 404
+    assert client.post(f"/dashboard/sessions/{sid}/release", data={"csrf": csrf_of(client, "/dashboard/")}).status_code == 404
+    assert client.get("/dashboard/review/next", follow_redirects=False).headers["location"] == "/dashboard/review?"
+    assert client.get("/dashboard/report", params={"assessment": "exam-42"}).status_code == 404
     client.cookies.clear()
     login(client)
     assert "no such flag" in client.get(decide(client, sid, "not-a-flag", "dismiss").headers["location"]).text
