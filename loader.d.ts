@@ -36,6 +36,10 @@ export interface Features {
   tabMonitoring?: boolean;
   fullscreen?: boolean;
   periodicSnapshots?: boolean;
+  /** Off by default: the candidate shares their entire screen; flags then carry a screen JPEG. */
+  screenMonitoring?: boolean;
+  multipleScreens?: boolean;
+  clipboard?: boolean;
 }
 
 export interface Thresholds {
@@ -51,6 +55,9 @@ export interface Thresholds {
   soundMarginDb?: number;
   soundMinSeconds?: number;
   soundCooldownSeconds?: number;
+  /** 0–1: a window narrower or lower than this share of the screen is small (default 0.8). */
+  minWindowShare?: number;
+  windowResizeSeconds?: number;
 }
 
 export interface WidgetConfig {
@@ -84,7 +91,11 @@ export type FlagType =
   | "SOUND_DETECTED"
   | "PERIODIC_SNAPSHOT"
   | "SUSPICIOUS_ACTIVITY"
-  | "DEVICE_LOST";
+  | "DEVICE_LOST"
+  | "SCREEN_SHARE_STOPPED"
+  | "MULTIPLE_SCREENS"
+  | "CLIPBOARD"
+  | "WINDOW_RESIZED";
 
 export interface FlagData<T extends FlagType = FlagType> {
   examId: string;
@@ -102,8 +113,11 @@ export interface FlagDataWithFile<T extends FlagType = FlagType> extends FlagDat
   mediaFile: File;
 }
 
+/** A flag that carries a JPEG of the shared screen when `features.screenMonitoring` is on. */
+export type FlagDataWithScreen<T extends FlagType = FlagType> = FlagData<T> & { mediaFile?: File };
+
 export interface SystemCheckItem {
-  name: "browser" | "webcam" | "microphone" | "internetSpeed";
+  name: "browser" | "webcam" | "microphone" | "screen" | "internetSpeed";
   status: "success" | "failed" | "default";
   finished: boolean;
   [extra: string]: unknown;
@@ -115,20 +129,26 @@ export interface EventPayloads {
   SET_CONFIG: { config: Omit<WidgetConfig, "apiKey"> };
   STARTED: { sessionId: string; startedAt: string; resumed: boolean };
   TAB_FOCUS_CHANGE: { focused: boolean };
-  TAB_NOT_FOCUS: FlagData<"TAB_NOT_FOCUS">;
+  TAB_NOT_FOCUS: FlagDataWithScreen<"TAB_NOT_FOCUS">;
   FULLSCREEN_CHANGE: { fullscreen: boolean };
-  EXIT_FULLSCREEN: FlagData<"EXIT_FULLSCREEN">;
+  EXIT_FULLSCREEN: FlagDataWithScreen<"EXIT_FULLSCREEN">;
   FACE_ABSENCE: FlagDataWithFile<"FACE_ABSENCE">;
   MULTIPLE_FACE: FlagDataWithFile<"MULTIPLE_FACE">;
   FACE_MISMATCH: FlagDataWithFile<"FACE_MISMATCH">;
   FACE_MISALIGNMENT: FlagDataWithFile<"FACE_MISALIGNMENT">;
   SOUND_DETECTED: FlagDataWithFile<"SOUND_DETECTED">;
-  PERIODIC_SNAPSHOT: FlagDataWithFile<"PERIODIC_SNAPSHOT">;
+  PERIODIC_SNAPSHOT: FlagDataWithFile<"PERIODIC_SNAPSHOT"> & { details: { source: "camera" | "screen" } };
   SUSPICIOUS_ACTIVITY: FlagData<"SUSPICIOUS_ACTIVITY"> & { details: { types: FlagType[] } };
   END_PROCTORING: { reason: "manual" | "time_up" | "error"; endedAt: string };
   DEVICE_LOST: FlagData<"DEVICE_LOST"> & { details: { device: "camera" | "microphone" } };
   NETWORK_OFFLINE: { online: false; timestamp: string };
   NETWORK_ONLINE: { online: true; timestamp: string; offlineMs: number };
+  SCREEN_SHARE_STOPPED: FlagData<"SCREEN_SHARE_STOPPED"> & { details: { stops: number } };
+  MULTIPLE_SCREENS: FlagDataWithScreen<"MULTIPLE_SCREENS"> & {
+    details: { isExtended: true; screens?: { label: string; width: number; height: number; primary: boolean }[] };
+  };
+  CLIPBOARD: FlagDataWithScreen<"CLIPBOARD"> & { details: { action: "copy" | "cut" | "paste"; length: number } };
+  WINDOW_RESIZED: FlagDataWithScreen<"WINDOW_RESIZED"> & { details: { share: number; minShare: number; seconds: number } };
 }
 
 export type EventName = keyof EventPayloads;

@@ -14,20 +14,38 @@ from . import config as config_mod
 from . import events as ev
 from . import syscheck
 from .errors import NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, INVALID_CONFIG, NetworkFailure, WidgetError
-from .monitors import ConnectivityMonitor, DeviceMonitor, FocusMonitor, FullscreenMonitor
+from .monitors import (
+    ClipboardMonitor,
+    ConnectivityMonitor,
+    DeviceMonitor,
+    FocusMonitor,
+    FullscreenMonitor,
+    ScreenShareMonitor,
+    ScreensMonitor,
+    WindowMonitor,
+)
+from .monitors.screen_share import SharedScreen
 from .session import ACTIVE, INITIALIZING, Lifecycle, Tally
 from .transport import Transport
 
 DEFAULT_SNAPSHOT_INTERVAL = 120.0
 
 
-def consent_text(config: dict[str, Any], camera: bool, microphone: bool) -> str:
+SCREEN_TRIES = 3
+
+
+def consent_text(config: dict[str, Any], camera: bool, microphone: bool, screen: bool = False) -> str:
     devices = " and ".join(d for d, on in (("camera", camera), ("microphone", microphone)) if on)
-    return (
-        f"{config['institutionName']} proctors this exam with Eye. It uses your {devices} to check that you "
-        "are present, alone and not talking. The analysis runs in this browser; only flagged moments "
-        "(a photo or a short sound clip) and occasional snapshots are uploaded for review."
-    )
+    text = f"{config['institutionName']} proctors this exam with Eye."
+    if devices:
+        text += (f" It uses your {devices} to check that you are present, alone and not talking. The analysis "
+                 "runs in this browser; only flagged moments (a photo or a short sound clip) and occasional "
+                 "snapshots are uploaded for review.")
+    if screen:
+        text += (" It also needs your entire screen shared: a picture of your screen is uploaded when you leave "
+                 "the exam window, leave fullscreen, copy or paste, or connect another screen, and now and then; "
+                 "your screen is never recorded continuously.")
+    return text
 
 
 class Widget:
@@ -47,6 +65,7 @@ class Widget:
         self._overlay: Any = None
         self._media: Any = None
         self._analyzer: Any = None
+        self._screen = SharedScreen()
 
     # --- listeners -------------------------------------------------------------------------
     @property
@@ -117,6 +136,7 @@ class Widget:
         faces_on = features["aiProctoring"] or features["facialRecognition"]
         camera = faces_on or features["periodicSnapshots"]
         microphone = features["aiProctoring"]
+        screen = features["screenMonitoring"]
         transport = Transport(self._browser, self._base_url)
         self._transport = transport
         # The server's word on key, origin and launch token comes before any consent or device:
@@ -126,20 +146,28 @@ class Widget:
         except NetworkFailure as e:
             raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._base_url}: {e}") from None
         await transport.preflight(config["apiKey"], config_mod.public(config), config.get("launchToken"))
+        if screen and not self._browser.can_share_screen():
+            raise WidgetError(SYSTEM_CHECK_FAILED, "System check failed: screen: this browser cannot share the screen "
+                              "(navigator.mediaDevices.getDisplayMedia is missing; phones and tablets cannot)",
+                              {"screen": "getDisplayMedia is not supported"})
         self._emit(ev.SYSTEM_CHECK_STARTED)
         numpy_ready = asyncio.ensure_future(self._browser.load_numpy()) if (faces_on or microphone) else None
         analyzer_ready = None
-        if camera or microphone:
+        if camera or microphone or screen:
             self._overlay = self._browser.make_overlay(config.get("containerId"))
             self._overlay.set_status("Eye proctoring: waiting for your consent")
-            if not await self._overlay.consent(consent_text(config, camera, microphone)):
-                raise WidgetError(PERMISSION_DENIED, "The candidate declined camera/microphone monitoring", {"consent": "declined"})
-            self._overlay.set_status("Eye proctoring: checking camera and microphone")
-            self._media = await self._browser.open_media(self._overlay, video=camera, audio=microphone)
+            if not await self._overlay.consent(consent_text(config, camera, microphone, screen)):
+                raise WidgetError(PERMISSION_DENIED, "The candidate declined proctoring", {"consent": "declined"})
+            if screen:  # first, while the consent click still counts as the gesture the picker needs
+                self._screen.screen = await self._share_screen()
+            if camera or microphone:
+                self._overlay.set_status("Eye proctoring: checking camera and microphone")
+                self._media = await self._browser.open_media(self._overlay, video=camera, audio=microphone)
             if faces_on:
                 self._analyzer = self._browser.face_analyzer()
                 analyzer_ready = asyncio.ensure_future(self._analyzer.start())
-        check = await syscheck.run(self._browser, transport, self._media, camera=camera, microphone=microphone)
+        check = await syscheck.run(self._browser, transport, self._media, camera=camera, microphone=microphone,
+                                   screen=self._screen.screen)
         self._emit(ev.SYSTEM_CHECK_COMPLETED, check)
         failed = {i["name"]: i.get("error") or i.get("detail") or "failed" for i in check["data"] if i["status"] == syscheck.FAILED}
         if "internetSpeed" in failed and len(failed) == 1:
@@ -177,6 +205,26 @@ class Widget:
         started = {"sessionId": self._session_id, "startedAt": created["startedAt"], "resumed": bool(created.get("resumed"))}
         self._emit(ev.STARTED, started)
         return started
+
+    async def _share_screen(self) -> Any:
+        """The candidate's entire screen: anything else is refused and asked for again (up to
+        ``SCREEN_TRIES`` times); declining the browser's picker rejects ``init``."""
+        surface = ""
+        for attempt in range(SCREEN_TRIES):
+            if attempt:
+                asked = f"You shared a {surface or 'part of your screen'}. This exam needs your entire screen."
+                await self._overlay.prompt(asked, "Share entire screen")
+            self._overlay.set_status("Eye proctoring: choose your entire screen to share")
+            try:
+                share = await self._browser.share_screen()
+            except WidgetError as e:
+                raise WidgetError(PERMISSION_DENIED, "The candidate declined to share their screen", {"screen": "declined"}) from e
+            surface = share.surface
+            if surface == "monitor":
+                return share
+            share.close()
+        raise WidgetError(PERMISSION_DENIED, f"The candidate shared a {surface or 'part of the screen'}, not their entire screen",
+                          {"screen": "not-entire-screen"})
 
     @staticmethod
     def _saved_key(config: dict[str, Any]) -> str:
@@ -249,17 +297,45 @@ class Widget:
 
             thresholds = config_mod.thresholds_for(config, "sound", SoundThresholds())
             monitors.append(SoundMonitor(b, emit, flag, media=self._media, thresholds=thresholds))
+        shared = self._screen if self._screen.screen is not None else None
         if features["periodicSnapshots"]:
             from .detect.snapshots import SnapshotSchedule
             from .monitors.snapshot import SnapshotMonitor
 
             interval = float(config.get("snapshotInterval") or DEFAULT_SNAPSHOT_INTERVAL)
-            monitors.append(SnapshotMonitor(b, emit, flag, media=self._media, schedule=SnapshotSchedule(interval)))
+            monitors.append(SnapshotMonitor(b, emit, flag, media=self._media, schedule=SnapshotSchedule(interval),
+                                            screen=shared))
+        if shared is not None:
+            monitors.append(ScreenShareMonitor(b, emit, flag, holder=shared, overlay=self._overlay))
+        if features["multipleScreens"]:
+            monitors.append(ScreensMonitor(b, emit, flag))
+        if features["clipboard"]:
+            monitors.append(ClipboardMonitor(b, emit, flag))
+        if features["fullscreen"]:
+            from .detect.window import WindowJudge, WindowThresholds
+
+            monitors.append(WindowMonitor(b, emit, flag, judge=WindowJudge(config_mod.thresholds_for(config, "window", WindowThresholds()))))
         return monitors
 
     def _flag(self, flag_type: str, description: str, details: dict[str, Any], media: Any = None) -> None:
         if self.state != ACTIVE or self._config is None:
             return
+        if media is None and flag_type in ev.SCREEN_EVIDENCE and self._screen.screen is not None:
+            # the screen at this moment is the evidence: what the candidate looked at instead
+            self._browser.spawn(self._flag_with_screen(flag_type, description, details))
+            return
+        self._flag_now(flag_type, description, details, media)
+
+    async def _flag_with_screen(self, flag_type: str, description: str, details: dict[str, Any]) -> None:
+        try:
+            image = await self._screen.snapshot("screen.jpg")
+        except Exception as e:  # a screen that cannot be grabbed never costs the flag
+            self._browser.log("warn", f"Eye: no screen evidence for {flag_type} ({e})")
+            image = None
+        if self.state == ACTIVE:
+            self._flag_now(flag_type, description, {**details, "evidence": "screen"} if image is not None else details, image)
+
+    def _flag_now(self, flag_type: str, description: str, details: dict[str, Any], media: Any = None) -> None:
         data = ev.flag_data(
             exam_id=self._config["assessmentId"],
             candidate_id=self._config["candidateId"],
@@ -293,6 +369,7 @@ class Widget:
         if self._cancel_timer is not None:
             self._cancel_timer()
             self._cancel_timer = None
+        self._screen.close()
         for part in ("_media", "_analyzer"):
             thing = getattr(self, part)
             setattr(self, part, None)

@@ -18,7 +18,10 @@ REQUIRED_STRINGS = (
     "candidateLastName",
     "institutionName",
 )
-FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", "periodicSnapshots")
+FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", "periodicSnapshots", "screenMonitoring",
+            "multipleScreens", "clipboard")
+#: Features off unless asked for: sharing the screen is invasive, so each exam opts in.
+OFF_BY_DEFAULT = ("screenMonitoring",)
 OPTIONAL = ("candidateImageUrl", "containerId", "features", "launchToken", "snapshotInterval", "thresholds")
 #: ``config.thresholds`` keys → (detector, attribute). Defaults live in widget/detect/faces.py and
 #: widget/detect/sound.py; every value must be a positive number.
@@ -35,7 +38,11 @@ THRESHOLDS = {
     "soundMarginDb": ("sound", "margin_db"),
     "soundMinSeconds": ("sound", "min_seconds"),
     "soundCooldownSeconds": ("sound", "cooldown_seconds"),
+    "minWindowShare": ("window", "min_share"),
+    "windowResizeSeconds": ("window", "seconds"),
 }
+#: Thresholds that are shares (fractions): at most 1.
+SHARES = ("minWindowShare",)
 KNOWN = (*REQUIRED_STRINGS, "examDuration", *OPTIONAL)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_STRING = 500
@@ -101,8 +108,10 @@ def validate(raw: Any) -> dict[str, Any]:
                     problems[f"thresholds.{name}"] = f"is not a known threshold (known: {', '.join(THRESHOLDS)})"
                 elif not _is_number(value) or value <= 0:
                     problems[f"thresholds.{name}"] = f"must be a positive number, received {value!r}"
+                elif name in SHARES and value > 1:
+                    problems[f"thresholds.{name}"] = f"must be a share of the screen from 0 to 1, received {value!r}"
     features = raw.get("features")
-    normalized_features = {name: True for name in FEATURES}
+    normalized_features = {name: name not in OFF_BY_DEFAULT for name in FEATURES}
     if features is not None:
         if not isinstance(features, dict):
             problems["features"] = f"must be an object of booleans, received {type(features).__name__}"

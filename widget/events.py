@@ -24,6 +24,10 @@ END_PROCTORING = "END_PROCTORING"
 DEVICE_LOST = "DEVICE_LOST"  # beyond the contract's table: a camera/microphone track ended (FlagData, details.device)
 NETWORK_OFFLINE = "NETWORK_OFFLINE"  # beyond the contract's table: {online: false, timestamp}
 NETWORK_ONLINE = "NETWORK_ONLINE"  # beyond the contract's table: {online: true, timestamp, offlineMs}
+SCREEN_SHARE_STOPPED = "SCREEN_SHARE_STOPPED"  # the shared screen's track ended mid-exam
+MULTIPLE_SCREENS = "MULTIPLE_SCREENS"  # the device has more than one screen (screen.isExtended)
+CLIPBOARD = "CLIPBOARD"  # copy, cut or paste in the exam page (details.action, details.length; never the content)
+WINDOW_RESIZED = "WINDOW_RESIZED"  # the window stayed smaller than thresholds.minWindowShare of the screen
 
 EVENTS = (
     SYSTEM_CHECK_STARTED,
@@ -45,6 +49,10 @@ EVENTS = (
     DEVICE_LOST,
     NETWORK_OFFLINE,
     NETWORK_ONLINE,
+    SCREEN_SHARE_STOPPED,
+    MULTIPLE_SCREENS,
+    CLIPBOARD,
+    WINDOW_RESIZED,
 )
 
 #: Flags that count towards SUSPICIOUS_ACTIVITY (a snapshot is evidence, not a violation).
@@ -57,6 +65,10 @@ VIOLATIONS = (
     FACE_MISALIGNMENT,
     SOUND_DETECTED,
     DEVICE_LOST,
+    SCREEN_SHARE_STOPPED,
+    MULTIPLE_SCREENS,
+    CLIPBOARD,
+    WINDOW_RESIZED,
 )
 
 #: Each event in words, for people (the dashboard; the demo page shows the same words).
@@ -80,13 +92,21 @@ LABELS = {
     DEVICE_LOST: "Camera or microphone lost",
     NETWORK_OFFLINE: "Connection lost",
     NETWORK_ONLINE: "Connection back",
+    SCREEN_SHARE_STOPPED: "Screen sharing stopped",
+    MULTIPLE_SCREENS: "More than one screen",
+    CLIPBOARD: "Copy, cut or paste",
+    WINDOW_RESIZED: "Exam window made small",
 }
 
 #: Every flag (what webhooks announce and the integrity score weighs): the violations and their tally.
 FLAGS = (*VIOLATIONS, SUSPICIOUS_ACTIVITY)
 
+#: Flags that carry a JPEG of the shared screen when screen monitoring is on.
+SCREEN_EVIDENCE = (TAB_NOT_FOCUS, EXIT_FULLSCREEN, CLIPBOARD, MULTIPLE_SCREENS, WINDOW_RESIZED)
+
 #: Events that may carry an evidence file (``mediaFile``): the server accepts uploads for these only.
-MEDIA_EVENTS = (FACE_ABSENCE, MULTIPLE_FACE, FACE_MISMATCH, FACE_MISALIGNMENT, SOUND_DETECTED, PERIODIC_SNAPSHOT)
+MEDIA_EVENTS = (FACE_ABSENCE, MULTIPLE_FACE, FACE_MISMATCH, FACE_MISALIGNMENT, SOUND_DETECTED, PERIODIC_SNAPSHOT,
+                *SCREEN_EVIDENCE)
 
 
 def plain_data(value: Any) -> Any:

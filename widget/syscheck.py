@@ -1,5 +1,5 @@
-"""The system check run by ``init``: browser capabilities, camera, microphone, and the link to
-the Eye server. A device that the enabled features do not need reports ``default``."""
+"""The system check run by ``init``: browser capabilities, camera, microphone, the shared screen,
+and the link to the Eye server. A device that the enabled features do not need reports ``default``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ SUCCESS, FAILED, DEFAULT = "success", "failed", "default"
 REQUIRED_BROWSER_FEATURES = ("fetch", "Promise", "WebAssembly", "visibilityState")
 
 
-async def run(browser: Any, transport: Any, media: Any = None, *, camera: bool = False, microphone: bool = False) -> dict[str, Any]:
+async def run(browser: Any, transport: Any, media: Any = None, *, camera: bool = False, microphone: bool = False,
+              screen: Any = None) -> dict[str, Any]:
     """Return the SYSTEM_CHECK_COMPLETED payload (``success`` is False if any check failed)."""
     data = []
     supported = browser.capabilities()
@@ -28,6 +29,12 @@ async def run(browser: Any, transport: Any, media: Any = None, *, camera: bool =
         data.append({"name": "microphone", "status": SUCCESS if ok else FAILED, "finished": True, "detail": detail})
     else:
         data.append({"name": "microphone", "status": DEFAULT, "finished": True})
+    if screen is not None:
+        live = screen.live()
+        data.append({"name": "screen", "status": SUCCESS if live else FAILED, "finished": True,
+                     "detail": f"entire screen {screen.width}×{screen.height}" if live else "the shared screen ended"})
+    else:
+        data.append({"name": "screen", "status": DEFAULT, "finished": True})
     try:
         rtt = await transport.check_server()
         data.append({"name": "internetSpeed", "status": SUCCESS, "finished": True, "rttMs": round(rtt, 1)})

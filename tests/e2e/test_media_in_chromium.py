@@ -111,7 +111,7 @@ def test_one_face_for_15_s_gives_no_face_flag(exam, clips, media_key, eye):
     result = e.start(media_key)
     assert result["ok"], (result, e.page.console[-5:])
     checks = {d["name"]: d["status"] for d in e.first("SYSTEM_CHECK_COMPLETED")["data"]}
-    assert checks == {"browser": "success", "webcam": "success", "microphone": "success", "internetSpeed": "success"}
+    assert checks == {"browser": "success", "webcam": "success", "microphone": "success", "screen": "default", "internetSpeed": "success"}
     assert e.page.is_visible("#eye-overlay video")
     time.sleep(15)
     stats = e.page.evaluate("window.widget.diagnostics()")

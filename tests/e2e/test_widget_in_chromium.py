@@ -65,7 +65,7 @@ def test_happy_path_from_another_origin(page, api_key, eye, exam_page):
     session_id = result["started"]["sessionId"]
     assert names(page) == ["SYSTEM_CHECK_STARTED", "SYSTEM_CHECK_COMPLETED", "SET_CONFIG", "STARTED"]
     check = received(page)[1]["data"]
-    assert check["success"] and {d["name"] for d in check["data"]} == {"browser", "webcam", "microphone", "internetSpeed"}
+    assert check["success"] and {d["name"] for d in check["data"]} == {"browser", "webcam", "microphone", "screen", "internetSpeed"}
     assert "apiKey" not in received(page)[2]["data"]["config"]
     assert page.evaluate("window.widget.state") == "active"
 

@@ -19,7 +19,13 @@ def problems(cfg) -> dict:
 
 def test_valid_config_gets_default_features():
     cfg = validate(valid(features={"fullscreen": False}))
-    assert cfg["features"] == {name: name != "fullscreen" for name in FEATURES}
+    assert cfg["features"] == {name: name not in ("fullscreen", "screenMonitoring") for name in FEATURES}
+    assert validate(valid(features={"screenMonitoring": True}))["features"]["screenMonitoring"] is True  # opt-in
+
+
+def test_window_share_is_a_fraction():
+    assert "share of the screen from 0 to 1" in problems(valid(thresholds={"minWindowShare": 1.5}))["thresholds.minWindowShare"]
+    assert validate(valid(thresholds={"minWindowShare": 0.6, "windowResizeSeconds": 5}))["thresholds"]["minWindowShare"] == 0.6
 
 
 @pytest.mark.parametrize("field", REQUIRED_STRINGS)

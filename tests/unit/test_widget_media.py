@@ -57,7 +57,7 @@ def test_one_face_for_15_s_gives_no_flag(api_key, browser):
     widget, rec = session(browser, api_key, 15, faces=lambda t: [person()], audio=fx.silence(15))
     assert flags(rec) == []
     check = dict(rec.events)["SYSTEM_CHECK_COMPLETED"]
-    assert {d["name"]: d["status"] for d in check["data"]} == {"browser": "success", "webcam": "success", "microphone": "success", "internetSpeed": "success"}
+    assert {d["name"]: d["status"] for d in check["data"]} == {"browser": "success", "webcam": "success", "microphone": "success", "screen": "default", "internetSpeed": "success"}
     assert browser.analyzers[0].embed_requests >= 5  # identity checked along the way
     assert browser.medias[0].closed and browser.analyzers[0].closed and browser.overlays[0].removed
 

@@ -49,6 +49,9 @@ class FakeBrowser:
         self.visible = True
         self.has_focus = True
         self.fullscreen = False
+        self.share = 1.0  # the window's share of the screen
+        self.extended: bool | None = False  # screen.isExtended
+        self.screens: list[dict[str, Any]] | None = None  # with the Window Management permission
         self.supported = {"fetch": True, "Promise": True, "WebAssembly": True, "visibilityState": True}
         self.requests: list[tuple[str, str, Any, str | None]] = []
         self.logs: list[tuple[str, str]] = []
@@ -134,9 +137,11 @@ class FakeBrowser:
     def listening(self, target: str, event: str) -> int:
         return len(self._listeners.get((target, event), []))
 
-    def dispatch(self, target: str, event: str) -> None:
+    def dispatch(self, target: str, event: str, payload: Any = None) -> None:
+        """Fire a DOM event; ``payload`` stands for the event object (for ``copy``/``cut``/``paste``:
+        how many characters moved)."""
         for handler in list(self._listeners.get((target, event), [])):
-            handler(None)
+            handler(payload)
 
     def is_visible(self) -> bool:
         return self.visible
@@ -146,6 +151,22 @@ class FakeBrowser:
 
     def is_fullscreen(self) -> bool:
         return self.fullscreen
+
+    def window_share(self) -> float:
+        return self.share
+
+    def screen_extended(self) -> bool | None:
+        return self.extended
+
+    async def screen_list(self) -> list[dict[str, Any]] | None:
+        await asyncio.sleep(0)
+        return self.screens
+
+    def clipboard_length(self, event: Any, action: str) -> int:
+        return event if isinstance(event, int) else 0
+
+    def can_share_screen(self) -> bool:
+        return self.supported.get("getDisplayMedia", True)
 
     def capabilities(self) -> dict[str, bool]:
         return dict(self.supported)
@@ -185,6 +206,7 @@ class FakeOverlay:
         self.status = ""
         self.removed = False
         self.consent_text: str | None = None
+        self.prompts: list[str] = []
 
     def set_status(self, text: str) -> None:
         self.status = text
@@ -193,6 +215,11 @@ class FakeOverlay:
         self.consent_text = text
         await asyncio.sleep(0)
         return self.browser.consent_answer
+
+    async def prompt(self, text: str, label: str) -> bool:
+        self.prompts.append(text)
+        await asyncio.sleep(0)
+        return True
 
     def remove(self) -> None:
         self.removed = True
@@ -229,6 +256,35 @@ class FakeMedia:
     def end_track(self, device: str) -> None:
         for callback in self._ended:
             callback(device)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeScreen:
+    """A shared screen: ``surface`` as the candidate chose it; ``end()`` is "Stop sharing"."""
+
+    def __init__(self, surface: str):
+        self.surface = surface
+        self.width, self.height = 1280, 720
+        self.closed = False
+        self.snapshots = 0
+        self._ended: list[Callable[[], None]] = []
+
+    def live(self) -> bool:
+        return not self.closed
+
+    async def snapshot(self, name: str) -> FakeFile:
+        await asyncio.sleep(0)
+        self.snapshots += 1
+        return FakeFile(FAKE_JPEG, name, "image/jpeg")
+
+    def on_ended(self, callback: Callable[[], None]) -> None:
+        self._ended.append(callback)
+
+    def end(self) -> None:
+        for callback in list(self._ended):
+            callback()
 
     def close(self) -> None:
         self.closed = True
@@ -275,6 +331,9 @@ class FakeMediaBrowser(FakeBrowser):
         self.medias: list[FakeMedia] = []
         self.analyzers: list[FakeAnalyzer] = []
         self.uploads: list[tuple[str, FakeFile]] = []
+        #: what the candidate picks each time the screen is asked for: a surface, or "declined"
+        self.screen_answers: list[str] = []
+        self.shared: list[FakeScreen] = []
 
     def make_overlay(self, container_id: str | None) -> FakeOverlay:
         self.overlays.append(FakeOverlay(self))
@@ -288,6 +347,16 @@ class FakeMediaBrowser(FakeBrowser):
             raise WidgetError(PERMISSION_DENIED, "Camera/microphone permission was denied (NotAllowedError)", {"media": "NotAllowedError"})
         self.medias.append(FakeMedia(self, video, audio))
         return self.medias[-1]
+
+    async def share_screen(self) -> FakeScreen:
+        from ..errors import PERMISSION_DENIED, WidgetError
+
+        await asyncio.sleep(0)
+        answer = self.screen_answers.pop(0) if self.screen_answers else "monitor"
+        if answer == "declined":
+            raise WidgetError(PERMISSION_DENIED, "Screen sharing was declined (NotAllowedError)", {"screen": "declined"})
+        self.shared.append(FakeScreen(answer))
+        return self.shared[-1]
 
     def face_analyzer(self) -> FakeAnalyzer:
         self.analyzers.append(FakeAnalyzer(self))

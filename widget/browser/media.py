@@ -66,35 +66,41 @@ class Overlay:
 
     async def consent(self, text: str) -> bool:
         """Show the notice; True when the candidate allows, False when they decline."""
+        return await self._ask("eye-consent", text, [("eye-consent-accept", "Allow and start"),
+                                                     ("eye-consent-decline", "Decline")]) == 0
+
+    async def prompt(self, text: str, label: str) -> bool:
+        """Ask the candidate to act (e.g. share the screen again); True once they press ``label``."""
+        return await self._ask("eye-prompt", text, [("eye-prompt-accept", label)]) == 0
+
+    async def _ask(self, panel_id: str, text: str, buttons: list[tuple[str, str]]) -> int:
+        """A message with buttons in the panel; the index of the button pressed."""
         doc = js.document
         panel = doc.createElement("div")
-        panel.id = "eye-consent"
+        panel.id = panel_id
         message = doc.createElement("p")
         message.textContent = text
         message.style.cssText = "margin:0 0 8px;"
-        accept = doc.createElement("button")
-        accept.id = "eye-consent-accept"
-        accept.textContent = "Allow and start"
-        decline = doc.createElement("button")
-        decline.id = "eye-consent-decline"
-        decline.textContent = "Decline"
-        for b in (accept, decline):
-            b.type = "button"
-            b.style.cssText = "font:inherit;margin-right:6px;padding:4px 8px;"
-        panel.append(message, accept, decline)
+        panel.append(message)
+        answer: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+        wired = []
+        for index, (ident, label) in enumerate(buttons):
+            button = doc.createElement("button")
+            button.id = ident
+            button.textContent = label
+            button.type = "button"
+            button.style.cssText = "font:inherit;margin-right:6px;padding:4px 8px;"
+            proxy = create_proxy(lambda *_, index=index: answer.done() or answer.set_result(index))
+            button.addEventListener("click", proxy)
+            wired.append((button, proxy))
+            panel.append(button)
         self.root.append(panel)
-        answer: asyncio.Future[bool] = asyncio.get_event_loop().create_future()
-        on_accept = create_proxy(lambda *_: answer.done() or answer.set_result(True))
-        on_decline = create_proxy(lambda *_: answer.done() or answer.set_result(False))
-        accept.addEventListener("click", on_accept)
-        decline.addEventListener("click", on_decline)
         try:
             return await answer
         finally:
-            accept.removeEventListener("click", on_accept)
-            decline.removeEventListener("click", on_decline)
-            on_accept.destroy()
-            on_decline.destroy()
+            for button, proxy in wired:
+                button.removeEventListener("click", proxy)
+                proxy.destroy()
             panel.remove()
 
     def show(self, stream: Any) -> None:

@@ -31,7 +31,8 @@ class PyodideBrowser:
     def __init__(self, pyodide: Any = None, scripts_url: str = "", human_url: str = "", *, python_api: bool = False) -> None:
         """``python_api``: ``init``/``endProctoring`` return awaitables raising WidgetError (for
         Python callers, see widget.page) instead of JS Promises rejecting with coded Errors."""
-        self._targets = {"window": js.window, "document": js.document}
+        self._targets = {"window": js.window, "document": js.document, "screen": js.window.screen}
+        self._jpeg: Any = None
         self._pyodide = pyodide
         self.python_api = python_api
         self.scripts_url = scripts_url
@@ -116,6 +117,62 @@ class PyodideBrowser:
 
     def is_fullscreen(self) -> bool:
         return not _absent(js.document.fullscreenElement)
+
+    def window_share(self) -> float:
+        """The window's size as a share of the screen's available area: the smaller of width and
+        height shares, from the outer window size (the inner size where the outer is unknown)."""
+        w, screen = js.window, js.window.screen
+        width = float(w.outerWidth or w.innerWidth)
+        height = float(w.outerHeight or w.innerHeight)
+        avail_w, avail_h = float(screen.availWidth or screen.width), float(screen.availHeight or screen.height)
+        if avail_w <= 0 or avail_h <= 0:
+            return 1.0
+        return min(1.0, width / avail_w, height / avail_h)
+
+    def screen_extended(self) -> bool | None:
+        value = getattr(js.window.screen, "isExtended", None)
+        return None if _absent(value) else bool(value)
+
+    async def screen_list(self) -> list[dict[str, Any]] | None:
+        """The screens, when the page already holds the Window Management permission (never asked)."""
+        try:
+            if not hasattr(js.window, "getScreenDetails"):
+                return None
+            status = await js.navigator.permissions.query(_plain({"name": "window-management"}))
+            if str(status.state) != "granted":
+                return None
+            details = await js.window.getScreenDetails()
+            return [{"label": str(s.label), "width": int(s.width), "height": int(s.height), "primary": bool(s.isPrimary)}
+                    for s in details.screens]
+        except JsException:
+            return None
+
+    def clipboard_length(self, event: Any, action: str) -> int:
+        """How many characters a copy, cut or paste moved (the text itself is not kept)."""
+        try:
+            if action == "paste":
+                data = getattr(event, "clipboardData", None)
+                return 0 if _absent(data) else len(str(data.getData("text/plain")))
+            target = js.document.activeElement
+            start, end = getattr(target, "selectionStart", None), getattr(target, "selectionEnd", None)
+            if not _absent(start) and not _absent(end) and isinstance(start, int):
+                return max(0, int(end) - int(start))
+            return len(str(js.document.getSelection().toString()))
+        except JsException:
+            return 0
+
+    def can_share_screen(self) -> bool:
+        from .screen import can_share
+
+        return can_share()
+
+    async def share_screen(self) -> Any:
+        """Ask for the entire screen (``PERMISSION_DENIED`` if the picker is declined)."""
+        from .screen import JpegWorker, ScreenShare
+
+        if self._jpeg is None:
+            self._jpeg = JpegWorker(self.scripts_url)
+        return await ScreenShare.open(self._jpeg)
 
     def capabilities(self) -> dict[str, bool]:
         w = js.window

@@ -4,9 +4,14 @@ Each monitor gets the browser adapter, a ``report(event, payload)`` callable for
 and a ``flag(type, description, details, media=None)`` callable for violations.
 """
 
+from .clipboard import ClipboardMonitor
 from .devices import DeviceMonitor
 from .focus import FocusMonitor
 from .fullscreen import FullscreenMonitor
 from .network import ConnectivityMonitor
+from .screen_share import ScreenShareMonitor
+from .screens import ScreensMonitor
+from .window import WindowMonitor
 
-__all__ = ["ConnectivityMonitor", "DeviceMonitor", "FocusMonitor", "FullscreenMonitor"]
+__all__ = ["ClipboardMonitor", "ConnectivityMonitor", "DeviceMonitor", "FocusMonitor", "FullscreenMonitor",
+           "ScreenShareMonitor", "ScreensMonitor", "WindowMonitor"]
