@@ -22,7 +22,8 @@ pytestmark = pytest.mark.e2e
 
 NAMES = ["SYSTEM_CHECK_STARTED", "SYSTEM_CHECK_COMPLETED", "SET_CONFIG", "STARTED", "FACE_ABSENCE", "MULTIPLE_FACE",
          "FACE_MISMATCH", "FACE_MISALIGNMENT", "SOUND_DETECTED", "PERIODIC_SNAPSHOT", "DEVICE_LOST",
-         "SUSPICIOUS_ACTIVITY", "END_PROCTORING"]
+         "SUSPICIOUS_ACTIVITY", "END_PROCTORING", "TAB_NOT_FOCUS", "EXIT_FULLSCREEN", "SCREEN_SHARE_STOPPED",
+         "MULTIPLE_SCREENS", "CLIPBOARD", "WINDOW_RESIZED"]
 FACE_FLAGS = {"FACE_ABSENCE", "MULTIPLE_FACE", "FACE_MISMATCH", "FACE_MISALIGNMENT"}
 
 
@@ -119,6 +120,21 @@ def test_one_face_for_15_s_gives_no_face_flag(exam, clips, media_key, eye):
     assert not (set(e.names()) & FACE_FLAGS | {"SOUND_DETECTED"} & set(e.names())), e.names()
     e.end()
     assert e.page.evaluate("document.getElementById('eye-overlay')") is None
+
+
+def test_a_clean_exam_with_the_screen_shared_and_every_monitor_on_flags_nothing(exam, clips, media_key):
+    """One face, silence, no action, 15 s: the new screen and browser monitors add no false flag."""
+    from widget.events import FLAGS
+
+    e = exam(video=clips["one"], audio=clips["silence"])
+    result = e.start(media_key, features={"screenMonitoring": True})
+    assert result["ok"], (result, e.page.console[-5:])
+    checks = {d["name"]: d["status"] for d in e.first("SYSTEM_CHECK_COMPLETED")["data"]}
+    assert checks["screen"] == "success" and checks["webcam"] == "success"
+    time.sleep(15)
+    assert e.page.evaluate("window.widget.diagnostics()")["framesAnalysed"] >= 15
+    assert set(e.names()) & set(FLAGS) == set(), e.names()
+    e.end()
 
 
 def test_two_faces_flag_multiple_face_with_a_decodable_jpeg(exam, clips, media_key, eye):
