@@ -2,7 +2,9 @@
 ``--seconds`` (default 60). Prints analysed frames/s, median and p95 analysis ms per frame,
 main-thread long tasks (> 50 ms) per minute, and the page's CPU time per second of wall time —
 against a baseline measured in the same run: the same page with an active session whose
-camera/microphone monitors are off (tab and fullscreen monitoring only).
+camera/microphone monitors are off (tab and fullscreen monitoring only); then the same media run
+again with ``features.screenMonitoring`` (the fake entire screen shared; snapshots every ~10 s in
+both media runs, so every other one pictures the screen).
 
 CPU is CDP ``Performance.getMetrics`` ``ProcessTime`` of the renderer (the page's main thread and
 its workers, where the face analysis runs). Goal: ≥ 2 frames/s, 0 long tasks from the widget,
@@ -94,11 +96,13 @@ def main() -> int:
         pages = PageServer({"/exam.html": exam_page_html(eye.url)})
         try:
             key = eye.create_key(pages.domain)
-            config = {**VALID_CONFIG, "examDuration": 3600}
+            config = {**VALID_CONFIG, "examDuration": 3600, "snapshotInterval": 10}
+            screen_config = {**config, "features": {"screenMonitoring": True}}
             baseline_config = {**BROWSER_ONLY, "examDuration": 3600}
             with sync_playwright() as p:
                 base = run(p, launch, pages, key, baseline_config, args.seconds, video, audio, media=False)
                 full = run(p, launch, pages, key, config, args.seconds, video, audio, media=True)
+                screen = run(p, launch, pages, key, screen_config, args.seconds, video, audio, media=True)
         finally:
             pages.stop()
             eye.stop()
@@ -107,6 +111,9 @@ def main() -> int:
     print(f"analysis ms/frame median, p95: {full['median_ms']:.0f}, {full['p95_ms']:.0f}")
     print(f"main-thread long tasks/min:    {full['longtasks_per_min']:.1f}  (baseline {base['longtasks_per_min']:.1f}; longest {full['longest_task_ms']:.0f} ms)")
     print(f"page CPU, share of one core:   {full['cpu']:.1%}  (baseline {base['cpu']:.1%}; widget media cost {full['cpu'] - base['cpu']:.1%}; ratio {full['cpu'] / max(base['cpu'], 1e-6):.1f}x)")
+    print(f"with screen monitoring:        {screen['fps']:.2f} frames/s, long tasks/min {screen['longtasks_per_min']:.1f} "
+          f"(longest {screen['longest_task_ms']:.0f} ms), page CPU {screen['cpu']:.1%} "
+          f"(ratio to the same run without it {screen['cpu'] / max(full['cpu'], 1e-6):.2f}x)")
     return 0
 
 
