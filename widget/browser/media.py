@@ -20,6 +20,15 @@ from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
 
 SNAPSHOT_QUALITY = 0.8
+#: The first button of a question is the primary action (filled), the others secondary (outlined);
+#: both meet WCAG AA contrast, and the focus ring is always visible.
+BUTTON_STYLES = (
+    "font:inherit;margin:0 6px 4px 0;padding:6px 10px;border-radius:4px;cursor:pointer;"
+    "background:#0b57d0;color:#fff;border:2px solid #0b57d0;font-weight:600;",
+    "font:inherit;margin:0 6px 4px 0;padding:6px 10px;border-radius:4px;cursor:pointer;"
+    "background:#fff;color:#1b1f24;border:2px solid #5b6470;",
+)
+FOCUS_CSS = "#eye-overlay button:focus-visible{outline:3px solid #1b1f24;outline-offset:2px;}"
 PANEL_STYLE = (
     "font:13px/1.4 system-ui,sans-serif;color:#1b1f24;background:#fff;border:1px solid #c8ccd2;"
     "border-radius:8px;box-shadow:0 2px 10px rgba(0,0,0,.15);padding:8px;width:200px;"
@@ -55,8 +64,12 @@ class Overlay:
         self.video.autoplay = True
         self.video.setAttribute("playsinline", "")
         self.video.style.cssText = "width:100%;border-radius:4px;background:#222;display:none;"
+        style = doc.createElement("style")
+        style.textContent = FOCUS_CSS
+        self.root.append(style)
         self.status = doc.createElement("div")
         self.status.id = "eye-status"
+        self.status.setAttribute("role", "status")
         self.root.append(self.video, self.status)
         parent = doc.getElementById(container_id) if container_id else None
         (parent if parent is not None else doc.body).append(self.root)
@@ -74,14 +87,23 @@ class Overlay:
         return await self._ask("eye-prompt", text, [("eye-prompt-accept", label)]) == 0
 
     async def _ask(self, panel_id: str, text: str, buttons: list[tuple[str, str]]) -> int:
-        """A message with buttons in the panel; the index of the button pressed."""
+        """A question in the panel — a labelled, non-modal dialog whose first (primary) button
+        has the keyboard focus; the index of the button pressed."""
         doc = js.document
         panel = doc.createElement("div")
         panel.id = panel_id
+        panel.setAttribute("role", "dialog")
+        panel.setAttribute("aria-labelledby", panel_id + "-title")
+        panel.setAttribute("aria-describedby", panel_id + "-text")
+        title = doc.createElement("h2")
+        title.id = panel_id + "-title"
+        title.textContent = "Exam proctoring"
+        title.style.cssText = "font-size:14px;margin:0 0 4px;"
         message = doc.createElement("p")
+        message.id = panel_id + "-text"
         message.textContent = text
         message.style.cssText = "margin:0 0 8px;"
-        panel.append(message)
+        panel.append(title, message)
         answer: asyncio.Future[int] = asyncio.get_event_loop().create_future()
         wired = []
         for index, (ident, label) in enumerate(buttons):
@@ -89,12 +111,13 @@ class Overlay:
             button.id = ident
             button.textContent = label
             button.type = "button"
-            button.style.cssText = "font:inherit;margin-right:6px;padding:4px 8px;"
+            button.style.cssText = BUTTON_STYLES[0 if index == 0 else 1]
             proxy = create_proxy(lambda *_, index=index: answer.done() or answer.set_result(index))
             button.addEventListener("click", proxy)
             wired.append((button, proxy))
             panel.append(button)
         self.root.append(panel)
+        wired[0][0].focus()
         try:
             return await answer
         finally:
