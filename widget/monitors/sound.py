@@ -19,7 +19,14 @@ class SoundMonitor(Monitor):
         self.chunks = 0
 
     def begin(self) -> None:
-        self.browser.spawn(self.media.start_audio(self._on_chunk))
+        self.browser.spawn(self._start())
+
+    async def _start(self) -> None:
+        try:
+            await self.media.start_audio(self._on_chunk)
+        except Exception:
+            if self.running:  # a real failure; one after the session ended (audio closed mid-start) is not
+                raise
 
     def _on_chunk(self, chunk: Any, rate: int) -> None:
         if not self.running:
