@@ -18,7 +18,6 @@ awaitables that raise ``WidgetError``; JS names (``endProctoring``) work too.
 
 from __future__ import annotations
 
-from typing import Any
 
 from .api import Widget
 from .errors import CODES, WidgetError
@@ -28,15 +27,7 @@ __all__ = ["CODES", "Widget", "WidgetError", "load_widget"]
 
 async def load_widget(eye_url: str) -> Widget:
     """The widget bound to this page, with its assets (face worker, models) from ``eye_url``."""
-    import js  # type: ignore[import-not-found]
-    import pyodide_js  # type: ignore[import-not-found]
-
-    from .browser.pyodide import PyodideBrowser
+    from .browser.pyodide import page_browser
 
     base = eye_url if eye_url.endswith("/") else eye_url + "/"
-    response = await js.fetch(base + "manifest.json")
-    if not response.ok:
-        raise RuntimeError(f"Eye: expected the Eye server's manifest at {base}manifest.json, received HTTP {response.status}")
-    manifest: dict[str, Any] = (await response.json()).to_py()
-    browser = PyodideBrowser(pyodide_js, base + manifest["scripts"], base + manifest["human"], python_api=True)
-    return Widget(browser, base)
+    return Widget(await page_browser(base), base)

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-not-found]
 
+from .jsvalues import absent, plain
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
 
 SNAPSHOT_QUALITY = 0.8
@@ -35,12 +36,6 @@ PANEL_STYLE = (
 )
 
 
-def _plain(value: Any) -> Any:
-    return to_js(value, dict_converter=js.Object.fromEntries)
-
-
-def _absent(value: Any) -> bool:
-    return value is None or type(value).__name__ in ("JsNull", "JsUndefined")
 
 
 def _error_name(e: BaseException) -> str:
@@ -157,7 +152,7 @@ class MediaSession:
         if devices is None:
             raise WidgetError(SYSTEM_CHECK_FAILED, "This browser cannot open a camera (mediaDevices is missing; HTTPS needed)", {"webcam": "unsupported"})
         try:
-            stream = await devices.getUserMedia(_plain(constraints))
+            stream = await devices.getUserMedia(plain(constraints))
         except JsException as e:
             name = _error_name(e)
             if "NotAllowed" in name or "Security" in name:
@@ -210,8 +205,8 @@ class MediaSession:
         w, h = int(self.video.videoWidth) or 640, int(self.video.videoHeight) or 480
         canvas = js.OffscreenCanvas.new(w, h)
         canvas.getContext("2d").drawImage(self.video, 0, 0, w, h)
-        blob = await canvas.convertToBlob(_plain({"type": "image/jpeg", "quality": SNAPSHOT_QUALITY}))
-        return js.File.new(to_js([blob]), name, _plain({"type": "image/jpeg"}))
+        blob = await canvas.convertToBlob(plain({"type": "image/jpeg", "quality": SNAPSHOT_QUALITY}))
+        return js.File.new(to_js([blob]), name, plain({"type": "image/jpeg"}))
 
     # microphone
     async def start_audio(self, on_chunk: Callable[[Any, int], None]) -> int:
@@ -260,9 +255,9 @@ class FaceAnalyzer:
 
     def __init__(self, scripts_url: str, human_url: str):
         source = f'import "{scripts_url}face_worker.js";'
-        blob = js.Blob.new(to_js([source]), _plain({"type": "text/javascript"}))
+        blob = js.Blob.new(to_js([source]), plain({"type": "text/javascript"}))
         self._url = js.URL.createObjectURL(blob)
-        self.worker = js.Worker.new(self._url, _plain({"type": "module"}))
+        self.worker = js.Worker.new(self._url, plain({"type": "module"}))
         self._human_url = human_url
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._next = 0
@@ -298,14 +293,14 @@ class FaceAnalyzer:
     async def start(self) -> float:
         ready = self._expect(-1)
         h = self._human_url
-        self.worker.postMessage(_plain({"type": "init", "human": h + "human.esm.js", "models": h + "models/", "wasm": h + "wasm/"}))
+        self.worker.postMessage(plain({"type": "init", "human": h + "human.esm.js", "models": h + "models/", "wasm": h + "wasm/"}))
         data = await ready
         return float(data.ms)
 
     async def analyse(self, bitmap: Any, embed: bool) -> dict[str, Any]:
         self._next += 1
         future = self._expect(self._next)
-        self.worker.postMessage(_plain({"type": "detect", "id": self._next, "bitmap": bitmap, "embed": embed}), to_js([bitmap]))
+        self.worker.postMessage(plain({"type": "detect", "id": self._next, "bitmap": bitmap, "embed": embed}), to_js([bitmap]))
         data = await future
         faces = []
         for f in data.faces:
@@ -315,14 +310,14 @@ class FaceAnalyzer:
                     "box": list(f.box.to_py()),
                     "yaw": float(f.yaw),
                     "pitch": float(f.pitch),
-                    "embedding": None if _absent(getattr(f, "embedding", None)) else f.embedding.to_py(),
+                    "embedding": None if absent(getattr(f, "embedding", None)) else f.embedding.to_py(),
                 }
             )
         return {"ms": float(data.ms), "faces": faces}
 
     async def analyse_url(self, url: str) -> dict[str, Any]:
         """Faces (with embeddings) in the image at ``url`` — the candidate's reference photo."""
-        response = await js.fetch(url, _plain({"credentials": "omit"}))
+        response = await js.fetch(url, plain({"credentials": "omit"}))
         if not response.ok:
             raise RuntimeError(f"HTTP {response.status}")
         bitmap = await js.createImageBitmap(await response.blob())

@@ -7,24 +7,15 @@ import json
 from typing import Any, Callable
 
 import js  # type: ignore[import-not-found]
-import pyodide.ffi  # type: ignore[import-not-found]
 from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy, to_js  # type: ignore[import-not-found]
 
+from .jsvalues import absent, plain
 from ..errors import NetworkFailure, WidgetError
 from . import common
 
 
-JSNULL = getattr(pyodide.ffi, "jsnull", None)
 
 
-def _absent(value: Any) -> bool:
-    """JS ``null``/``undefined`` as Pyodide hands them over (``None``, or ``jsnull`` where it exists)."""
-    return value is None or (JSNULL is not None and value is JSNULL)
-
-
-def _plain(value: Any) -> Any:
-    """Python data → plain JS values (objects, not Maps)."""
-    return to_js(value, dict_converter=js.Object.fromEntries)
 
 
 class PyodideBrowser:
@@ -63,7 +54,7 @@ class PyodideBrowser:
                 except BaseException as e:  # noqa: BLE001 - every failure must settle the promise
                     reject(js.Error.new(f"Eye: {type(e).__name__}: {e}"))
                 else:
-                    resolve(_plain(value))
+                    resolve(plain(value))
 
             task.add_done_callback(done)
 
@@ -72,8 +63,8 @@ class PyodideBrowser:
     def _error(self, e: WidgetError) -> Any:
         err = js.Error.new(e.message)
         err.code = e.code
-        err.fields = _plain(e.fields)
-        err.details = _plain(e.details)
+        err.fields = plain(e.fields)
+        err.details = plain(e.details)
         return err
 
     # network
@@ -87,7 +78,7 @@ class PyodideBrowser:
             headers["Authorization"] = f"Bearer {token}"
         options["headers"] = headers
         try:
-            response = await js.fetch(url, _plain(options))
+            response = await js.fetch(url, plain(options))
             text = await response.text()
         except JsException as e:
             raise NetworkFailure(str(e)) from None
@@ -116,7 +107,7 @@ class PyodideBrowser:
         return self.is_visible() and bool(js.document.hasFocus())
 
     def is_fullscreen(self) -> bool:
-        return not _absent(js.document.fullscreenElement)
+        return not absent(js.document.fullscreenElement)
 
     def window_share(self) -> float:
         """The window's size as a share of the screen's available area: the smaller of width and
@@ -131,14 +122,14 @@ class PyodideBrowser:
 
     def screen_extended(self) -> bool | None:
         value = getattr(js.window.screen, "isExtended", None)
-        return None if _absent(value) else bool(value)
+        return None if absent(value) else bool(value)
 
     async def screen_list(self) -> list[dict[str, Any]] | None:
         """The screens, when the page already holds the Window Management permission (never asked)."""
         try:
             if not hasattr(js.window, "getScreenDetails"):
                 return None
-            status = await js.navigator.permissions.query(_plain({"name": "window-management"}))
+            status = await js.navigator.permissions.query(plain({"name": "window-management"}))
             if str(status.state) != "granted":
                 return None
             details = await js.window.getScreenDetails()
@@ -152,10 +143,10 @@ class PyodideBrowser:
         try:
             if action == "paste":
                 data = getattr(event, "clipboardData", None)
-                return 0 if _absent(data) else len(str(data.getData("text/plain")))
+                return 0 if absent(data) else len(str(data.getData("text/plain")))
             target = js.document.activeElement
             start, end = getattr(target, "selectionStart", None), getattr(target, "selectionEnd", None)
-            if not _absent(start) and not _absent(end) and isinstance(start, int):
+            if not absent(start) and not absent(end) and isinstance(start, int):
                 return max(0, int(end) - int(start))
             return len(str(js.document.getSelection().toString()))
         except JsException:
@@ -190,7 +181,7 @@ class PyodideBrowser:
     def outbox_store(self) -> Any:
         from .storage import IndexedDbOutbox
 
-        if not hasattr(js, "indexedDB") or _absent(js.indexedDB):
+        if not hasattr(js, "indexedDB") or absent(js.indexedDB):
             return None
         if getattr(self, "_outbox", None) is None:
             self._outbox = IndexedDbOutbox()
@@ -201,7 +192,7 @@ class PyodideBrowser:
             text = js.sessionStorage.getItem(key)
         except JsException:
             return None
-        return None if _absent(text) else json.loads(text)
+        return None if absent(text) else json.loads(text)
 
     def save_session(self, key: str, value: dict[str, Any] | None) -> None:
         try:
@@ -219,7 +210,7 @@ class PyodideBrowser:
             return  # over the keepalive budget; the outbox keeps it for the next page
         options = {"method": "POST", "mode": "cors", "credentials": "omit", "keepalive": True, "body": text,
                    "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}}
-        js.fetch(url, _plain(options)).catch(create_once_callable(lambda *_: None))
+        js.fetch(url, plain(options)).catch(create_once_callable(lambda *_: None))
 
     # camera, microphone, overlay, evidence (widget/browser/media.py)
     def make_overlay(self, container_id: str | None) -> Any:
@@ -240,12 +231,12 @@ class PyodideBrowser:
     async def load_numpy(self) -> None:
         if self._pyodide is None:
             raise RuntimeError("numpy can only be loaded through the Pyodide handle given by loader.js")
-        await self._pyodide.loadPackage("numpy", _plain({"messageCallback": lambda *_: None}))
+        await self._pyodide.loadPackage("numpy", plain({"messageCallback": lambda *_: None}))
 
     def make_file(self, data: bytes, name: str, content_type: str) -> Any:
         u8 = js.Uint8Array.new(len(data))
         u8.assign(data)
-        return js.File.new(to_js([u8]), name, _plain({"type": content_type}))
+        return js.File.new(to_js([u8]), name, plain({"type": content_type}))
 
     def file_info(self, file: Any) -> tuple[str, int]:
         return str(file.type), int(file.size)
@@ -257,7 +248,7 @@ class PyodideBrowser:
             "credentials": "omit",
             "headers": {"Content-Type": str(file.type), "Authorization": f"Bearer {token}"},
         }
-        opts = _plain(options)
+        opts = plain(options)
         opts.body = file
         try:
             response = await js.fetch(url, opts)
@@ -268,7 +259,7 @@ class PyodideBrowser:
     # listeners and values
     def invoke(self, listener: Any, payload: Any) -> None:
         if isinstance(listener, JsProxy):
-            result = listener(_plain(payload)) if payload is not None else listener()
+            result = listener(plain(payload)) if payload is not None else listener()
             if result is not None and hasattr(result, "then") and hasattr(result, "catch"):
                 result.catch(create_once_callable(lambda e: self.log("error", f"Eye: an async listener rejected: {e}")))
             return
@@ -283,6 +274,18 @@ class PyodideBrowser:
 
     def log(self, level: str, message: str) -> None:
         getattr(js.console, level if level in ("error", "warn", "info") else "log")(message)
+
+
+async def page_browser(base: str) -> PyodideBrowser:
+    """The adapter for a Python caller in the page (PyScript): the asset URLs come from the Eye
+    server's ``manifest.json`` at ``base``; ``init`` and ``end_proctoring`` return awaitables."""
+    import pyodide_js  # type: ignore[import-not-found]  # the page's Pyodide, as PyScript provides it
+
+    response = await js.fetch(base + "manifest.json")
+    if not response.ok:
+        raise RuntimeError(f"Eye: expected the Eye server's manifest at {base}manifest.json, received HTTP {response.status}")
+    manifest: dict[str, Any] = (await response.json()).to_py()
+    return PyodideBrowser(pyodide_js, base + manifest["scripts"], base + manifest["human"], python_api=True)
 
 
 def create_widget(base_url: str, pyodide: Any = None, assets: Any = None) -> Any:

@@ -13,14 +13,12 @@ from typing import Any, Callable
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-not-found]
 
+from .jsvalues import plain
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
 
 MAX_WIDTH = 1280
 QUALITY = 0.7
 
-
-def _plain(value: Any) -> Any:
-    return to_js(value, dict_converter=js.Object.fromEntries)
 
 
 def can_share() -> bool:
@@ -33,9 +31,9 @@ class JpegWorker:
 
     def __init__(self, scripts_url: str):
         source = f'import "{scripts_url}jpeg_worker.js";'
-        blob = js.Blob.new(to_js([source]), _plain({"type": "text/javascript"}))
+        blob = js.Blob.new(to_js([source]), plain({"type": "text/javascript"}))
         self._url = js.URL.createObjectURL(blob)
-        self.worker = js.Worker.new(self._url, _plain({"type": "module"}))
+        self.worker = js.Worker.new(self._url, plain({"type": "module"}))
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._next = 0
         self._handler = create_proxy(self._on_message)
@@ -50,12 +48,12 @@ class JpegWorker:
         self._next += 1
         future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
         self._pending[self._next] = future
-        self.worker.postMessage(_plain({"id": self._next, "bitmap": bitmap, "width": MAX_WIDTH, "quality": QUALITY}),
+        self.worker.postMessage(plain({"id": self._next, "bitmap": bitmap, "width": MAX_WIDTH, "quality": QUALITY}),
                                 to_js([bitmap]))
         data = await asyncio.wait_for(future, 10)
         if getattr(data, "error", None):
             raise RuntimeError(f"jpeg worker: {data.error}")
-        return js.File.new(to_js([data.blob]), name, _plain({"type": "image/jpeg"}))
+        return js.File.new(to_js([data.blob]), name, plain({"type": "image/jpeg"}))
 
     def close(self) -> None:
         self.worker.terminate()
@@ -83,7 +81,7 @@ class ScreenShare:
         constraints = {"video": {"displaySurface": "monitor"}, "audio": False, "monitorTypeSurfaces": "include",
                        "selfBrowserSurface": "exclude", "surfaceSwitching": "exclude"}
         try:
-            stream = await js.navigator.mediaDevices.getDisplayMedia(_plain(constraints))
+            stream = await js.navigator.mediaDevices.getDisplayMedia(plain(constraints))
         except JsException as e:
             name = str(getattr(e, "name", "") or str(e).split(":")[0])
             if "NotAllowed" in name or "Abort" in name:

@@ -11,14 +11,13 @@ import asyncio
 from typing import Any
 
 import js  # type: ignore[import-not-found]
-from pyodide.ffi import JsProxy, create_proxy, to_js  # type: ignore[import-not-found]
+from pyodide.ffi import JsProxy, create_proxy  # type: ignore[import-not-found]
 
 DB_NAME = "eye-outbox"
 STORE = "items"
 
+from .jsvalues import plain
 
-def _plain(value: Any) -> Any:
-    return to_js(value, dict_converter=js.Object.fromEntries)
 
 
 async def _done(request: Any) -> Any:
@@ -77,7 +76,7 @@ class IndexedDbOutbox:
             request = js.indexedDB.open(DB_NAME, 1)
 
             def upgrade(*_: Any) -> None:
-                store = request.result.createObjectStore(STORE, _plain({"keyPath": "key"}))
+                store = request.result.createObjectStore(STORE, plain({"keyPath": "key"}))
                 store.createIndex("session", "session")
 
             on_upgrade = create_proxy(upgrade)
@@ -108,7 +107,7 @@ class IndexedDbOutbox:
             await _finished(transaction)
 
     async def put(self, item: dict[str, Any]) -> None:
-        await self._write(lambda store: store.put(_plain(item)))
+        await self._write(lambda store: store.put(plain(item)))
 
     async def delete(self, keys: list[str]) -> None:
         if keys:
