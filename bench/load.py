@@ -34,8 +34,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import BROWSER_ONLY  # noqa: E402
 from eye_testing.servers import Cluster, EyeServer, S3Server  # noqa: E402
+from tests.conftest import BROWSER_ONLY  # noqa: E402
 
 ORIGIN = "http://localhost:5000"
 

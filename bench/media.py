@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from eye_testing import media as fx  # noqa: E402
+from eye_testing.servers import EyeServer, PageServer  # noqa: E402
 from tests.conftest import BROWSER_ONLY, VALID_CONFIG  # noqa: E402
 from tests.e2e.conftest import NAMES_FOR_BENCH, exam_page_html  # noqa: E402
-from eye_testing.servers import EyeServer, PageServer  # noqa: E402
-from eye_testing import media as fx  # noqa: E402
 
 LONGTASKS = """
 window.__longtasks = [];

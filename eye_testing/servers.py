@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -53,7 +54,7 @@ class EyeServer:
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"eye serve did not start; see {tmp / 'server.log'}")
+                    raise RuntimeError(f"eye serve did not start; see {tmp / 'server.log'}") from None
                 time.sleep(0.1)
         self.engine = create_engine(self.db_url)
 
@@ -133,7 +134,7 @@ class S3Server:
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto's S3 server did not start")
+                    raise RuntimeError("moto's S3 server did not start") from None
                 time.sleep(0.1)
         self.env = {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                     "AWS_DEFAULT_REGION": "us-east-1"}
@@ -201,7 +202,7 @@ http {{
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     error = (tmp / "error.log").read_text() if (tmp / "error.log").exists() else ""
-                    raise RuntimeError(f"nginx did not start: {error}")
+                    raise RuntimeError(f"nginx did not start: {error}") from None
                 time.sleep(0.1)
 
     def stop(self) -> None:

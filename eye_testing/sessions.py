@@ -53,7 +53,7 @@ def ended_session(eye_url: str, api_key: str, origin: str, flags: list[str], *, 
             events.append({"id": ids[-1], "type": kind, "createdAt": _moment(i * 0.1), "payload": payload})
         if events:
             http.post(f"/api/v1/sessions/{sid}/events", json={"events": events}, headers=auth).raise_for_status()
-        for event, event_id in zip(events, ids):
+        for event, event_id in zip(events, ids, strict=True):
             if "media" in event["payload"]:
                 http.post(f"/api/v1/sessions/{sid}/events/{event_id}/media", content=jpeg,
                           headers={**auth, "Content-Type": "image/jpeg"}).raise_for_status()

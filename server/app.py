@@ -14,17 +14,17 @@ from . import assets
 from .api import router
 from .api.errors import ApiError
 from .cors import Cors
-from .dashboard.auth import NeedsLogin
 from .dashboard import router as dashboard_router
+from .dashboard.auth import NeedsLogin
 from .evidence import media_location
-from .logs import AccessLog
 from .limits import LIMITS, limiters, storage_for
+from .logs import AccessLog
 from .middleware import BodyLimit, SecurityHeaders
 from .options import Options
-from .tokens import MediaLinks, Tokens, signing_key
-from .webhooks import Webhooks
 from .store import Database
 from .store.writer import EventWriter
+from .tokens import MediaLinks, Tokens, signing_key
+from .webhooks import SCHEDULE, Webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATIC = ROOT / "static"
@@ -67,7 +67,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     app.state.media_links = MediaLinks(key)
     app.state.writer = EventWriter(db)
     app.state.webhooks = Webhooks(db, app.state.media_links, app.state.public_url, allow=options.webhook_allow,
-                                  **({"schedule": options.webhook_schedule} if options.webhook_schedule else {}))
+                                  schedule=options.webhook_schedule or SCHEDULE)
     if options.webhook_worker:
         app.state.webhooks.start()
     app.state.limits = limiters(storage_for(options.redis_url), {**LIMITS, **dict(options.rate_limits)})
@@ -95,7 +95,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     if options.public_url:  # a request for another host is refused (400), never used for URLs
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[options.public_host, *options.allowed_hosts])
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[options.public_host or "", *options.allowed_hosts])
     app.add_middleware(AccessLog)
     # X-Forwarded-For/Proto are believed from the configured proxies only (default: none).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(options.forwarded_allow_ips) or [])

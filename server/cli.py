@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from .store import Database
+
+if TYPE_CHECKING:  # imported where used: the CLI starts fast and loads only what a command needs
+    from fastapi import FastAPI
+    from sqlalchemy.orm import Session
+
+    from .evidence import EvidenceStore
+    from .options import Options
+    from .store import ApiKey
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -44,21 +53,21 @@ def _media_option(parser: argparse.ArgumentParser) -> None:
                              "(default: the recorded place, else env EYE_MEDIA_URL or EYE_MEDIA_DIR, else ./eye-media)")
 
 
-def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .options import Options, OptionError, comma_list
+def _options(args: argparse.Namespace) -> "Options":
+    from .options import OptionError, Options, comma_list
 
     try:
-        overrides = {"public_url": getattr(args, "public_url", None),
+        overrides: dict[str, object] = {"public_url": getattr(args, "public_url", None),
                      "allowed_hosts": comma_list(getattr(args, "allowed_hosts", None)),
                      "forwarded_allow_ips": comma_list(getattr(args, "forwarded_allow_ips", None))}
         if getattr(args, "no_webhook_worker", False):
             overrides["webhook_worker"] = False
-        return Options.from_env(**overrides)
+        return Options.from_env(None, **overrides)
     except OptionError as e:
         raise SystemExit(f"eye: {e}") from None
 
 
-def _run(app, host: str, port: int, workers: int = 1) -> None:  # type: ignore[no-untyped-def]
+def _run(app: "FastAPI | str", host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from .logs import configure
@@ -116,14 +125,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from .logs import configure, info
     from .tokens import MediaLinks, signing_key
-    from .webhooks import Webhooks
+    from .webhooks import SCHEDULE, Webhooks
 
     configure()
     db = _database(args)
     options = _options(args)
     public = options.base_url("http://127.0.0.1:8000")
     worker = Webhooks(db, MediaLinks(signing_key(db)), public, allow=options.webhook_allow,
-                      **({"schedule": options.webhook_schedule} if options.webhook_schedule else {})).start()
+                      schedule=options.webhook_schedule or SCHEDULE).start()
     info("webhook worker started", publicUrl=public)
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -194,7 +203,7 @@ def cmd_users_password(args: argparse.Namespace) -> int:
     return 0
 
 
-def _key(s, prefix: str):  # type: ignore[no-untyped-def]
+def _key(s: "Session", prefix: str) -> "ApiKey":
     from .keys import find_by_prefix
 
     key = find_by_prefix(s, prefix)
@@ -249,7 +258,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _media_dir(db: Database, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _media_dir(db: Database, args: argparse.Namespace) -> "EvidenceStore":
     """The database's recorded evidence folder (``--media-dir`` moves the record)."""
     from .evidence import media_location
 
@@ -272,14 +281,13 @@ def cmd_candidate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .app import DEFAULT_STATIC, create_app
-    from .demo import routes
-    from .keys import create_key
-
     import secrets as random_secrets
 
     from sqlalchemy import select
 
+    from .app import DEFAULT_STATIC, create_app
+    from .demo import routes
+    from .keys import create_key
     from .store import User
     from .users import create_user
 
@@ -370,7 +378,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    code: int = args.func(args)
+    return code
 
 
 if __name__ == "__main__":

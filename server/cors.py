@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import keys
+from .store import Database
 
 PUBLIC_ASSETS = ("/loader.js", "/loader.d.ts", "/manifest.json", "/runtime/", "/widget/", "/human/", "/py/", "/pyscript/")
 OPEN_API = ("/api/v1/health", "/api/v1/sessions", "/api/v1/sessions/preflight")
@@ -30,7 +31,7 @@ CACHE_SECONDS = 30.0
 
 
 class Cors:
-    def __init__(self, app: ASGIApp, db):  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp, db: Database):
         self.app = app
         self.db = db
         self._known: dict[str, tuple[bool, float]] = {}

@@ -9,9 +9,10 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import CursorResult, delete, select, text
 
 from .store import Database, Event, ExamSession, FlagVerdict, Media, Setting, WebhookDelivery, WebhookOutbox
 from .store.database import default_media_dir
@@ -70,7 +71,7 @@ class S3Store:
     links and the dashboard work the same as with a folder."""
 
     def __init__(self, url: str):
-        import boto3
+        import boto3  # type: ignore[import-untyped]  # boto3 ships no type hints (boto3-stubs is a separate project)
 
         parts = urlsplit(url)
         if parts.scheme != "s3" or not parts.netloc:
@@ -96,7 +97,8 @@ class S3Store:
 
     def read(self, relative: str) -> bytes | None:
         try:
-            return self._s3.get_object(Bucket=self.bucket, Key=self._key(relative))["Body"].read()
+            body: bytes = self._s3.get_object(Bucket=self.bucket, Key=self._key(relative))["Body"].read()
+            return body
         except self._s3.exceptions.NoSuchKey:
             return None
 
@@ -158,7 +160,7 @@ def delete_sessions(db: Database, store: EvidenceStore | Path, session_ids: list
         s.execute(delete(Event).where(Event.session_id.in_(session_ids)))
         s.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id.in_(session_ids)))
         s.execute(delete(WebhookOutbox).where(WebhookOutbox.session_id.in_(session_ids)))
-        removed = s.execute(delete(ExamSession).where(ExamSession.id.in_(session_ids))).rowcount
+        removed = cast("CursorResult[Any]", s.execute(delete(ExamSession).where(ExamSession.id.in_(session_ids)))).rowcount
     store_for(store).delete(paths, session_ids)
     if db.url.startswith("sqlite"):
         with db.engine.connect() as c:

@@ -28,7 +28,10 @@ LIMITS = {
 
 def storage_for(url: str | None = None) -> storage.Storage:
     """Redis when ``url`` (or ``EYE_REDIS_URL``) names one, else this process's memory."""
-    return storage.storage_from_string(url or os.environ.get(REDIS_ENV) or "memory://")
+    found = storage.storage_from_string(url or os.environ.get(REDIS_ENV) or "memory://")
+    if not isinstance(found, storage.Storage):  # an async storage URL ("async+redis://") cannot serve these strategies
+        raise ValueError(f"{REDIS_ENV}: expected a redis:// or memory:// URL, received an asynchronous storage")
+    return found
 
 
 class RateLimiter:

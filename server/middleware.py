@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+
 def client_address(request: Request) -> str:
     """The client's address, as throttles and logs count it (a trusted proxy's X-Forwarded-For
     already applied by the app's proxy middleware)."""

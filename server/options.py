@@ -109,7 +109,7 @@ class Options:
         for name, value in overrides.items():
             if value is not None and value != () and value != "":
                 values[name] = normalize_public_url(str(value)) if name == "public_url" else value
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # one dict of mixed field types; each was parsed to its field's type above
 
     @property
     def public_host(self) -> str | None:

@@ -39,7 +39,7 @@ def exam_minutes(session: ExamSession) -> float:
     return max(1.0, session.exam_duration / 60)
 
 
-def flag_counts(db: Session, session_ids: list[str] | Select) -> dict[str, dict[str, int]]:
+def flag_counts(db: Session, session_ids: list[str] | Select[Any]) -> dict[str, dict[str, int]]:
     """Session id → flag type → count of its flags that stand (dismissed ones left out);
     ``session_ids`` a list, or a query selecting them."""
     # NOT EXISTS: an anti-join on the verdicts' index, which every database plans well.
@@ -70,7 +70,7 @@ def assessments(db: Session, institution_id: int) -> list[dict[str, Any]]:
     return [{"id": a, "title": t, "sessions": n, "flagged": f, "last": last} for a, t, n, f, last in rows]
 
 
-def sessions_query(institution_id: int, assessment: str | None, flagged_only: bool, day: dt.date | None) -> Select:
+def sessions_query(institution_id: int, assessment: str | None, flagged_only: bool, day: dt.date | None) -> Select[Any]:
     query = select(ExamSession).where(ExamSession.institution_id == institution_id)
     if assessment:
         query = query.where(ExamSession.assessment_id == assessment)

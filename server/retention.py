@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from . import records
 from .evidence import EvidenceStore, delete_sessions
@@ -29,16 +30,16 @@ def purge(db: Database, store: EvidenceStore | Path, now: dt.datetime | None = N
     return delete_sessions(db, store, ids)
 
 
-def candidate_sessions(s, institution_id: int, candidate_id: str) -> list[ExamSession]:  # type: ignore[no-untyped-def]
+def candidate_sessions(s: Session, institution_id: int, candidate_id: str) -> list[ExamSession]:
     return list(s.scalars(select(ExamSession).where(ExamSession.institution_id == institution_id,
                                                     ExamSession.candidate_id == candidate_id)))
 
 
-def _institution_id(s, institution_name: str) -> int | None:  # type: ignore[no-untyped-def]
+def _institution_id(s: Session, institution_name: str) -> int | None:
     return s.scalar(select(Institution.id).where(Institution.name == institution_name))
 
 
-def candidate_record(s, institution_id: int, candidate_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def candidate_record(s: Session, institution_id: int, candidate_id: str) -> dict[str, Any]:
     return {"candidateId": candidate_id,
             "sessions": [records.session_record(s, r) for r in candidate_sessions(s, institution_id, candidate_id)]}
 

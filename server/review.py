@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from widget.events import FLAGS
@@ -55,10 +55,10 @@ def claim(db: Session, session: ExamSession, user_id: int) -> None:
     """Hold the session for ``CLAIM`` from now (renewed by each decision); ``Claimed`` if another
     reviewer holds it. One conditional update, so two reviewers racing for it cannot both win."""
     now = utcnow()
-    taken = db.execute(update(ExamSession).where(
+    taken = cast("CursorResult[Any]", db.execute(update(ExamSession).where(
         ExamSession.id == session.id,
         or_(ExamSession.claimed_by.is_(None), ExamSession.claimed_by == user_id, ExamSession.claimed_until <= now),
-    ).values(claimed_by=user_id, claimed_until=now + CLAIM).execution_options(synchronize_session=False)).rowcount
+    ).values(claimed_by=user_id, claimed_until=now + CLAIM).execution_options(synchronize_session=False))).rowcount
     db.refresh(session)
     if not taken:
         holder = claimed_by_other(db, session, user_id)
@@ -173,7 +173,7 @@ def queue(db: Session, institution_id: int, user_id: int, assessment: str | None
     rows = []
     for held, score, _, _, sid in chosen:
         s, c = sessions[sid], counts.get(sid, {})
-        rows.append(QueueRow(s, score, sum(c.values()), c, holders.get(s.claimed_by) if held else None))
+        rows.append(QueueRow(s, score, sum(c.values()), c, holders.get(s.claimed_by) if held and s.claimed_by else None))
     return rows, len(order)
 
 

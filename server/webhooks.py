@@ -37,10 +37,10 @@ import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from .records import score_of, timeline
 from .store import Database, Event, ExamSession, Institution, User, WebhookDelivery, WebhookOutbox
@@ -97,7 +97,7 @@ def check_target(url: str, allow: Iterable[str] = ()) -> tuple[str, int, list[st
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise WebhookTargetError(f"the host {host} could not be resolved") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     allow = list(allow)
     for raw in addresses:
         address = ipaddress.ip_address(raw.split("%")[0])
@@ -124,12 +124,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """The same over TLS: certificate and SNI checked against ``host``, not the address."""
 
     def __init__(self, host: str, port: int, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def outcome(status: int | None, error: Exception | None) -> str:
@@ -243,9 +244,10 @@ class Webhooks:
                              .with_for_update(skip_locked=True)).all()
             claimed = []
             for row in rows:  # the lease: a conditional update, so two processes never claim one row
-                taken = s.execute(update(WebhookOutbox)
-                                  .where(WebhookOutbox.id == row.id, WebhookOutbox.next_attempt_at == row.next_attempt_at)
-                                  .values(next_attempt_at=now + LEASE)).rowcount
+                taken = cast("CursorResult[Any]", s.execute(
+                    update(WebhookOutbox)
+                    .where(WebhookOutbox.id == row.id, WebhookOutbox.next_attempt_at == row.next_attempt_at)
+                    .values(next_attempt_at=now + LEASE))).rowcount
                 if taken:
                     claimed.append(row.id)
         return claimed

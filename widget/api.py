@@ -8,12 +8,12 @@ and ``endProctoring`` return what the adapter makes of a coroutine: a JS Promise
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import config as config_mod
 from . import events as ev
 from . import syscheck
-from .errors import NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, INVALID_CONFIG, NetworkFailure, WidgetError
+from .errors import INVALID_CONFIG, NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, NetworkFailure, WidgetError
 from .monitors import (
     ClipboardMonitor,
     ConnectivityMonitor,
@@ -27,6 +27,9 @@ from .monitors import (
 from .monitors.screen_share import SharedScreen
 from .session import ACTIVE, INITIALIZING, Lifecycle, Tally
 from .transport import Transport
+
+if TYPE_CHECKING:
+    from .browser.adapter import Browser
 
 DEFAULT_SNAPSHOT_INTERVAL = 120.0
 
@@ -49,7 +52,7 @@ def consent_text(config: dict[str, Any], camera: bool, microphone: bool, screen:
 
 
 class Widget:
-    def __init__(self, browser: Any, base_url: str):
+    def __init__(self, browser: Browser, base_url: str):
         self._browser = browser
         self._base_url = base_url
         self._bus = ev.EventBus(browser.invoke, browser.log)
@@ -59,7 +62,7 @@ class Widget:
         self._config: dict[str, Any] | None = None
         self._session_id: str | None = None
         self._tally = Tally()
-        self._cancel_timer = None
+        self._cancel_timer: Callable[[], None] | None = None
         self._starting: Any = None
         self._ending: Any = None
         self._overlay: Any = None
@@ -72,7 +75,7 @@ class Widget:
     def state(self) -> str:
         return self._lifecycle.state
 
-    def on(self, event: str, callback: Any):
+    def on(self, event: str, callback: Any) -> Callable[[], None]:
         return self._bus.on(event, callback)
 
     def off(self, event: str, callback: Any) -> None:
@@ -84,11 +87,12 @@ class Widget:
     resetSessionListeners = reset_session_listeners
 
     # --- lifecycle -------------------------------------------------------------------------
-    def init(self, config: Any):
+    def init(self, config: Any) -> Any:
+        """Start proctoring with ``config``: a JS Promise in the page, an awaitable under Python."""
         self._starting = asyncio.ensure_future(self._init(self._browser.to_py(config)))
         return self._browser.promise(self._starting)
 
-    def end_proctoring(self):
+    def end_proctoring(self) -> Any:
         return self._browser.promise(self._end("manual"))
 
     endProctoring = end_proctoring
@@ -106,7 +110,8 @@ class Widget:
                 out["analysisMs"] = list(m.analysis_ms)
             if hasattr(m, "chunks"):
                 out["audioChunks"] = m.chunks
-        return ev.plain_data(out)
+        plain: dict[str, Any] = ev.plain_data(out)
+        return plain
 
     def _emit(self, event: str, payload: Any = None, stored: Any = None) -> str | None:
         """Tell listeners; queue the event (``stored``, else ``payload``) for the server."""
@@ -336,6 +341,7 @@ class Widget:
             self._flag_now(flag_type, description, {**details, "evidence": "screen"} if image is not None else details, image)
 
     def _flag_now(self, flag_type: str, description: str, details: dict[str, Any], media: Any = None) -> None:
+        assert self._config is not None  # flags come only from an active session
         data = ev.flag_data(
             exam_id=self._config["assessmentId"],
             candidate_id=self._config["candidateId"],

@@ -175,7 +175,7 @@ class EventBus:
         self._late_warned = False
 
     def _check(self, event: Any) -> str:
-        if event not in self._listeners:
+        if not isinstance(event, str) or event not in self._listeners:
             raise TypeError(f"unknown event {event!r}; valid events: {', '.join(EVENTS)}")
         return event
 

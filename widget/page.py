@@ -18,7 +18,6 @@ awaitables that raise ``WidgetError``; JS names (``endProctoring``) work too.
 
 from __future__ import annotations
 
-
 from .api import Widget
 from .errors import CODES, WidgetError
 

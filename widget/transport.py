@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .detect.backoff import Backoff
 from .errors import (
@@ -25,6 +25,9 @@ from .errors import (
 )
 from .events import iso, parse_iso
 from .outbox import Outbox
+
+if TYPE_CHECKING:
+    from .browser.adapter import Browser
 
 API = "api/v1/"
 _REFUSALS = {401: INVALID_API_KEY, 403: DOMAIN_NOT_REGISTERED, 422: INVALID_CONFIG}
@@ -52,7 +55,7 @@ class Transport:
     """One session's link to the server. ``browser`` is the adapter (``request``, ``upload``,
     ``call_later``, ``spawn``, ``outbox_store``)."""
 
-    def __init__(self, browser: Any, base_url: str, *, batch_size: int = 50, interval: float = 1.0):
+    def __init__(self, browser: "Browser", base_url: str, *, batch_size: int = 50, interval: float = 1.0):
         self._browser = browser
         self._api = base_url.rstrip("/") + "/" + API
         self.batch_size = batch_size
@@ -88,7 +91,7 @@ class Transport:
         if isinstance(server_time, (int, float)) and not isinstance(server_time, bool):
             # This computer's clock may be wrong: events are sent in the server's time.
             self.clock_offset = float(server_time) - (start + end) / 2
-        return (end - start) * 1000.0
+        return float(end - start) * 1000.0
 
     def _server_time(self, event: dict[str, Any]) -> dict[str, Any]:
         """An outbox event as sent: ``createdAt`` (this browser's clock) moved to the server's clock."""
@@ -110,14 +113,16 @@ class Transport:
         if status != 201:
             self._refused(status, body)
         self._attach(body["sessionId"], body["token"])
-        return body
+        created: dict[str, Any] = body
+        return created
 
     async def _sessions(self, path: str, api_key: str, config: dict[str, Any], launch_token: str | None) -> tuple[int, Any]:
         request = {"apiKey": api_key, "config": config}
         if launch_token is not None:
             request["launchToken"] = launch_token
         try:
-            return await self._browser.request("POST", self._api + path, request)
+            answer: tuple[int, Any] = await self._browser.request("POST", self._api + path, request)
+            return answer
         except NetworkFailure as e:
             raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._api}: {e}") from None
 
@@ -221,6 +226,8 @@ class Transport:
     async def _send_media(self) -> None:
         for item in self.outbox.media():
             url = f"{self._api}sessions/{self.session_id}/events/{item['eventId']}/media"
+            if self._token is None:
+                return  # no session yet: evidence waits in the outbox
             try:
                 status = await self._browser.upload(url, item["file"], self._token)
             except NetworkFailure as e:

@@ -3,6 +3,7 @@ disk; listed and served back to the session's token holder."""
 
 from __future__ import annotations
 
+from typing import Any, Callable
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
@@ -13,14 +14,15 @@ from widget.events import MEDIA_EVENTS
 
 from ..evidence import read_checked, sha256
 from ..store import Event, Media
+from ..store.models import iso
 from ..tokens import TokenError
 from .errors import ApiError
-from .sessions import authorized, iso
+from .sessions import authorized
 
 router = APIRouter(prefix="/api/v1")
 
 #: content type → (file extension, magic-bytes check, size limit in bytes)
-KINDS = {
+KINDS: dict[str, tuple[str, Callable[[bytes], bool], int]] = {
     "image/jpeg": (".jpg", lambda b: b[:3] == b"\xff\xd8\xff", 2 * 1024 * 1024),
     "audio/wav": (".wav", lambda b: b[:4] == b"RIFF" and b[8:12] == b"WAVE", 4 * 1024 * 1024),
 }
@@ -48,7 +50,7 @@ async def upload_media(
     authorization: str | None = Header(default=None),
     origin: str | None = Header(default=None),
     content_type: str | None = Header(default=None),
-) -> dict:
+) -> dict[str, Any]:
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind not in KINDS:
         raise ApiError(415, "UNSUPPORTED_MEDIA", f"Evidence must be image/jpeg or audio/wav, received {kind or 'none'}.")
@@ -61,7 +63,8 @@ async def upload_media(
     return await run_in_threadpool(_store, request, session_id, event_id, kind, ext, data, authorization, origin)
 
 
-def _store(request: Request, session_id, event_id, kind, ext, data, authorization, origin) -> dict:  # type: ignore[no-untyped-def]
+def _store(request: Request, session_id: str, event_id: str, kind: str, ext: str, data: bytes,
+           authorization: str | None, origin: str | None) -> dict[str, Any]:
     """Evidence only for a stored event that declares media, once per event, within the session's
     quota. The file is staged under a temporary name and renamed only after its row committed."""
     store = request.app.state.evidence
@@ -112,13 +115,13 @@ def _file(request: Request, row: Media, headers: dict[str, str]) -> Response:
     return Response(data, media_type=row.content_type, headers=headers)
 
 
-def _describe(row: Media) -> dict:
+def _describe(row: Media) -> dict[str, Any]:
     return {"eventId": row.event_client_id, "contentType": row.content_type, "size": row.size, "sha256": row.sha256,
             "createdAt": iso(row.created_at)}
 
 
 @router.get("/sessions/{session_id}/media")
-def list_media(session_id: str, request: Request, authorization: str | None = Header(default=None)) -> list[dict]:
+def list_media(session_id: str, request: Request, authorization: str | None = Header(default=None)) -> list[dict[str, Any]]:
     with request.app.state.db.session() as db:
         authorized(request, db, session_id, authorization, None)
         rows = db.scalars(select(Media).where(Media.session_id == session_id).order_by(Media.id)).all()

@@ -40,7 +40,7 @@ class SessionState(BaseModel):
 
 class EventIn(Strict):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
-    type: Literal[EVENTS]  # type: ignore[valid-type]
+    type: Literal[EVENTS]  # type: ignore[valid-type]  # the one event vocabulary (widget.events), expanded at runtime; pydantic checks it
     createdAt: dt.datetime
     payload: dict[str, Any] | None = None
 

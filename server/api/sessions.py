@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Request
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from widget import config as widget_config
 from widget.errors import WidgetError
@@ -17,9 +18,9 @@ from widget.events import FLAGS
 
 from .. import keys, logs
 from ..middleware import client_address
-from ..store import Event, ExamSession
-from ..store.writer import Refused
+from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
+from ..store.writer import Refused
 from ..tokens import GRACE_SECONDS, TokenError
 from .errors import ApiError, rate_limited
 from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
@@ -27,8 +28,9 @@ from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, Sessi
 router = APIRouter(prefix="/api/v1")
 
 
-def _db(request: Request):
-    return request.app.state.db
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
 
 
 @router.get("/health")
@@ -50,7 +52,7 @@ def _finite(value: Any, where: str) -> None:
             stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
 
 
-def _live_twins(db, session: ExamSession) -> list[ExamSession]:  # type: ignore[no-untyped-def]
+def _live_twins(db: Session, session: ExamSession) -> list[ExamSession]:
     """Other sessions of the same candidate and assessment (and institution) that are still live."""
     others = db.scalars(select(ExamSession).where(
         ExamSession.institution_id == session.institution_id, ExamSession.assessment_id == session.assessment_id,
@@ -59,7 +61,8 @@ def _live_twins(db, session: ExamSession) -> list[ExamSession]:  # type: ignore[
     return [o for o in others if aware(o.started_at).timestamp() + o.exam_duration + GRACE_SECONDS > now]
 
 
-def _accepted(body: SessionCreate, request: Request, origin: str | None, db, limits: tuple[str, str]):  # type: ignore[no-untyped-def]
+def _accepted(body: SessionCreate, request: Request, origin: str | None, db: Session,
+              limits: tuple[str, str]) -> tuple[dict[str, Any], ApiKey]:
     """The validated config and the key, if this key, page origin and launch token may start this
     exam; the API error saying why not otherwise. ``limits``: the (per key and address, per key)
     rate limits to spend."""
@@ -154,7 +157,7 @@ def check_token(request: Request, session_id: str, authorization: str | None, li
             raise rate_limited(wait, "session")
 
 
-def authorized(request: Request, db, session_id: str, authorization: str | None, origin: str | None,  # type: ignore[no-untyped-def]
+def authorized(request: Request, db: Session, session_id: str, authorization: str | None, origin: str | None,
                limit: str | None = None) -> ExamSession:
     """The session, if the bearer token is this session's, unexpired, from its origin, within limits."""
     check_token(request, session_id, authorization, limit)
@@ -195,7 +198,7 @@ def post_events(
     check_token(request, session_id, authorization, limit="events")
     for e in body.events:
         _finite(e.payload, f"events.{e.id}.payload")
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     for e in body.events:  # the first of repeated ids in one batch wins
         rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": aware(e.createdAt),
                                "received_at": utcnow(), "payload": e.payload})

@@ -8,12 +8,14 @@ import io
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from .. import review, users
 from ..middleware import client_address
-from ..records import csv_cell, iso
+from ..records import csv_cell
 from ..store import AuditEntry, User
+from ..store.models import iso
 from .auth import check_csrf, reviewer_who_may, sign_in
 from .pages import db_of, render, router
 
@@ -48,8 +50,8 @@ def invite(request: Request, email: str = Form(""), role: str = Form("reviewer")
     return _users_page(request, user, invite_link=link, invited=email.strip().lower())
 
 
-def _other_account(s, user: User, account_id: int) -> User:  # type: ignore[no-untyped-def]
-    account = s.scalar(select(User).where(User.id == account_id, User.institution_id == user.institution_id))
+def _other_account(s: Session, user: User, account_id: int) -> User:
+    account: User | None = s.scalar(select(User).where(User.id == account_id, User.institution_id == user.institution_id))
     if account is None:
         raise HTTPException(404, "No such account.")
     return account
@@ -125,7 +127,7 @@ def audit_page(request: Request, page: int = 1) -> HTMLResponse:
         return render(request, "audit.html", user=user, entries=entries, page=page, more=len(entries) == AUDIT_PAGE)
 
 
-def _audit_query(institution_id: int):  # type: ignore[no-untyped-def]
+def _audit_query(institution_id: int) -> Select[AuditEntry, str]:
     return (select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.user_id)
             .where(AuditEntry.institution_id == institution_id).order_by(AuditEntry.id.desc()))
 

@@ -58,7 +58,8 @@ def sign_out(request: Request, response: Response) -> None:
 def _session(request: Request) -> tuple[User, str] | None:
     """The signed-in reviewer (institution loaded) and the session's CSRF token, or None."""
     if hasattr(request.state, "reviewer"):
-        return request.state.reviewer
+        remembered: tuple[User, str] | None = request.state.reviewer
+        return remembered
     found = None
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
@@ -67,7 +68,7 @@ def _session(request: Request) -> tuple[User, str] | None:
             if row is not None and row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) > utcnow():
                 user = s.get(User, row.user_id)
                 if user is not None and user.disabled_at is None:
-                    user.institution  # load it while the session is open
+                    _ = user.institution  # load it while the session is open
                     s.expunge(user)
                     found = (user, row.csrf)
     request.state.reviewer = found

@@ -17,6 +17,7 @@ from widget.events import LABELS
 
 from .. import records as data
 from ..store import Database, ExamSession, User
+from ..store.models import iso
 from .auth import MAY, csrf_token, remember_csrf
 
 HERE = Path(__file__).parent
@@ -26,7 +27,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["query"] = lambda params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
 templates.env.filters["urlencode"] = lambda value: quote(str(value), safe="")
 templates.env.filters["label"] = lambda event_type: LABELS.get(event_type, event_type)
-templates.env.globals["iso"] = data.iso
+templates.env.globals["iso"] = iso
 router = APIRouter(prefix="/dashboard")
 MAX_PAGE = 1_000_000
 #: Pages run no inline script; the one script (keyboard review) is served from this origin.
@@ -47,7 +48,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 
 def db_of(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def own_session(user: User, session_id: str, db: Session) -> ExamSession:

@@ -7,16 +7,19 @@ without reloading the page."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from .. import records as data, reports, review
+from .. import records as data
+from .. import reports, review
 from ..middleware import client_address
 from ..score import CAP
 from ..store import Media
+from ..store.models import iso
 from .auth import MAY, check_csrf, reviewer, reviewer_who_may
 from .pages import db_of, own_session, page_number, render, router
 
@@ -85,8 +88,8 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
         with db_of(request).session() as s:
             session = own_session(user, session_id, s)
             decided = review.decide_flag(s, session, event_id, verdict, note, user.id, client_address(request))
-            answer = {"flagId": event_id, "verdict": decided.verdict, "note": decided.note or "",
-                      "decidedAt": data.iso(decided.decided_at), "reviewState": session.review_state}
+            answer: dict[str, Any] = {"flagId": event_id, "verdict": decided.verdict, "note": decided.note or "",
+                      "decidedAt": iso(decided.decided_at), "reviewState": session.review_state}
         if _wants_json(request):
             with db_of(request).reading() as s:
                 session = own_session(user, session_id, s)

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import keys as keys_mod
 from .. import records as data
@@ -23,6 +24,7 @@ from ..evidence import read_checked
 from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
 from ..store import ApiKey, ExamSession, Institution, Media, User, WebhookDelivery, WebhookOutbox
+from ..store.models import iso
 from ..users import authenticate
 from ..webhooks import WebhookTargetError, check_target
 from .auth import check_csrf, reviewer, reviewer_who_may, sign_in, sign_out
@@ -55,11 +57,11 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), csr
             if known is not None:  # a failed attempt on a real account is the institution's business
                 review.audit(s, known.institution_id, None, "sign-in failed", f"user {known.email}", "", client)
         return render(request, "login.html", status=401, error="Wrong email or password.", email=email)
-    response = RedirectResponse("/dashboard/", status_code=303)
-    sign_in(request, response, user)
+    redirect = RedirectResponse("/dashboard/", status_code=303)
+    sign_in(request, redirect, user)
     with db_of(request).session() as s:
         review.audit(s, user.institution_id, user.id, "sign-in", f"user {user.id}", "", client)
-    return response
+    return redirect
 
 
 @router.post("/logout")
@@ -112,7 +114,7 @@ def session_media(request: Request, session_id: str, event_id: str) -> Response:
         return Response(data, media_type=row.content_type, headers={"Cache-Control": "private, no-store"})
 
 
-def _export(records: list[ExamSession], fmt: str, name: str, s) -> Response:  # type: ignore[no-untyped-def]
+def _export(records: list[ExamSession], fmt: str, name: str, s: Session) -> Response:
     if fmt == "json":
         body = json.dumps([data.session_record(s, r) for r in records], indent=2)
         return Response(body, media_type="application/json",
@@ -187,10 +189,10 @@ def delete_candidate(request: Request, session_id: str, csrf: str = Form("")) ->
 
 
 # --- keys and domains ---------------------------------------------------------------------
-def _keys(s, institution_id: int) -> list[ApiKey]:  # type: ignore[no-untyped-def]
+def _keys(s: Session, institution_id: int) -> list[ApiKey]:
     rows = s.scalars(select(ApiKey).where(ApiKey.institution_id == institution_id).order_by(ApiKey.created_at.desc())).all()
     for key in rows:
-        key.domains  # loaded for the template
+        _ = key.domains  # loaded for the template
     return list(rows)
 
 
@@ -218,8 +220,8 @@ def create_key(request: Request, domains: str = Form(""), csrf: str = Form("")) 
                       max_domains=keys_mod.MAX_DOMAINS)
 
 
-def _own_key(s, user, key_id: int) -> ApiKey:  # type: ignore[no-untyped-def]
-    key = s.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.institution_id == user.institution_id))
+def _own_key(s: Session, user: User, key_id: int) -> ApiKey:
+    key: ApiKey | None = s.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.institution_id == user.institution_id))
     if key is None:
         raise HTTPException(404, "No such key.")
     return key
@@ -250,7 +252,7 @@ def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLRespo
 
 
 # --- settings: webhook, retention ---------------------------------------------------------
-def _settings(request: Request, user, status: int = 200, **context: Any) -> HTMLResponse:  # type: ignore[no-untyped-def]
+def _settings(request: Request, user: User, status: int = 200, **context: Any) -> HTMLResponse:
     with db_of(request).session() as s:
         institution = s.get(Institution, user.institution_id)
         deliveries = s.scalars(select(WebhookDelivery).where(WebhookDelivery.institution_id == user.institution_id)
@@ -258,7 +260,7 @@ def _settings(request: Request, user, status: int = 200, **context: Any) -> HTML
         outbox = s.scalars(select(WebhookOutbox).where(WebhookOutbox.institution_id == user.institution_id)
                            .order_by(WebhookOutbox.id.desc()).limit(50)).all()
         return render(request, "settings.html", status=status, user=user, institution=institution,
-                      deliveries=deliveries, outbox=outbox, iso=data.iso, **context)
+                      deliveries=deliveries, outbox=outbox, iso=iso, **context)
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -290,7 +292,7 @@ def save_settings(request: Request, webhook_url: str = Form(""), retention_days:
         return _settings(request, user, status=422, errors=errors, webhook_url=url)
     new_secret = None
     with db_of(request).session() as s:
-        institution = s.get(Institution, user.institution_id)
+        institution = s.get_one(Institution, user.institution_id)
         institution.webhook_url = url or None
         if url and not institution.webhook_secret:
             institution.webhook_secret = new_secret = _new_webhook_secret()
@@ -322,7 +324,7 @@ def rotate_webhook_secret(request: Request, csrf: str = Form("")) -> HTMLRespons
     check_csrf(request, csrf)
     user = reviewer_who_may(request, "manage")
     with db_of(request).session() as s:
-        institution = s.get(Institution, user.institution_id)
+        institution = s.get_one(Institution, user.institution_id)
         institution.webhook_secret = new_secret = _new_webhook_secret()
         review.audit(s, user.institution_id, user.id, "webhook secret rotated", "webhook", "", client_address(request))
     return _settings(request, user, new_secret=new_secret)

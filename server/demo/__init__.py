@@ -14,7 +14,7 @@ PAGE = Path(__file__).with_name("exam.html")
 PYTHON_PAGE = Path(__file__).with_name("python.html")
 
 
-def python_page(eye_url: str, api_key: str, manifest: dict, features: dict | None = None) -> str:
+def python_page(eye_url: str, api_key: str, manifest: dict[str, str], features: dict[str, bool] | None = None) -> str:
     """The PyScript example page for an Eye server at ``eye_url`` (ending with ``/``)."""
     features = features if features is not None else {"aiProctoring": True, "facialRecognition": True}
     py_features = "{" + ", ".join(f"{json.dumps(k)}: {bool(v)}" for k, v in features.items()) + "}"

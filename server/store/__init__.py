@@ -1,6 +1,21 @@
 """Storage: SQLAlchemy models and the database handle (SQLite by default, PostgreSQL by URL)."""
 
 from .database import Database, default_url
-from .models import ApiKey, AuditEntry, Base, FlagVerdict, Event, ExamSession, Institution, KeyDomain, Media, ReviewerSession, Setting, User, WebhookDelivery, WebhookOutbox
+from .models import (
+    ApiKey,
+    AuditEntry,
+    Base,
+    Event,
+    ExamSession,
+    FlagVerdict,
+    Institution,
+    KeyDomain,
+    Media,
+    ReviewerSession,
+    Setting,
+    User,
+    WebhookDelivery,
+    WebhookOutbox,
+)
 
 __all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]

@@ -17,7 +17,7 @@ def store_events(db: Session, rows: list[dict[str, Any]]) -> list[str]:
     """Insert events, skipping ids this session already has (a retried batch): returns the ids
     that were new. One statement; concurrent retries of the same batch cannot store an event twice."""
     dialect = db.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
     statement = insert(Event).on_conflict_do_nothing(index_elements=["session_id", "client_id"]).returning(Event.client_id)
     return [row.client_id for row in db.execute(statement, rows)]
 

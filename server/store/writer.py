@@ -57,7 +57,7 @@ class _Job:
     session_id: str
     origin: str | None
     rows: list[dict[str, Any]]
-    future: Future = field(default_factory=Future)
+    future: "Future[tuple[list[str], dict[str, str]]]" = field(default_factory=Future)
 
 
 class EventWriter:
@@ -128,7 +128,7 @@ class EventWriter:
             for job in group:
                 job.future.set_exception(e)
             return
-        for job, result in zip(group, results):
+        for job, result in zip(group, results, strict=True):
             if isinstance(result, Exception):
                 job.future.set_exception(result)
             else:

@@ -13,8 +13,13 @@ import pytest
 from eye_testing.servers import eye_command
 from tests.conftest import BROWSER_ONLY
 
-from .test_media_in_chromium import Exam  # noqa: F401  (fixtures below come from that module)
-from .test_media_in_chromium import clips, exam, media_key, media_page  # noqa: F401
+from .test_media_in_chromium import (  # noqa: F401
+    Exam,  # noqa: F401  (fixtures below come from that module)
+    clips,
+    exam,
+    media_key,
+    media_page,
+)
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "reviewer password 42"

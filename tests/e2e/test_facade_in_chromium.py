@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from eye_testing.servers import PageServer
-from tests.conftest import BROWSER_ONLY
 
 from .test_widget_in_chromium import boot, start
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import VALID_CONFIG
 from eye_testing import media as fx
+from eye_testing.servers import PageServer
+from tests.conftest import VALID_CONFIG
 from widget.detect.sound import rms_db
 
 from .conftest import PW, exam_page_html
-from eye_testing.servers import PageServer
 
 pytestmark = pytest.mark.e2e
 

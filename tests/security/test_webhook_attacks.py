@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from server.store import Institution, WebhookDelivery
 from server.webhooks import WebhookTargetError, check_target
-
 from tests.receiver import Receiver
 
 from .conftest import csrf_of, flag, login, start

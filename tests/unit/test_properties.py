@@ -3,12 +3,13 @@
 import string
 
 from hypothesis import HealthCheck, given, settings
-from limits import parse
 from hypothesis import strategies as st
+from limits import parse
 
 from tests.conftest import VALID_CONFIG, moment
 from widget.config import KNOWN, validate
 from widget.errors import INVALID_CONFIG, WidgetError
+
 
 def values(finite: bool):
     leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=not finite, allow_infinity=not finite),

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from eye_testing import media as fx
 from server.store import Media
 from tests.conftest import VALID_CONFIG
-from eye_testing import media as fx
 from tests.unit.conftest import SERVER
 from tests.unit.test_widget import Recorder, run, stored
 from widget.api import Widget

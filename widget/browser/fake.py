@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import NetworkFailure
 from . import common
@@ -94,7 +94,7 @@ class FakeBrowser:
 
     async def sleep(self, seconds: float) -> None:
         done: asyncio.Future[None] = asyncio.get_event_loop().create_future()
-        self.call_later(seconds, lambda: done.done() or done.set_result(None))
+        self.call_later(seconds, lambda: None if done.done() else done.set_result(None))
         await done
 
     # persistence (shared by every widget made with this browser: a "reload" keeps them)
@@ -380,3 +380,13 @@ class FakeMediaBrowser(FakeBrowser):
         for media in self.medias:
             if media.on_chunk is not None and not media.closed:
                 media.on_chunk(chunk, self.audio_rate)
+
+
+if TYPE_CHECKING:  # mypy checks the twin against the adapter's interface
+    from .adapter import Analyzer, Browser, Media, Overlay, Screen
+
+    _browser: type[Browser] = FakeMediaBrowser
+    _overlay: type[Overlay] = FakeOverlay
+    _media: type[Media] = FakeMedia
+    _screen: type[Screen] = FakeScreen
+    _analyzer: type[Analyzer] = FakeAnalyzer

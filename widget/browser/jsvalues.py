@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import js  # type: ignore[import-not-found]  # Pyodide's module of the page's globals
-import pyodide.ffi  # type: ignore[import-not-found]  # exists only inside Pyodide
-from pyodide.ffi import to_js  # type: ignore[import-not-found]
+import js
+import pyodide.ffi
+from pyodide.ffi import to_js
 
 JSNULL = getattr(pyodide.ffi, "jsnull", None)
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-import js  # type: ignore[import-not-found]
-from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-not-found]
+import js
+from pyodide.ffi import JsException, create_proxy, to_js
 
-from .jsvalues import absent, plain
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
+from .jsvalues import absent, plain
 
 SNAPSHOT_QUALITY = 0.8
 #: The first button of a question is the primary action (filled), the others secondary (outlined);
@@ -107,7 +107,7 @@ class Overlay:
             button.textContent = label
             button.type = "button"
             button.style.cssText = BUTTON_STYLES[0 if index == 0 else 1]
-            proxy = create_proxy(lambda *_, index=index: answer.done() or answer.set_result(index))
+            proxy = create_proxy(lambda *_, index=index: None if answer.done() else answer.set_result(index))
             button.addEventListener("click", proxy)
             wired.append((button, proxy))
             panel.append(button)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import js  # type: ignore[import-not-found]
-from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy, to_js  # type: ignore[import-not-found]
+import js
+from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy, to_js
 
-from .jsvalues import absent, plain
 from ..errors import NetworkFailure, WidgetError
 from . import common
-
-
-
-
+from .jsvalues import absent, plain
 
 
 class PyodideBrowser:
@@ -101,7 +97,7 @@ class PyodideBrowser:
         return remove
 
     def is_visible(self) -> bool:
-        return js.document.visibilityState == "visible"
+        return bool(js.document.visibilityState == "visible")
 
     def is_focused(self) -> bool:
         return self.is_visible() and bool(js.document.hasFocus())
@@ -142,10 +138,11 @@ class PyodideBrowser:
         """How many characters a copy, cut or paste moved (the text itself is not kept)."""
         try:
             if action == "paste":
-                data = getattr(event, "clipboardData", None)
+                data: Any = getattr(event, "clipboardData", None)
                 return 0 if absent(data) else len(str(data.getData("text/plain")))
             target = js.document.activeElement
-            start, end = getattr(target, "selectionStart", None), getattr(target, "selectionEnd", None)
+            start: Any = getattr(target, "selectionStart", None)
+            end: Any = getattr(target, "selectionEnd", None)
             if not absent(start) and not absent(end) and isinstance(start, int):
                 return max(0, int(end) - int(start))
             return len(str(js.document.getSelection().toString()))
@@ -279,7 +276,7 @@ class PyodideBrowser:
 async def page_browser(base: str) -> PyodideBrowser:
     """The adapter for a Python caller in the page (PyScript): the asset URLs come from the Eye
     server's ``manifest.json`` at ``base``; ``init`` and ``end_proctoring`` return awaitables."""
-    import pyodide_js  # type: ignore[import-not-found]  # the page's Pyodide, as PyScript provides it
+    import pyodide_js  # the page's Pyodide, as PyScript provides it
 
     response = await js.fetch(base + "manifest.json")
     if not response.ok:
@@ -298,3 +295,16 @@ def create_widget(base_url: str, pyodide: Any = None, assets: Any = None) -> Any
     urls = assets.to_py() if isinstance(assets, JsProxy) else dict(assets or {})
     browser = PyodideBrowser(pyodide, urls.get("scripts", ""), urls.get("human", ""))
     return Widget(browser, str(base_url))
+
+
+if TYPE_CHECKING:  # mypy checks the real adapter against its interface
+    from .adapter import Analyzer, Browser, Media, Overlay, Screen
+    from .media import FaceAnalyzer, MediaSession
+    from .media import Overlay as PanelOverlay
+    from .screen import ScreenShare
+
+    _browser: type[Browser] = PyodideBrowser
+    _overlay: type[Overlay] = PanelOverlay
+    _media: type[Media] = MediaSession
+    _screen: type[Screen] = ScreenShare
+    _analyzer: type[Analyzer] = FaceAnalyzer

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-import js  # type: ignore[import-not-found]
-from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-not-found]
+import js
+from pyodide.ffi import JsException, create_proxy, to_js
 
-from .jsvalues import plain
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
+from .jsvalues import plain
 
 MAX_WIDTH = 1280
 QUALITY = 0.7

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import js  # type: ignore[import-not-found]
-from pyodide.ffi import JsProxy, create_proxy  # type: ignore[import-not-found]
+import js
+from pyodide.ffi import JsProxy, create_proxy
+
+from .jsvalues import plain
 
 DB_NAME = "eye-outbox"
 STORE = "items"
-
-from .jsvalues import plain
 
 
 

@@ -15,7 +15,7 @@ class Backoff:
     def failure(self, retry_after: float | None = None) -> float:
         """Seconds to wait after one more failure (``retry_after`` from a 429 is honoured)."""
         self.failures += 1
-        delay = min(self.cap, self.base * 2 ** (self.failures - 1)) * self.rng.uniform(0.5, 1.5)
+        delay: float = min(self.cap, self.base * 2 ** (self.failures - 1)) * float(self.rng.uniform(0.5, 1.5))
         return max(delay, retry_after or 0.0)
 
     def success(self) -> None:

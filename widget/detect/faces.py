@@ -30,7 +30,7 @@ class Face:
         emb = d.get("embedding")
         return cls(
             score=float(d["score"]),
-            box=tuple(float(v) for v in d["box"]),  # type: ignore[arg-type]
+            box=(float(d["box"][0]), float(d["box"][1]), float(d["box"][2]), float(d["box"][3])),
             yaw=float(d.get("yaw") or 0.0),
             pitch=float(d.get("pitch") or 0.0),
             embedding=None if emb is None else np.asarray(emb, dtype=np.float32),

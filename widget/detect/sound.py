@@ -37,7 +37,7 @@ class SoundThresholds:
 
 def rms_db(chunk: np.ndarray) -> float:
     rms = float(np.sqrt(np.mean(np.square(chunk, dtype=np.float64)))) if chunk.size else 0.0
-    return 20.0 * np.log10(max(rms, 1e-9))
+    return 20.0 * float(np.log10(max(rms, 1e-9)))
 
 
 def voice_band_ratio(chunk: np.ndarray, rate: int, low: float = 80.0, high: float = 4000.0) -> float:
@@ -111,7 +111,8 @@ class SoundDetector:
         else:
             self._quiet_since = None
         assert self._start is not None
-        duration = (self._quiet_since if ended else t) - self._start  # type: ignore[operator]
+        until = self._quiet_since if ended and self._quiet_since is not None else t
+        duration = until - self._start
         cooling = self._last_flag is not None and t - self._last_flag < th.cooldown_seconds
         due = ended or duration >= th.max_clip_seconds
         if self._flagged or cooling or duration < th.min_seconds or not due:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-Report = Callable[[str, dict[str, Any]], None]
+if TYPE_CHECKING:
+    from ..browser.adapter import Browser
+
+Report = Callable[[str, Any], object]
 #: flag(type, description, details, media=None): media is a File (JPEG/WAV) handle or None
 Flag = Callable[..., None]
 
 
 class Monitor:
-    def __init__(self, browser: Any, report: Report, flag: Flag):
+    def __init__(self, browser: "Browser", report: Report, flag: Flag):
         self.browser = browser
         self.report = report
         self.flag = flag

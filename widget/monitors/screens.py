@@ -19,7 +19,7 @@ class ScreensMonitor(Monitor):
         extended = bool(self.browser.screen_extended())
         if extended and not self.extended and self.running:
             self.extended = True
-            details: dict = {"isExtended": True}
+            details: dict[str, object] = {"isExtended": True}
             screens = await self.browser.screen_list()
             if screens is not None:
                 details["screens"] = screens

@@ -4,15 +4,20 @@ to ``WindowJudge`` → WINDOW_RESIZED when it stays too small (``thresholds.minW
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..detect.window import WindowJudge
 from ..events import WINDOW_RESIZED
-from .base import Monitor
+from .base import Flag, Monitor, Report
+
+if TYPE_CHECKING:
+    from ..browser.adapter import Browser
 
 CHECK_SECONDS = 1.0
 
 
 class WindowMonitor(Monitor):
-    def __init__(self, browser, report, flag, *, judge: WindowJudge):  # type: ignore[no-untyped-def]
+    def __init__(self, browser: "Browser", report: Report, flag: Flag, *, judge: WindowJudge):
         super().__init__(browser, report, flag)
         self.judge = judge
 
