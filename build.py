@@ -244,7 +244,10 @@ def build(args: argparse.Namespace) -> dict:
                     ignore=shutil.ignore_patterns("*.map"))
     shutil.copyfile(ROOT / "loader.d.ts", fresh / "loader.d.ts")
 
+    # What a first visit downloads before the widget is ready, for progress by bytes.
+    boot_files = [runtime_rel + name for name in ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")]
     manifest = {
+        "bytes": sum((fresh / rel).stat().st_size for rel in boot_files) + len(wheel),
         "pyodide": runtime_rel,
         "widget": wheel_rel,
         "wheel": stable_wheel,

@@ -76,6 +76,47 @@
     });
   }
 
+  /**
+   * Progress by bytes: while the runtime boots, responses from the runtime folder and the widget
+   * wheel are counted as they stream in (against the total the build recorded), and reported as
+   * 0–0.85 of the load. ``fetch`` is wrapped only until the runtime is up; other requests pass
+   * through untouched. Returns the function that stops counting.
+   */
+  function countBytes(runtimeURL, wheelURL) {
+    var total = MANIFEST.bytes || 0;
+    var realFetch = window.fetch;
+    if (!total || typeof ReadableStream !== "function") return function () {};
+    var loaded = 0;
+    var shown = 0;
+    function counted(response) {
+      if (!response.ok || !response.body) return response;
+      var reader = response.body.getReader();
+      var stream = new ReadableStream({
+        pull: function (controller) {
+          return reader.read().then(function (part) {
+            if (part.done) { controller.close(); return; }
+            loaded += part.value.byteLength;
+            var fraction = Math.min(0.85, 0.85 * loaded / total);
+            if (fraction - shown >= 0.01) { shown = fraction; report(fraction, loaded >= total * 0.97 ? "python" : "runtime"); }
+            controller.enqueue(part.value);
+          });
+        },
+        cancel: function (reason) { return reader.cancel(reason); },
+      });
+      return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+    }
+    function countingFetch(input, init) {
+      var url = typeof input === "string" ? input : (input && input.url) || String(input);
+      var answer = realFetch.apply(this, arguments);
+      return url.indexOf(runtimeURL) === 0 || url === wheelURL ? answer.then(counted) : answer;
+    }
+    window.fetch = countingFetch;
+    return function stop() {
+      if (window.fetch === countingFetch) window.fetch = realFetch;
+      if (shown < 0.85) report(0.85, "python");
+    };
+  }
+
   async function load() {
     if (!MANIFEST) {
       throw failure("setup", null, new Error("expected a built loader.js (run `python build.py`), received the unbuilt source"));
@@ -87,6 +128,7 @@
     report(0, "runtime");
     var runtimeURL = new URL(MANIFEST.pyodide, BASE).href;
     var wheelURL = new URL(MANIFEST.widget, BASE).href;
+    var stopCounting = countBytes(runtimeURL, wheelURL);
     // The widget wheel is fetched while the runtime boots, then unpacked without a package index.
     var wheel = fetch(wheelURL, { credentials: "omit" }).then(function (r) {
       if (!r.ok) throw new Error("expected HTTP 200, received " + r.status);
@@ -99,14 +141,15 @@
     } catch (e) {
       throw failure("network: loading the Python runtime", runtimeURL + "pyodide.mjs", e);
     }
-    report(0.1, "python");
     var pyodide;
     try {
       pyodide = await pyodideModule.loadPyodide({ indexURL: runtimeURL, fullStdLib: false });
     } catch (e) {
       throw failure("starting the Python runtime", runtimeURL, e);
+    } finally {
+      stopCounting();
     }
-    report(0.8, "widget");
+    report(0.9, "widget");
     var archive;
     try {
       archive = await wheel;
