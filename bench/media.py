@@ -2,7 +2,9 @@
 ``--seconds`` (default 60). Prints analysed frames/s, median and p95 analysis ms per frame,
 main-thread long tasks (> 50 ms) per minute, and the page's CPU time per second of wall time —
 against a baseline measured in the same run: the same page with an active session whose
-camera/microphone monitors are off (tab and fullscreen monitoring only); then the same media run
+camera/microphone monitors are off (tab and fullscreen monitoring only); the media run again with
+the CPU throttled 4× and 6× (CDP ``Emulation.setCPUThrottlingRate``: a low-end laptop), with the
+time from the consent click to STARTED; then the same media run
 again with ``features.screenMonitoring`` (the fake entire screen shared; snapshots every ~10 s in
 both media runs, so every other one pictures the screen).
 
@@ -42,7 +44,8 @@ def metric(cdp, name: str) -> float:
     return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == name)
 
 
-def run(playwright, launch, pages, key: str, config: dict, seconds: float, video: Path, audio: Path, media: bool) -> dict:
+def run(playwright, launch, pages, key: str, config: dict, seconds: float, video: Path, audio: Path, media: bool,
+        throttle: float = 1.0) -> dict:
     browser = launch(playwright, video=str(video), audio=str(audio))
     try:
         page = browser.new_page()
@@ -50,12 +53,18 @@ def run(playwright, launch, pages, key: str, config: dict, seconds: float, video
         page.goto(f"{pages.origin}/exam.html")
         page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
         page.evaluate("(n) => window.boot(n, [])", NAMES_FOR_BENCH)
+        cdp = page.context.new_cdp_session(page)
+        if throttle != 1.0:  # a slower laptop, for the whole exam including its start
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
         page.evaluate("(c) => { window.pending = window.startExam(c); }", {**config, "apiKey": key})
         if media:
+            page.wait_for_selector("#eye-consent-accept", timeout=60000)
+            page.wait_for_timeout(3000)  # the candidate reads the notice (the models load meanwhile)
             page.click("#eye-consent-accept", timeout=30000)
+        clicked = time.monotonic()
         result = page.evaluate("window.pending")
+        started_s = time.monotonic() - clicked
         assert result["ok"], result
-        cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
         page.wait_for_timeout(3000)  # settle after start (models warm, first reference frame)
         before_tasks = page.evaluate("window.__longtasks.length")
@@ -69,6 +78,8 @@ def run(playwright, launch, pages, key: str, config: dict, seconds: float, video
         frames = after.get("framesAnalysed", 0) - before.get("framesAnalysed", 0)
         ms = after.get("analysisMs", [])[-frames:] if frames else []
         return {
+            "start_s": started_s,
+            "interval": after.get("frameInterval"),
             "fps": frames / wall,
             "median_ms": statistics.median(ms) if ms else 0.0,
             "p95_ms": statistics.quantiles(ms, n=20)[-1] if len(ms) >= 20 else (max(ms) if ms else 0.0),
@@ -103,6 +114,8 @@ def main() -> int:
                 base = run(p, launch, pages, key, baseline_config, args.seconds, video, audio, media=False)
                 full = run(p, launch, pages, key, config, args.seconds, video, audio, media=True)
                 screen = run(p, launch, pages, key, screen_config, args.seconds, video, audio, media=True)
+                slow = {rate: run(p, launch, pages, key, config, args.seconds, video, audio, media=True, throttle=rate)
+                        for rate in (4.0, 6.0)}
         finally:
             pages.stop()
             eye.stop()
@@ -111,6 +124,11 @@ def main() -> int:
     print(f"analysis ms/frame median, p95: {full['median_ms']:.0f}, {full['p95_ms']:.0f}")
     print(f"main-thread long tasks/min:    {full['longtasks_per_min']:.1f}  (baseline {base['longtasks_per_min']:.1f}; longest {full['longest_task_ms']:.0f} ms)")
     print(f"page CPU, share of one core:   {full['cpu']:.1%}  (baseline {base['cpu']:.1%}; widget media cost {full['cpu'] - base['cpu']:.1%}; ratio {full['cpu'] / max(base['cpu'], 1e-6):.1f}x)")
+    print(f"consent click → STARTED:       {full['start_s']:.2f} s")
+    for rate, r in [(1.0, full), *slow.items()]:
+        print(f"CPU throttled {rate:.0f}x:             {r['fps']:.2f} frames/s (interval {r['interval']} s), "
+              f"long tasks/min {r['longtasks_per_min']:.1f} (longest {r['longest_task_ms']:.0f} ms), "
+              f"page CPU {r['cpu']:.1%}, consent → STARTED {r['start_s']:.2f} s")
     print(f"with screen monitoring:        {screen['fps']:.2f} frames/s, long tasks/min {screen['longtasks_per_min']:.1f} "
           f"(longest {screen['longest_task_ms']:.0f} ms), page CPU {screen['cpu']:.1%} "
           f"(ratio to the same run without it {screen['cpu'] / max(full['cpu'], 1e-6):.2f}x)")

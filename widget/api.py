@@ -108,6 +108,8 @@ class Widget:
             if hasattr(m, "analysis_ms"):
                 out["framesAnalysed"] = m.analysed
                 out["analysisMs"] = list(m.analysis_ms)
+                out["frameInterval"] = round(m.frame_interval, 3)
+                out["effectiveFps"] = m.effective_rate()
             if hasattr(m, "chunks"):
                 out["audioChunks"] = m.chunks
         plain: dict[str, Any] = ev.plain_data(out)
@@ -158,6 +160,10 @@ class Widget:
         self._emit(ev.SYSTEM_CHECK_STARTED)
         numpy_ready = asyncio.ensure_future(self._browser.load_numpy()) if (faces_on or microphone) else None
         analyzer_ready = None
+        if faces_on:  # the face worker fetches and compiles its models while the consent notice is read
+            self._analyzer = self._browser.face_analyzer()
+            analyzer_ready = asyncio.ensure_future(self._analyzer.start())
+            analyzer_ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # failures are reported below
         if camera or microphone or screen:
             self._overlay = self._browser.make_overlay(config.get("containerId"))
             self._overlay.set_status("Eye proctoring: waiting for your consent")
@@ -168,9 +174,6 @@ class Widget:
             if camera or microphone:
                 self._overlay.set_status("Eye proctoring: checking camera and microphone")
                 self._media = await self._browser.open_media(self._overlay, video=camera, audio=microphone)
-            if faces_on:
-                self._analyzer = self._browser.face_analyzer()
-                analyzer_ready = asyncio.ensure_future(self._analyzer.start())
         check = await syscheck.run(self._browser, transport, self._media, camera=camera, microphone=microphone,
                                    screen=self._screen.screen)
         self._emit(ev.SYSTEM_CHECK_COMPLETED, check)

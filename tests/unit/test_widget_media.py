@@ -114,7 +114,9 @@ def test_refusal_is_permission_denied_and_nothing_runs(api_key, browser, how):
     with pytest.raises(WidgetError) as info:
         session(browser, api_key, 1)
     assert info.value.code == "PERMISSION_DENIED"
-    assert browser.overlays[0].removed and all(m.closed for m in browser.medias) and not browser.analyzers
+    assert browser.overlays[0].removed and all(m.closed for m in browser.medias)
+    # the face worker warmed up its models during the notice (no camera was opened for it): it is shut down
+    assert all(a.closed for a in browser.analyzers)
 
 
 def test_black_camera_fails_the_system_check(api_key, browser):
@@ -153,3 +155,25 @@ def test_device_lost_and_periodic_snapshots(api_key, browser):
     names = flags(rec)
     assert names.count("DEVICE_LOST") == 1 and 2 <= names.count("PERIODIC_SNAPSHOT") <= 6
     assert dict(rec.events)["PERIODIC_SNAPSHOT"]["mediaFile"].type == "image/jpeg"
+
+
+def test_a_slow_device_lowers_the_frame_rate_and_speeds_up_again(api_key, browser):
+    """Analysis taking 1 s (a throttled laptop): frames are asked for less often instead of
+    queueing behind the worker; when analysis is fast again, the rate returns to 2 frames/s."""
+    browser.faces = lambda t: [person()]
+    browser.analysis_seconds = 1.0
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        await play(browser, 20, audio=fx.silence(20))
+        slow = widget.diagnostics()
+        browser.analysis_seconds = 0.0
+        await play(browser, 20, audio=fx.silence(20))
+        fast = widget.diagnostics()
+        await widget.endProctoring()
+        return slow, fast
+
+    slow, fast = run(scenario())
+    assert slow["frameInterval"] >= 1.2 and 0.4 <= slow["effectiveFps"] <= 0.85, slow
+    assert fast["frameInterval"] == 0.5 and fast["effectiveFps"] >= 1.8, fast

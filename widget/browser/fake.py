@@ -300,6 +300,8 @@ class FakeAnalyzer:
         return 1.0
 
     async def analyse(self, frame: float, embed: bool) -> dict[str, Any]:
+        if self.browser.analysis_seconds:  # a slow device: the analysis takes fake-clock time
+            await self.browser.sleep(self.browser.analysis_seconds)
         await asyncio.sleep(0)
         self.embed_requests += embed
         faces = [dict(f) for f in self.browser.faces(frame)]
@@ -322,6 +324,7 @@ class FakeMediaBrowser(FakeBrowser):
     def __init__(self, server: Server = _offline, **kwargs: Any):
         super().__init__(server, **kwargs)
         self.consent_answer = True
+        self.analysis_seconds = 0.0  # how long each face analysis takes (fake clock)
         self.permission = True
         self.camera_black = False
         self.audio_rate = 48000

@@ -1,15 +1,22 @@
 """Faces: camera frames → the face worker → FaceJudge → FACE_* flags with a JPEG of the moment.
 
 Analyses at most one frame at a time, every ``interval`` seconds; embeddings (slower) only
-every ``embed_every`` seconds and only when identity is checked.
+every ``embed_every`` seconds and only when identity is checked. On a slow device the rate
+adapts: the next frame is asked for no sooner than 1.25 × the recent time per analysis (at
+most every ``MAX_INTERVAL`` seconds), so the worker is never queued behind, and it speeds up
+again when analysis gets faster. ``diagnostics()`` reports the interval and the effective rate.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from ..detect.faces import Face, FaceJudge
 from .base import Monitor
+
+MAX_INTERVAL = 2.0
+HEADROOM = 1.25
 
 
 class FaceMonitor(Monitor):
@@ -25,9 +32,22 @@ class FaceMonitor(Monitor):
         self._last_embed: float | None = None
         self.analysed = 0
         self.analysis_ms: list[float] = []
+        self.frame_interval = interval
+        self._wall: float | None = None  # smoothed seconds per analysis, frame grab to result
+        self._done_at: deque[float] = deque(maxlen=64)
 
     def begin(self) -> None:
-        self.every(self.interval, self._tick)
+        self.every(lambda: self.frame_interval, self._tick)
+
+    def effective_rate(self, window: float = 10.0) -> float:
+        """Frames analysed per second over the last ``window`` seconds."""
+        now = self.browser.now()
+        recent = [t for t in self._done_at if now - t <= window]
+        return round(len(recent) / window, 2)
+
+    def _adapt(self, seconds: float) -> None:
+        self._wall = seconds if self._wall is None else 0.7 * self._wall + 0.3 * seconds
+        self.frame_interval = min(MAX_INTERVAL, max(self.interval, HEADROOM * self._wall))
 
     def _tick(self) -> None:
         if not self.busy:
@@ -44,6 +64,9 @@ class FaceMonitor(Monitor):
             result = await self.analyzer.analyse(frame, embed)
             if not self.running:
                 return
+            finished = self.browser.now()
+            self._done_at.append(finished)
+            self._adapt(finished - now)
             if embed:
                 self._last_embed = now
             self.analysed += 1
