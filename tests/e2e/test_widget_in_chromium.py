@@ -193,9 +193,10 @@ def test_loader_memoizes_and_reports_progress(page):
     assert stages["same"]
     fractions = [f for f, _ in stages["stages"]]
     assert fractions == sorted(fractions) and fractions[-1] == 1 and stages["stages"][-1][1] == "ready"
-    # progress by bytes: the download moves the bar in many small steps, not one jump from 10% to 80%
+    # progress by bytes: the download moves the bar step by step (as chunks arrive: on loopback
+    # they are large, so a few steps; over a real network about one per percent), not one jump
     downloading = [f for f, s in stages["stages"] if s in ("runtime", "python") and 0 < f <= 0.85]
-    assert len(downloading) >= 20 and max(downloading) >= 0.8, stages["stages"]
+    assert len(downloading) >= 5 and max(downloading) >= 0.8, stages["stages"]
     assert [s for _, s in stages["stages"]][-2:] == ["widget", "ready"]
 
 
