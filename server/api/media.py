@@ -74,9 +74,7 @@ def _store(request: Request, session_id: str, event_id: str, kind: str, ext: str
     staged = None
     try:
         with request.app.state.db.session() as db:
-            session = authorized(request, db, session_id, authorization, origin, limit="media")
-            if session.ended_at is not None:
-                raise ApiError(409, "SESSION_ENDED", "The session has ended; it accepts no more evidence.")
+            authorized(request, db, session_id, authorization, origin, limit="media", writing="evidence")
             existing = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
             if existing is not None:
                 return _describe(existing)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Header, Request
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ from .. import keys, logs
 from ..middleware import client_address
 from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
-from ..store.writer import Refused
+from ..store.writer import Refused, refusal
 from ..tokens import GRACE_SECONDS, TokenError
 from .errors import ApiError, rate_limited
 from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
@@ -158,15 +158,15 @@ def check_token(request: Request, session_id: str, authorization: str | None, li
 
 
 def authorized(request: Request, db: Session, session_id: str, authorization: str | None, origin: str | None,
-               limit: str | None = None) -> ExamSession:
+               limit: str | None = None, writing: str | None = None) -> ExamSession:
     """The session, if the bearer token is this session's, unexpired, from its origin, within limits."""
     check_token(request, session_id, authorization, limit)
     session = db.get(ExamSession, session_id)
-    if session is None:
-        raise ApiError(401, "INVALID_SESSION_TOKEN", "No such session.")
-    if origin is not None and origin != session.origin:
-        raise ApiError(403, "DOMAIN_NOT_REGISTERED", "This session belongs to another origin.")
-    return session
+    refused = refusal(session is not None, origin, session.origin if session else None,
+                      session is not None and session.ended_at is not None, writing=writing)
+    if refused is not None:
+        raise ApiError(refused.status, refused.code, refused.message)
+    return cast(ExamSession, session)  # refusal() refused a missing one
 
 
 @router.get("/sessions/{session_id}", response_model=SessionState)

@@ -52,6 +52,20 @@ class Refused(Exception):
         self.message = message
 
 
+def refusal(found: bool, origin: str | None, session_origin: str | None, ended: bool, *,
+            writing: str | None = None) -> Refused | None:
+    """Why a request may not touch this session, or None: it does not exist, it belongs to another
+    origin, or — for ``writing`` (what is being written: "events", "evidence") — it has ended. The
+    one check the event writer, the evidence upload and the other session endpoints share."""
+    if not found:
+        return Refused(401, "INVALID_SESSION_TOKEN", "No such session.")
+    if origin is not None and origin != session_origin:
+        return Refused(403, "DOMAIN_NOT_REGISTERED", "This session belongs to another origin.")
+    if writing is not None and ended:
+        return Refused(409, "SESSION_ENDED", f"The session has ended; it accepts no more {writing}.")
+    return None
+
+
 @dataclass
 class _Job:
     session_id: str
@@ -110,13 +124,11 @@ class EventWriter:
                 now = utcnow()
                 for job in group:
                     row = state.get(job.session_id)
-                    if row is None:
-                        results.append(Refused(401, "INVALID_SESSION_TOKEN", "No such session."))
-                    elif job.origin is not None and job.origin != row.origin:
-                        results.append(Refused(403, "DOMAIN_NOT_REGISTERED", "This session belongs to another origin."))
-                    elif row.ended_at is not None:
-                        results.append(Refused(409, "SESSION_ENDED", "The session has ended; it accepts no more events."))
-                    else:
+                    refused_why = refusal(row is not None, job.origin, row.origin if row else None,
+                                          row is not None and row.ended_at is not None, writing="events")
+                    if refused_why is not None:
+                        results.append(refused_why)
+                    elif row is not None:  # always, once refusal() passed it
                         refused = out_of_window(job.rows, row.started_at, row.ended_at, now)
                         valid = [r for r in job.rows if r["client_id"] not in refused]
                         new_ids = store_events(s, valid) if valid else []
