@@ -7,6 +7,12 @@
  * the Python Widget. Loads at most once: one memoized promise, reset after a failure so a later
  * call retries; a second copy of this script reuses the first (with a warning).
  * build.py replaces the manifest placeholder below with versioned asset paths.
+ *
+ * Repeat visits start from a memory snapshot of the interpreter with the widget's modules
+ * already imported (Pyodide's _makeSnapshot/_loadSnapshot): after a first visit's widget is
+ * ready, a worker boots a second interpreter, imports the widget and snapshots it; the bytes go
+ * to Cache Storage under this runtime's and widget's version, with their SHA-256. A missing,
+ * stale, damaged or failing snapshot means the normal boot (and a fresh snapshot afterwards).
  */
 (function () {
   "use strict";
@@ -20,6 +26,11 @@
   var pending = null;
   var progressListeners = [];
   var lastProgress = null;
+  var bootedFrom = "normal";
+  var SNAPSHOTS = "eye-snapshots";
+  /** What the snapshot holds: the widget's modules, imported (numpy is loaded later, after a restore). */
+  var SNAPSHOT_IMPORTS = "import widget.api, widget.browser.pyodide";
+  var SNAPSHOT_DELAY_MS = 3000;
 
   /** Python values (dicts, lists, numpy scalars already made plain by the widget) → plain JS. */
   function plain(value) {
@@ -57,7 +68,7 @@
       init: function (config) { return py.init(config); },
       endProctoring: function () { return py.endProctoring(); },
       resetSessionListeners: function () { py.resetSessionListeners(); },
-      diagnostics: function () { return plain(py.diagnostics()); },
+      diagnostics: function () { return Object.assign(plain(py.diagnostics()), { boot: bootedFrom }); },
     });
   }
 
@@ -117,6 +128,87 @@
     };
   }
 
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  function snapshotKey(runtimeURL, wheelURL) {
+    return new URL("snapshot?runtime=" + encodeURIComponent(runtimeURL) + "&widget=" + encodeURIComponent(wheelURL), BASE).href;
+  }
+
+  /** Pyodide 0.27's snapshot layout: a header (magic number, its size, ...) then whole wasm pages. */
+  function looksLikeSnapshot(bytes) {
+    if (bytes.byteLength < 1 << 20 || bytes.byteOffset % 4) return false;
+    var head = new Uint32Array(bytes.buffer, bytes.byteOffset, 4);
+    return head[0] === 1886286592 && head[1] > 48 && head[1] < bytes.byteLength && (bytes.byteLength - head[1]) % 65536 === 0;
+  }
+
+  /** The stored snapshot for this runtime and widget, if its bytes match their recorded hash. */
+  async function storedSnapshot(key) {
+    try {
+      if (!window.caches || !window.crypto || !crypto.subtle) return null;
+      var cache = await caches.open(SNAPSHOTS);
+      var hit = await cache.match(key);
+      if (!hit) return null;
+      var bytes = new Uint8Array(await hit.arrayBuffer());
+      if (hex(await crypto.subtle.digest("SHA-256", bytes)) !== hit.headers.get("X-Eye-Sha256")) {
+        console.warn("Eye: the stored start-up snapshot is damaged; starting normally");
+        await cache.delete(key);
+        return null;
+      }
+      if (!looksLikeSnapshot(bytes)) {  // a runtime given a non-snapshot can hang instead of failing
+        console.warn("Eye: the stored start-up snapshot is not one; starting normally");
+        await cache.delete(key);
+        return null;
+      }
+      return bytes;
+    } catch (e) {
+      return null;  // no Cache Storage here (e.g. an insecure context): the normal boot
+    }
+  }
+
+  /** After a normal boot: make the snapshot in a worker (off this page's main thread) and store it. */
+  function buildSnapshot(key, runtimeURL, wheelURL) {
+    if (!window.caches || !window.crypto || !crypto.subtle || typeof Worker !== "function") return;
+    var source = [
+      "self.onmessage = async (e) => {",
+      "  try {",
+      "    const { loadPyodide } = await import(e.data.runtime + 'pyodide.mjs');",
+      "    const wheel = new Uint8Array(await (await fetch(e.data.wheel, { credentials: 'omit' })).arrayBuffer());",
+      "    const py = await loadPyodide({ indexURL: e.data.runtime, fullStdLib: false, _makeSnapshot: true });",
+      "    py.unpackArchive(wheel, 'wheel');",
+      "    py.runPython(e.data.imports);",
+      "    const snapshot = py.makeMemorySnapshot();",
+      "    self.postMessage({ snapshot }, [snapshot.buffer]);",
+      "  } catch (err) { self.postMessage({ error: String(err) }); }",
+      "};",
+    ].join("\n");
+    var url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    var worker;
+    try {
+      worker = new Worker(url, { type: "module" });
+    } catch (e) {
+      URL.revokeObjectURL(url);
+      return;
+    }
+    worker.onmessage = async function (event) {
+      worker.terminate();
+      URL.revokeObjectURL(url);
+      if (event.data.error) { console.warn("Eye: no start-up snapshot this time (" + event.data.error + ")"); return; }
+      try {
+        var bytes = event.data.snapshot;
+        var digest = hex(await crypto.subtle.digest("SHA-256", bytes));
+        var cache = await caches.open(SNAPSHOTS);
+        for (var old of await cache.keys()) if (old.url !== key) await cache.delete(old);  // other versions
+        await cache.put(key, new Response(bytes, { headers: { "Content-Type": "application/octet-stream", "X-Eye-Sha256": digest } }));
+      } catch (e) {
+        console.warn("Eye: the start-up snapshot could not be stored (" + e + ")");
+      }
+    };
+    worker.onerror = function () { worker.terminate(); URL.revokeObjectURL(url); };
+    worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS });
+  }
+
   async function load() {
     if (!MANIFEST) {
       throw failure("setup", null, new Error("expected a built loader.js (run `python build.py`), received the unbuilt source"));
@@ -141,9 +233,21 @@
     } catch (e) {
       throw failure("network: loading the Python runtime", runtimeURL + "pyodide.mjs", e);
     }
-    var pyodide;
+    var pyodide = null;
+    var key = snapshotKey(runtimeURL, wheelURL);
+    var snapshot = await storedSnapshot(key);
     try {
-      pyodide = await pyodideModule.loadPyodide({ indexURL: runtimeURL, fullStdLib: false });
+      if (snapshot) {
+        try {
+          pyodide = await pyodideModule.loadPyodide({ indexURL: runtimeURL, fullStdLib: false, _loadSnapshot: snapshot });
+          bootedFrom = "snapshot";
+        } catch (e) {  // a snapshot this runtime cannot restore: forget it, start normally
+          console.warn("Eye: the start-up snapshot could not be restored (" + e + "); starting normally");
+          caches.open(SNAPSHOTS).then(function (c) { return c.delete(key); }).catch(function () {});
+          snapshot = null;
+        }
+      }
+      if (!pyodide) pyodide = await pyodideModule.loadPyodide({ indexURL: runtimeURL, fullStdLib: false });
     } catch (e) {
       throw failure("starting the Python runtime", runtimeURL, e);
     } finally {
@@ -170,6 +274,8 @@
       throw failure("starting the widget", null, e);
     }
     report(1, "ready");
+    // Not while the exam starts (consent, devices, models): a few seconds later, in a worker.
+    if (!snapshot) setTimeout(function () { buildSnapshot(key, runtimeURL, wheelURL); }, SNAPSHOT_DELAY_MS);
     return widget;
   }
 

@@ -1,0 +1,87 @@
+"""Repeat visits start from a memory snapshot (a browser profile that keeps its caches, as a
+candidate's does): the first visit boots normally and stores a snapshot in the background; the
+next one restores it and works; a damaged, undecodable or stale snapshot falls back to the normal
+boot and is replaced."""
+
+from __future__ import annotations
+
+import pytest
+
+from eye_testing.chromium import chromium_path, launch_args
+
+from .test_widget_in_chromium import start
+
+pytestmark = pytest.mark.e2e
+STORED = """async () => {
+  const cache = await caches.open('eye-snapshots');
+  const keys = await cache.keys();
+  if (!keys.length) return null;
+  const hit = await cache.match(keys[0]);
+  return { key: keys[0].url, count: keys.length, size: (await hit.arrayBuffer()).byteLength, sha: hit.headers.get('X-Eye-Sha256') };
+}"""
+
+
+@pytest.fixture
+def profile(playwright_instance, tmp_path):
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=chromium_path(), args=launch_args(), headless=True)
+    yield context
+    context.close()
+
+
+def visit(context, exam_page) -> tuple:
+    """Open the exam page, load the widget; (page, how it booted)."""
+    page = context.new_page()
+    page.goto(exam_page.url)
+    page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
+    assert page.evaluate("() => window.boot([], [])") == "loaded"
+    return page, page.evaluate("window.widget.diagnostics().boot")
+
+
+def stored(page, key=None, timeout=60000):
+    """The snapshot in Cache Storage, once the background worker has stored it (under ``key``,
+    the only entry, when given)."""
+    for _ in range(timeout // 500):
+        found = page.evaluate(STORED)
+        if found and (key is None or (found["key"] == key and found["count"] == 1)):
+            return found
+        page.wait_for_timeout(500)
+    raise AssertionError("no snapshot was stored")
+
+
+def test_a_repeat_visit_restores_the_snapshot_and_works(profile, exam_page, api_key):
+    first, boot = visit(profile, exam_page)
+    assert boot == "normal"
+    snapshot = stored(first)
+    assert snapshot["count"] == 1 and snapshot["size"] > 10_000_000 and len(snapshot["sha"]) == 64
+    first.close()
+    again, boot = visit(profile, exam_page)
+    assert boot == "snapshot"
+    result = start(again, api_key)  # the restored interpreter runs a whole exam start
+    assert result["ok"], result
+    again.evaluate("window.widget.endProctoring()")
+
+
+@pytest.mark.parametrize("damage", ["bytes", "undecodable", "stale"])
+def test_a_bad_snapshot_falls_back_to_the_normal_boot_and_is_replaced(profile, exam_page, api_key, damage):
+    first, _ = visit(profile, exam_page)
+    snapshot = stored(first)
+    if damage == "bytes":  # flipped bytes: the hash no longer matches
+        first.evaluate("""async (key) => { const c = await caches.open('eye-snapshots'); const r = await c.match(key);
+            const b = new Uint8Array(await r.arrayBuffer()); b[1000] ^= 255;
+            await c.put(key, new Response(b, { headers: r.headers })); }""", snapshot["key"])
+    elif damage == "undecodable":  # a consistent hash over bytes that are no interpreter
+        first.evaluate("""async (key) => { const c = await caches.open('eye-snapshots'); const b = new Uint8Array(4096).fill(7);
+            const d = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), x => x.toString(16).padStart(2, '0')).join('');
+            await c.put(key, new Response(b, { headers: { 'X-Eye-Sha256': d } })); }""", snapshot["key"])
+    else:  # made for another version of the widget: never used, removed when the new one is stored
+        first.evaluate("""async (key) => { const c = await caches.open('eye-snapshots'); const r = await c.match(key);
+            await c.put(key.replace('widget=', 'widget=old'), new Response(await r.arrayBuffer(), { headers: r.headers }));
+            await c.delete(key); }""", snapshot["key"])
+    first.close()
+    again, boot = visit(profile, exam_page)
+    assert boot == "normal"
+    assert start(again, api_key)["ok"]
+    again.evaluate("window.widget.endProctoring()")
+    replaced = stored(again, snapshot["key"])
+    assert replaced["key"] == snapshot["key"] and replaced["count"] == 1 and replaced["size"] > 10_000_000
