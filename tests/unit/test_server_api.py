@@ -112,7 +112,13 @@ def test_assets_have_mime_types_cache_and_cors(tmp_path):
         assert mjs.headers["content-type"].startswith("text/javascript")
         assert "immutable" in mjs.headers["cache-control"] and mjs.headers["access-control-allow-origin"] == "*"
         assert c.get("/runtime/v1/pyodide.asm.wasm").headers["content-type"] == "application/wasm"
-        assert c.get("/loader.js").headers["cache-control"] == "no-cache"
+        first = c.get("/loader.js")
+        assert first.headers["cache-control"] == "no-cache" and first.headers["etag"]
+        again = c.get("/loader.js", headers={"If-None-Match": first.headers["etag"]})  # a repeat visit revalidates
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
+        (static / "loader.js").write_text("// a new build")
+        changed = c.get("/loader.js", headers={"If-None-Match": first.headers["etag"]})
+        assert changed.status_code == 200 and changed.text == "// a new build"
         assert c.get("/runtime/../eye.db").status_code == 404
         assert c.get("/runtime/v1/missing.js").status_code == 404
 
