@@ -24,7 +24,6 @@ NAMES = ["SYSTEM_CHECK_STARTED", "SYSTEM_CHECK_COMPLETED", "SET_CONFIG", "STARTE
          "FACE_MISMATCH", "FACE_MISALIGNMENT", "SOUND_DETECTED", "PERIODIC_SNAPSHOT", "DEVICE_LOST",
          "SUSPICIOUS_ACTIVITY", "END_PROCTORING", "TAB_NOT_FOCUS", "EXIT_FULLSCREEN", "SCREEN_SHARE_STOPPED",
          "MULTIPLE_SCREENS", "CLIPBOARD", "WINDOW_RESIZED"]
-FACE_FLAGS = {"FACE_ABSENCE", "MULTIPLE_FACE", "FACE_MISMATCH", "FACE_MISALIGNMENT"}
 
 
 @pytest.fixture(scope="session")
@@ -107,32 +106,21 @@ def exam(playwright_instance, media_page):
         e.close()
 
 
-def test_one_face_for_15_s_gives_no_face_flag(exam, clips, media_key, eye):
-    e = exam(video=clips["one"], audio=clips["silence"])
-    result = e.start(media_key)
-    assert result["ok"], (result, e.page.console[-5:])
-    checks = {d["name"]: d["status"] for d in e.first("SYSTEM_CHECK_COMPLETED")["data"]}
-    assert checks == {"browser": "success", "webcam": "success", "microphone": "success", "screen": "default", "internetSpeed": "success"}
-    assert e.page.is_visible("#eye-overlay video")
-    time.sleep(15)
-    stats = e.page.evaluate("window.widget.diagnostics()")
-    assert stats["framesAnalysed"] >= 15, stats  # the camera really was analysed, at ≥ 1 frame/s
-    assert not (set(e.names()) & FACE_FLAGS | {"SOUND_DETECTED"} & set(e.names())), e.names()
-    e.end()
-    assert e.page.evaluate("document.getElementById('eye-overlay')") is None
-
-
 def test_a_clean_exam_with_the_screen_shared_and_every_monitor_on_flags_nothing(exam, clips, media_key):
-    """One face, silence, no action, 15 s: the new screen and browser monitors add no false flag."""
+    """One face, silence, no action, 15 s, every monitor on and the screen shared: no flag of any
+    kind (face, sound, screen or browser), while the camera really is analysed."""
     from widget.events import FLAGS
 
     e = exam(video=clips["one"], audio=clips["silence"])
     result = e.start(media_key, features={"screenMonitoring": True})
     assert result["ok"], (result, e.page.console[-5:])
     checks = {d["name"]: d["status"] for d in e.first("SYSTEM_CHECK_COMPLETED")["data"]}
-    assert checks["screen"] == "success" and checks["webcam"] == "success"
+    assert checks == {"browser": "success", "webcam": "success", "microphone": "success", "screen": "success",
+                      "internetSpeed": "success"}
+    assert e.page.is_visible("#eye-overlay video")
     time.sleep(15)
-    assert e.page.evaluate("window.widget.diagnostics()")["framesAnalysed"] >= 15
+    stats = e.page.evaluate("window.widget.diagnostics()")
+    assert stats["framesAnalysed"] >= 15, stats  # the camera really was analysed, at ≥ 1 frame/s
     assert set(e.names()) & set(FLAGS) == set(), e.names()
     e.end()
 

@@ -62,26 +62,31 @@ def test_a_repeat_visit_restores_the_snapshot_and_works(profile, exam_page, api_
     again.evaluate("window.widget.endProctoring()")
 
 
-@pytest.mark.parametrize("damage", ["bytes", "undecodable", "stale"])
-def test_a_bad_snapshot_falls_back_to_the_normal_boot_and_is_replaced(profile, exam_page, api_key, damage):
-    first, _ = visit(profile, exam_page)
-    snapshot = stored(first)
-    if damage == "bytes":  # flipped bytes: the hash no longer matches
-        first.evaluate("""async (key) => { const c = await caches.open('eye-snapshots'); const r = await c.match(key);
-            const b = new Uint8Array(await r.arrayBuffer()); b[1000] ^= 255;
-            await c.put(key, new Response(b, { headers: r.headers })); }""", snapshot["key"])
-    elif damage == "undecodable":  # a consistent hash over bytes that are no interpreter
-        first.evaluate("""async (key) => { const c = await caches.open('eye-snapshots'); const b = new Uint8Array(4096).fill(7);
-            const d = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), x => x.toString(16).padStart(2, '0')).join('');
-            await c.put(key, new Response(b, { headers: { 'X-Eye-Sha256': d } })); }""", snapshot["key"])
-    else:  # made for another version of the widget: never used, removed when the new one is stored
-        first.evaluate("""async (key) => { const c = await caches.open('eye-snapshots'); const r = await c.match(key);
-            await c.put(key.replace('widget=', 'widget=old'), new Response(await r.arrayBuffer(), { headers: r.headers }));
-            await c.delete(key); }""", snapshot["key"])
-    first.close()
-    again, boot = visit(profile, exam_page)
-    assert boot == "normal"
-    assert start(again, api_key)["ok"]
-    again.evaluate("window.widget.endProctoring()")
-    replaced = stored(again, snapshot["key"])
-    assert replaced["key"] == snapshot["key"] and replaced["count"] == 1 and replaced["size"] > 10_000_000
+DAMAGE = {
+    # flipped bytes: the hash no longer matches
+    "bytes": """async (key) => { const c = await caches.open('eye-snapshots'); const r = await c.match(key);
+        const b = new Uint8Array(await r.arrayBuffer()); b[1000] ^= 255;
+        await c.put(key, new Response(b, { headers: r.headers })); }""",
+    # a consistent hash over bytes that are no interpreter
+    "undecodable": """async (key) => { const c = await caches.open('eye-snapshots'); const b = new Uint8Array(4096).fill(7);
+        const d = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), x => x.toString(16).padStart(2, '0')).join('');
+        await c.put(key, new Response(b, { headers: { 'X-Eye-Sha256': d } })); }""",
+    # made for another version of the widget: never used, removed when the new one is stored
+    "stale": """async (key) => { const c = await caches.open('eye-snapshots'); const r = await c.match(key);
+        await c.put(key.replace('widget=', 'widget=old'), new Response(await r.arrayBuffer(), { headers: r.headers }));
+        await c.delete(key); }""",
+}
+
+
+def test_a_bad_snapshot_falls_back_to_the_normal_boot_and_is_replaced(profile, exam_page, api_key):
+    page, _ = visit(profile, exam_page)
+    snapshot = stored(page)
+    for damage, script in DAMAGE.items():  # one after another, in the same profile
+        page.evaluate(script, snapshot["key"])
+        page.close()
+        page, boot = visit(profile, exam_page)
+        assert boot == "normal", damage
+        assert start(page, api_key)["ok"], damage
+        page.evaluate("window.widget.endProctoring()")
+        replaced = stored(page, snapshot["key"])
+        assert replaced["count"] == 1 and replaced["size"] > 10_000_000, damage
