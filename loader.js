@@ -9,8 +9,8 @@
  * build.py replaces the manifest placeholder below with versioned asset paths.
  *
  * Repeat visits start from a memory snapshot of the interpreter with the widget's modules
- * already imported (Pyodide's _makeSnapshot/_loadSnapshot): after a first visit's widget is
- * ready, a worker boots a second interpreter, imports the widget and snapshots it; the bytes go
+ * already imported (Pyodide's _makeSnapshot/_loadSnapshot): during a first visit — never while an
+ * exam starts — a worker boots a second interpreter, imports the widget and snapshots it; the bytes go
  * to Cache Storage under this runtime's and widget's version, with their SHA-256. A missing,
  * stale, damaged or failing snapshot means the normal boot (and a fresh snapshot afterwards).
  */
@@ -30,7 +30,10 @@
   var SNAPSHOTS = "eye-snapshots";
   /** What the snapshot holds: the widget's modules, imported (numpy is loaded later, after a restore). */
   var SNAPSHOT_IMPORTS = "import widget.api, widget.browser.pyodide";
-  var SNAPSHOT_DELAY_MS = 3000;
+  /** When the snapshot is made: never while an exam starts. At the end of an exam, or once one has
+   * run for a while, or after a quiet spell of a page that loaded the widget but started nothing. */
+  var SNAPSHOT_AFTER_START_MS = 10000;
+  var SNAPSHOT_IDLE_MS = 20000;
 
   /** Python values (dicts, lists, numpy scalars already made plain by the widget) → plain JS. */
   function plain(value) {
@@ -209,6 +212,20 @@
     worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS });
   }
 
+  function scheduleSnapshot(py, build) {
+    var done = false;
+    var timer = null;
+    function go() { if (!done) { done = true; clearTimeout(timer); build(); } }
+    function later(ms) { clearTimeout(timer); timer = setTimeout(go, ms); }
+    later(SNAPSHOT_IDLE_MS);
+    try {
+      [["STARTED", SNAPSHOT_AFTER_START_MS], ["END_PROCTORING", 0]].forEach(function (pair) {
+        var off = py.on(pair[0], function () { later(pair[1]); });
+        if (off && typeof off.destroy === "function") off.destroy();
+      });
+    } catch (e) { /* the timer alone, then */ }
+  }
+
   async function load() {
     if (!MANIFEST) {
       throw failure("setup", null, new Error("expected a built loader.js (run `python build.py`), received the unbuilt source"));
@@ -274,8 +291,7 @@
       throw failure("starting the widget", null, e);
     }
     report(1, "ready");
-    // Not while the exam starts (consent, devices, models): a few seconds later, in a worker.
-    if (!snapshot) setTimeout(function () { buildSnapshot(key, runtimeURL, wheelURL); }, SNAPSHOT_DELAY_MS);
+    if (!snapshot) scheduleSnapshot(py, function () { buildSnapshot(key, runtimeURL, wheelURL); });
     return widget;
   }
 

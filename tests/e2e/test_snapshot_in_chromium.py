@@ -1,6 +1,6 @@
 """Repeat visits start from a memory snapshot (a browser profile that keeps its caches, as a
-candidate's does): the first visit boots normally and stores a snapshot in the background; the
-next one restores it and works; a damaged, undecodable or stale snapshot falls back to the normal
+candidate's does): the first visit boots normally and, once its exam has ended (never while it
+starts), stores a snapshot made in a worker; the next one restores it and works; a damaged, undecodable or stale snapshot falls back to the normal
 boot and is replaced."""
 
 from __future__ import annotations
@@ -49,9 +49,19 @@ def stored(page, key=None, timeout=60000):
     raise AssertionError("no snapshot was stored")
 
 
+def exam(page, api_key) -> None:
+    """A whole (short) exam: the snapshot is made when it ends, never while it starts."""
+    entries = "window.caches.open('eye-snapshots').then((c) => c.keys()).then((k) => k.map((r) => r.url).join())"
+    before = page.evaluate(entries)
+    assert start(page, api_key)["ok"]
+    assert page.evaluate(entries) == before  # nothing built while the exam started
+    page.evaluate("window.widget.endProctoring()")
+
+
 def test_a_repeat_visit_restores_the_snapshot_and_works(profile, exam_page, api_key):
     first, boot = visit(profile, exam_page)
     assert boot == "normal"
+    exam(first, api_key)
     snapshot = stored(first)
     assert snapshot["count"] == 1 and snapshot["size"] > 10_000_000 and len(snapshot["sha"]) == 64
     first.close()
@@ -80,13 +90,13 @@ DAMAGE = {
 
 def test_a_bad_snapshot_falls_back_to_the_normal_boot_and_is_replaced(profile, exam_page, api_key):
     page, _ = visit(profile, exam_page)
+    exam(page, api_key)
     snapshot = stored(page)
     for damage, script in DAMAGE.items():  # one after another, in the same profile
         page.evaluate(script, snapshot["key"])
         page.close()
         page, boot = visit(profile, exam_page)
         assert boot == "normal", damage
-        assert start(page, api_key)["ok"], damage
-        page.evaluate("window.widget.endProctoring()")
+        exam(page, api_key)
         replaced = stored(page, snapshot["key"])
         assert replaced["count"] == 1 and replaced["size"] > 10_000_000, damage
