@@ -17,6 +17,7 @@ STORED = """async () => {
   const keys = await cache.keys();
   if (!keys.length) return null;
   const hit = await cache.match(keys[0]);
+  if (!hit) return null;  // replaced while we looked: ask again
   return { key: keys[0].url, count: keys.length, size: (await hit.arrayBuffer()).byteLength, sha: hit.headers.get('X-Eye-Sha256') };
 }"""
 
