@@ -34,9 +34,14 @@ def exam_seconds(session: ExamSession) -> float:
 
 
 def exam_minutes(session: ExamSession) -> float:
-    if session.ended_at is not None:
-        return max(1.0, (session.ended_at - session.started_at).total_seconds() / 60)
-    return max(1.0, session.exam_duration / 60)
+    return minutes_of(session.started_at, session.ended_at, session.exam_duration)
+
+
+def minutes_of(started_at: dt.datetime, ended_at: dt.datetime | None, exam_duration: float) -> float:
+    """How many minutes the exam ran (planned, while open), at least one: what the score divides by."""
+    if ended_at is not None:
+        return max(1.0, (ended_at - started_at).total_seconds() / 60)
+    return max(1.0, exam_duration / 60)
 
 
 def flag_counts(db: Session, session_ids: list[str] | Select[Any]) -> dict[str, dict[str, int]]:

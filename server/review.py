@@ -41,14 +41,17 @@ class Claimed(ReviewError):
         self.email, self.until = email, until
 
 
+def _held_by_other(claimed_by: int | None, claimed_until: dt.datetime | None, user_id: int, now: dt.datetime) -> bool:
+    """Whether a claim (holder, end) keeps ``user_id`` off the session at ``now``."""
+    return claimed_by not in (None, user_id) and claimed_until is not None and aware(claimed_until) > now
+
+
 def claimed_by_other(db: Session, session: ExamSession, user_id: int) -> tuple[str, dt.datetime] | None:
     """Who else holds the session, and until when; None if it is free or the user's own."""
-    if session.claimed_by in (None, user_id) or session.claimed_until is None:
+    until = session.claimed_until
+    if until is None or not _held_by_other(session.claimed_by, until, user_id, utcnow()):
         return None
-    until = aware(session.claimed_until)
-    if until <= utcnow():
-        return None
-    return (db.scalar(select(User.email).where(User.id == session.claimed_by)) or "another reviewer"), until
+    return (db.scalar(select(User.email).where(User.id == session.claimed_by)) or "another reviewer"), aware(until)
 
 
 def claim(db: Session, session: ExamSession, user_id: int) -> None:
@@ -161,8 +164,8 @@ def queue(db: Session, institution_id: int, user_id: int, assessment: str | None
     order = []
     for r in light:
         c = counts.get(r.id, {})
-        minutes = max(1.0, (r.ended_at - r.started_at).total_seconds() / 60)
-        held = r.claimed_by not in (None, user_id) and r.claimed_until is not None and aware(r.claimed_until) > now
+        minutes = records.minutes_of(r.started_at, r.ended_at, r.exam_duration)
+        held = _held_by_other(r.claimed_by, r.claimed_until, user_id, now)
         weight = sum(WEIGHTS.get(k, 0) * n for k, n in c.items())
         order.append((held, integrity(c, minutes)[0], -weight, aware(r.ended_at), r.id))
     order.sort()

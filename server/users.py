@@ -32,15 +32,9 @@ INVITE_DAYS = 7
 
 def create_user(db: Session, institution_name: str, email: str, password: str, create_institution: bool = True,
                 role: str = "admin") -> User:
-    email = email.strip().lower()
-    if "@" not in email:
-        raise UserError(f"email {email!r}: expected an email address")
+    email = _check_email_and_role(db, email, role)
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
-    if role not in ROLES:
-        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
-    if db.scalar(select(User).where(User.email == email)) is not None:
-        raise UserError(f"a reviewer with email {email} already exists")
     try:
         institution = institution_named(db, institution_name, create_institution)
     except UnknownInstitution as e:
@@ -79,12 +73,17 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+
+
 def _check_email_and_role(db: Session, email: str, role: str) -> str:
+    """The normalized email of a new account, if it is an address no account has yet and the role exists."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise UserError(f"email {email[:80]!r}: expected an email address")
-    if role not in ROLES:
-        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    _check_role(role)
     if db.scalar(select(User).where(func.lower(User.email) == email)) is not None:
         raise UserError(f"an account with email {email} already exists")
     return email
@@ -128,8 +127,7 @@ def _other_admins(db: Session, user: User) -> int:
 
 
 def set_role(db: Session, user: User, role: str) -> None:
-    if role not in ROLES:
-        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    _check_role(role)
     if user.role == "admin" and role != "admin" and _other_admins(db, user) == 0:
         raise UserError("the institution needs at least one enabled admin: make someone else admin first")
     user.role = role

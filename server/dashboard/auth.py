@@ -89,11 +89,16 @@ def reviewer(request: Request) -> User:
 MAY = {"admin": {"decide", "manage", "audit"}, "reviewer": {"decide"}, "auditor": {"audit"}}
 
 
+def may(user: User | None) -> set[str]:
+    """What ``user``'s role allows (nothing when signed out)."""
+    return MAY.get(user.role, set()) if user is not None else set()
+
+
 def reviewer_who_may(request: Request, action: str) -> User:
     """The signed-in user if their role allows ``action`` (see ``MAY``); 403 otherwise, whatever
     the page showed."""
     user = reviewer(request)
-    if action not in MAY.get(user.role, set()):
+    if action not in may(user):
         raise HTTPException(403, f"Your role ({user.role}) may not do this.")
     return user
 

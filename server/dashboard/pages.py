@@ -18,7 +18,7 @@ from widget.events import LABELS
 from .. import records as data
 from ..store import Database, ExamSession, User
 from ..store.models import iso
-from .auth import MAY, csrf_token, remember_csrf
+from .auth import csrf_token, may, remember_csrf
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -38,7 +38,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 's
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("user", None)
     user = context["user"]
-    context.setdefault("may", MAY.get(user.role, set()) if user is not None else set())
+    context.setdefault("may", may(user))
     response = templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **context}, status_code=status)
     remember_csrf(request, response)
     response.headers["Cache-Control"] = "no-store"

@@ -7,7 +7,6 @@ without reloading the page."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Form, Request
@@ -20,7 +19,7 @@ from ..middleware import client_address
 from ..score import CAP
 from ..store import Media
 from ..store.models import iso
-from .auth import MAY, check_csrf, reviewer, reviewer_who_may
+from .auth import check_csrf, may, reviewer, reviewer_who_may
 from .pages import db_of, own_session, page_number, render, router
 
 
@@ -65,7 +64,8 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
     held_by = None
     with db_of(request).session() as s:
         session = own_session(user, session_id, s)
-        if "decide" in MAY.get(user.role, set()) and session.ended_at and session.review_state in review.OPEN_STATES:
+        deciding = "decide" in may(user)
+        if deciding and session.ended_at and session.review_state in review.OPEN_STATES:
             try:
                 review.claim(s, session, user.id)
             except review.Claimed as e:
@@ -75,7 +75,7 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
         before = data.score_of(session, events, before_review=True)[0]
         return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
                       score_before=before, states=review.STATES, error=request.query_params.get("error"),
-                      held_by=held_by, can_decide="decide" in MAY.get(user.role, set()) and not held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP)
+                      held_by=held_by, can_decide=deciding and not held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP)
 
 
 @router.post("/sessions/{session_id}/flags/{event_id}/verdict")
@@ -88,15 +88,12 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
         with db_of(request).session() as s:
             session = own_session(user, session_id, s)
             decided = review.decide_flag(s, session, event_id, verdict, note, user.id, client_address(request))
-            answer: dict[str, Any] = {"flagId": event_id, "verdict": decided.verdict, "note": decided.note or "",
-                      "decidedAt": iso(decided.decided_at), "reviewState": session.review_state}
-        if _wants_json(request):
-            with db_of(request).reading() as s:
-                session = own_session(user, session_id, s)
+            if _wants_json(request):  # keyboard review: the new score, read in the same transaction
                 events = data.timeline(s, session)
-                answer["score"] = data.score_of(session, events)[0]
-                answer["scoreBeforeReview"] = data.score_of(session, events, before_review=True)[0]
-            return JSONResponse(answer)
+                return JSONResponse({"flagId": event_id, "verdict": decided.verdict, "note": decided.note or "",
+                                     "decidedAt": iso(decided.decided_at), "reviewState": session.review_state,
+                                     "score": data.score_of(session, events)[0],
+                                     "scoreBeforeReview": data.score_of(session, events, before_review=True)[0]})
     except review.ReviewError as e:
         if _wants_json(request):
             return JSONResponse({"message": str(e)}, status_code=409 if isinstance(e, review.Claimed) else 422)
