@@ -83,10 +83,16 @@ def write_y4m(path: Path, frame: np.ndarray, *, seconds: float = 2.0, jitter: in
     return path
 
 
-def write_jpeg(path: Path, rgb: np.ndarray) -> Path:
+def jpeg_bytes(rgb: np.ndarray, quality: int = 90) -> bytes:
     from PIL import Image
 
-    Image.fromarray(rgb).save(path, "JPEG", quality=90)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def write_jpeg(path: Path, rgb: np.ndarray) -> Path:
+    path.write_bytes(jpeg_bytes(rgb))
     return path
 
 

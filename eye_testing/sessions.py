@@ -4,29 +4,15 @@ without a camera. Flags that carry evidence get a real JPEG (a photograph from s
 
 from __future__ import annotations
 
-import datetime as dt
-import io
+import time
 import uuid
 from typing import Any
 
 import httpx
 
-from widget.events import MEDIA_EVENTS
+from widget.events import MEDIA_EVENTS, iso
 
-from .media import astronaut
-
-
-def _jpeg() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(astronaut()[::4, ::4]).save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def _moment(offset: float = 0.0) -> str:
-    now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=offset)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+from .media import astronaut, jpeg_bytes
 
 
 def ended_session(eye_url: str, api_key: str, origin: str, flags: list[str], *, evidence: bool = True,
@@ -38,7 +24,7 @@ def ended_session(eye_url: str, api_key: str, origin: str, flags: list[str], *, 
             "institutionName": "Test University", "examDuration": 600,
             "features": {"aiProctoring": False, "facialRecognition": False, "periodicSnapshots": False}}
     headers = {"Origin": origin}
-    jpeg = _jpeg() if evidence else b""
+    jpeg = jpeg_bytes(astronaut()[::4, ::4], quality=80) if evidence else b""
     with httpx.Client(base_url=eye_url, timeout=30) as http:
         created = http.post("/api/v1/sessions", json={"apiKey": api_key, "config": {**base, **config}}, headers=headers)
         created.raise_for_status()
@@ -50,7 +36,7 @@ def ended_session(eye_url: str, api_key: str, origin: str, flags: list[str], *, 
             payload: dict[str, Any] = {"description": f"{kind} seen"}
             if evidence and kind in MEDIA_EVENTS:
                 payload["media"] = {"contentType": "image/jpeg", "size": len(jpeg)}
-            events.append({"id": ids[-1], "type": kind, "createdAt": _moment(i * 0.1), "payload": payload})
+            events.append({"id": ids[-1], "type": kind, "createdAt": iso(time.time() + i * 0.1), "payload": payload})
         if events:
             http.post(f"/api/v1/sessions/{sid}/events", json={"events": events}, headers=auth).raise_for_status()
         for event, event_id in zip(events, ids, strict=True):

@@ -18,7 +18,7 @@ import js
 from pyodide.ffi import JsException, create_proxy, to_js
 
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
-from .jsvalues import absent, plain
+from .jsvalues import absent, module_worker, plain
 
 SNAPSHOT_QUALITY = 0.8
 #: The first button of a question is the primary action (filled), the others secondary (outlined);
@@ -254,10 +254,7 @@ class FaceAnalyzer:
     """The face worker. ``analyse(bitmap, embed)`` → ``{"ms", "faces": [dict]}`` (embeddings as memoryviews)."""
 
     def __init__(self, scripts_url: str, human_url: str):
-        source = f'import "{scripts_url}face_worker.js";'
-        blob = js.Blob.new(to_js([source]), plain({"type": "text/javascript"}))
-        self._url = js.URL.createObjectURL(blob)
-        self.worker = js.Worker.new(self._url, plain({"type": "module"}))
+        self.worker, self._url = module_worker(scripts_url + "face_worker.js")
         self._human_url = human_url
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._next = 0

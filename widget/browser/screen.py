@@ -14,7 +14,7 @@ import js
 from pyodide.ffi import JsException, create_proxy, to_js
 
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
-from .jsvalues import plain
+from .jsvalues import module_worker, plain
 
 MAX_WIDTH = 1280
 QUALITY = 0.7
@@ -30,10 +30,7 @@ class JpegWorker:
     """One worker per page that turns ImageBitmaps into JPEG Files."""
 
     def __init__(self, scripts_url: str):
-        source = f'import "{scripts_url}jpeg_worker.js";'
-        blob = js.Blob.new(to_js([source]), plain({"type": "text/javascript"}))
-        self._url = js.URL.createObjectURL(blob)
-        self.worker = js.Worker.new(self._url, plain({"type": "module"}))
+        self.worker, self._url = module_worker(scripts_url + "jpeg_worker.js")
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._next = 0
         self._handler = create_proxy(self._on_message)
