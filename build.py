@@ -79,8 +79,10 @@ def _npm_version(name: str) -> str | None:
 
 
 def ensure_node_modules() -> Path:
-    """``npm ci`` unless node_modules already holds every pinned package at its version."""
-    if any(_npm_version(n) != v for n, v in NPM_PINS.items()):
+    """``npm ci`` unless node_modules already holds every pinned package at its version (the
+    runtime's, and the test tools package.json pins: tsc, axe-core)."""
+    dev = json.loads((ROOT / "package.json").read_text()).get("devDependencies", {})
+    if any(_npm_version(n) != v for n, v in {**NPM_PINS, **dev}.items()):
         print("build: npm ci (pinned Pyodide runtime and face models)", flush=True)
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
     for name, version in NPM_PINS.items():
