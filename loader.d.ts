@@ -40,7 +40,28 @@ export interface Features {
   screenMonitoring?: boolean;
   multipleScreens?: boolean;
   clipboard?: boolean;
+  /** Off by default: phones, books, laptops, screens in view → PROHIBITED_OBJECT. */
+  objectDetection?: boolean;
+  /** Off by default: eyes off the screen while the head faces it → GAZE_AWAY. */
+  gazeTracking?: boolean;
+  /** Off by default: a photo or a screen instead of a live face → SPOOF_SUSPECTED. */
+  livenessCheck?: boolean;
+  /** Off by default: a photo ID held to the camera before STARTED → ID_VERIFIED (and ID_MISMATCH). */
+  idVerification?: boolean;
 }
+
+/** The object model's (COCO) names that `thresholds.prohibitedObjects` accepts. */
+export type ObjectLabel =
+  | "person" | "bicycle" | "car" | "motorcycle" | "airplane" | "bus" | "train" | "truck" | "boat"
+  | "traffic light" | "fire hydrant" | "stop sign" | "parking meter" | "bench" | "bird" | "cat" | "dog"
+  | "horse" | "sheep" | "cow" | "elephant" | "bear" | "zebra" | "giraffe" | "backpack" | "umbrella"
+  | "handbag" | "tie" | "suitcase" | "frisbee" | "skis" | "snowboard" | "sports ball" | "kite"
+  | "baseball bat" | "baseball glove" | "skateboard" | "surfboard" | "tennis racket" | "bottle"
+  | "wine glass" | "cup" | "fork" | "knife" | "spoon" | "bowl" | "banana" | "apple" | "sandwich"
+  | "orange" | "broccoli" | "carrot" | "hot dog" | "pizza" | "donut" | "cake" | "chair" | "couch"
+  | "potted plant" | "bed" | "dining table" | "toilet" | "tv" | "laptop" | "mouse" | "remote"
+  | "keyboard" | "cell phone" | "microwave" | "oven" | "toaster" | "sink" | "refrigerator" | "book"
+  | "clock" | "vase" | "scissors" | "teddy bear" | "hair drier" | "toothbrush";
 
 export interface Thresholds {
   faceAbsenceSeconds?: number;
@@ -58,6 +79,25 @@ export interface Thresholds {
   /** 0–1: a window narrower or lower than this share of the screen is small (default 0.8). */
   minWindowShare?: number;
   windowResizeSeconds?: number;
+  /** 0–1: object model score from which a prohibited object counts (default 0.4). */
+  objectMinScore?: number;
+  objectSeconds?: number;
+  objectCooldownSeconds?: number;
+  /** Seconds between object-model passes (default 3). */
+  objectIntervalSeconds?: number;
+  /** Which objects are prohibited (default: cell phone, book, laptop, tv, remote, keyboard, mouse). */
+  prohibitedObjects?: ObjectLabel[];
+  /** Iris shift from the calibrated centre, in eye widths, left/right (default 0.12). */
+  maxGazeOffset?: number;
+  maxGazeOffsetVertical?: number;
+  gazeAwaySeconds?: number;
+  gazeCooldownSeconds?: number;
+  /** 0–1: antispoof score below which a face looks like a reproduction (default 0.3). */
+  minAntispoof?: number;
+  /** 0–1: liveness score below which a face looks like a still picture (default 0.3). */
+  minLiveness?: number;
+  spoofSeconds?: number;
+  spoofCooldownSeconds?: number;
 }
 
 export interface WidgetConfig {
@@ -95,7 +135,11 @@ export type FlagType =
   | "SCREEN_SHARE_STOPPED"
   | "MULTIPLE_SCREENS"
   | "CLIPBOARD"
-  | "WINDOW_RESIZED";
+  | "WINDOW_RESIZED"
+  | "PROHIBITED_OBJECT"
+  | "GAZE_AWAY"
+  | "SPOOF_SUSPECTED"
+  | "ID_MISMATCH";
 
 export interface FlagData<T extends FlagType = FlagType> {
   examId: string;
@@ -149,6 +193,22 @@ export interface EventPayloads {
   };
   CLIPBOARD: FlagDataWithScreen<"CLIPBOARD"> & { details: { action: "copy" | "cut" | "paste"; length: number } };
   WINDOW_RESIZED: FlagDataWithScreen<"WINDOW_RESIZED"> & { details: { share: number; minShare: number; seconds: number } };
+  PROHIBITED_OBJECT: FlagDataWithFile<"PROHIBITED_OBJECT"> & { details: { objects: { label: ObjectLabel; score: number }[] } };
+  GAZE_AWAY: FlagDataWithFile<"GAZE_AWAY"> & {
+    details: { direction: "left" | "right" | "up" | "down"; offset: [number, number]; threshold: [number, number] };
+  };
+  SPOOF_SUSPECTED: FlagDataWithFile<"SPOOF_SUSPECTED"> & {
+    details: {
+      antispoof: number | null;
+      liveness: number | null;
+      reasons: ("antispoof" | "liveness" | "device")[];
+      device?: { label: "cell phone" | "tv" | "laptop"; score: number };
+    };
+  };
+  ID_VERIFIED: { match: boolean; similarity: number | null; threshold: number; tries: number; timestamp: string; mediaFile?: File };
+  ID_MISMATCH: FlagDataWithFile<"ID_MISMATCH"> & {
+    details: { similarity: number | null; threshold: number; tries: number; problem: string | null };
+  };
 }
 
 export type EventName = keyof EventPayloads;

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 WEIGHTS = {
     "FACE_MISMATCH": 25.0,
+    "ID_MISMATCH": 25.0,
+    "SPOOF_SUSPECTED": 20.0,
+    "PROHIBITED_OBJECT": 15.0,
     "MULTIPLE_FACE": 15.0,
     "FACE_ABSENCE": 10.0,
     "DEVICE_LOST": 10.0,
@@ -25,6 +28,7 @@ WEIGHTS = {
     "EXIT_FULLSCREEN": 5.0,
     "CLIPBOARD": 5.0,
     "FACE_MISALIGNMENT": 4.0,
+    "GAZE_AWAY": 4.0,
     "WINDOW_RESIZED": 4.0,
 }
 CAP = 5

@@ -35,15 +35,30 @@ DEFAULT_SNAPSHOT_INTERVAL = 120.0
 
 
 SCREEN_TRIES = 3
+#: Features that analyse the camera (each needs the face worker).
+CAMERA_ANALYSIS = ("aiProctoring", "facialRecognition", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
+ID_PROMPT = ("Hold your photo ID (ID card, passport or driving licence) next to your face, photo towards the "
+             "camera, then press \u201cCheck my ID\u201d.")
 
 
 def consent_text(config: dict[str, Any], camera: bool, microphone: bool, screen: bool = False) -> str:
+    features = config.get("features") or {}
     devices = " and ".join(d for d, on in (("camera", camera), ("microphone", microphone)) if on)
     text = f"{config['institutionName']} proctors this exam with Eye."
     if devices:
         text += (f" It uses your {devices} to check that you are present, alone and not talking. The analysis "
                  "runs in this browser; only flagged moments (a photo or a short sound clip) and occasional "
                  "snapshots are uploaded for review.")
+    extras = [what for name, what in (
+        ("objectDetection", "looks for phones, books and other devices in view"),
+        ("gazeTracking", "follows where your eyes look (calibrated on your first seconds)"),
+        ("livenessCheck", "checks that the face is a live person, not a photo or a screen"),
+    ) if camera and features.get(name)]
+    if extras:
+        text += " The camera analysis also " + "; ".join(extras) + "."
+    if camera and features.get("idVerification"):
+        text += (" Before the exam you will hold a photo ID up to the camera: its face is compared with yours, "
+                 "and a picture of the ID is uploaded for review like other evidence.")
     if screen:
         text += (" It also needs your entire screen shared: a picture of your screen is uploaded when you leave "
                  "the exam window, leave fullscreen, copy or paste, or connect another screen, and now and then; "
@@ -110,6 +125,7 @@ class Widget:
                 out["analysisMs"] = list(m.analysis_ms)
                 out["frameInterval"] = round(m.frame_interval, 3)
                 out["effectiveFps"] = m.effective_rate()
+                out["objectPasses"] = m.object_passes
             if hasattr(m, "chunks"):
                 out["audioChunks"] = m.chunks
         plain: dict[str, Any] = ev.plain_data(out)
@@ -140,7 +156,7 @@ class Widget:
     async def _start(self, raw: Any) -> dict[str, Any]:
         config = config_mod.validate(raw)
         features = config["features"]
-        faces_on = features["aiProctoring"] or features["facialRecognition"]
+        faces_on = any(features[name] for name in CAMERA_ANALYSIS)
         camera = faces_on or features["periodicSnapshots"]
         microphone = features["aiProctoring"]
         screen = features["screenMonitoring"]
@@ -161,7 +177,9 @@ class Widget:
         numpy_ready = asyncio.ensure_future(self._browser.load_numpy()) if (faces_on or microphone) else None
         analyzer_ready = None
         if faces_on:  # the face worker fetches and compiles its models while the consent notice is read
-            self._analyzer = self._browser.face_analyzer()
+            self._analyzer = self._browser.face_analyzer(
+                objects=features["objectDetection"] or features["livenessCheck"],  # a face shown on a device
+                gaze=features["gazeTracking"], liveness=features["livenessCheck"])
             analyzer_ready = asyncio.ensure_future(self._analyzer.start())
             analyzer_ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # failures are reported below
         if camera or microphone or screen:
@@ -190,6 +208,7 @@ class Widget:
         except Exception as e:
             raise WidgetError(SYSTEM_CHECK_FAILED, f"Face analysis could not start: {e}", {"faceAnalysis": str(e)}) from None
         judge = await self._face_judge(config) if faces_on else None
+        id_check = await self._check_id(judge) if judge is not None and features["idVerification"] else None
         visible = config_mod.public(config)
         created = await self._resume(transport, config) or await transport.create_session(config["apiKey"], visible, config.get("launchToken"))
         self._config = config
@@ -208,11 +227,49 @@ class Widget:
         elapsed = self._browser.now() - local_start
         self._cancel_timer = self._browser.call_later(max(0.0, float(config["examDuration"]) - elapsed), self._time_up)
         self._lifecycle.activate()
+        if id_check is not None:
+            self._report_id(*id_check)
         if self._overlay is not None:
             self._overlay.set_status("Eye proctoring is active")
         started = {"sessionId": self._session_id, "startedAt": created["startedAt"], "resumed": bool(created.get("resumed"))}
         self._emit(ev.STARTED, started)
         return started
+
+    async def _check_id(self, judge: Any) -> tuple[Any, Any]:
+        """The photo-ID check (``features.idVerification``): up to three tries, each a frame with the
+        live face and the ID's photo; returns the check and the ID picture of the deciding try."""
+        from .detect.faces import Face
+        from .detect.idcheck import IdCheck
+
+        check = IdCheck(threshold=judge.th.match_threshold, min_score=judge.th.min_score)
+        text, image = ID_PROMPT, None
+        while not check.done:
+            await self._overlay.prompt(text, "Check my ID")
+            self._overlay.set_status("Eye proctoring: checking your ID")
+            frame = await self._media.frame()
+            shot = await self._media.snapshot("id.jpg")
+            result = await self._analyzer.analyse(frame, True)
+            attempt = check.attempt([Face.from_dict(f) for f in result["faces"]])
+            if image is None or attempt.similarity is not None:
+                image = shot  # the picture that shows the ID, else the latest
+            if not attempt.match and not check.done:
+                text = f"{attempt.problem} (try {len(check.attempts) + 1} of {check.tries})"
+        last = check.attempts[-1]
+        if last.match and last.live is not None and last.live.embedding is not None and judge.reference is None:
+            judge.set_reference(last.live.embedding, "photo ID check")  # the face the ID vouched for
+        return check, image
+
+    def _report_id(self, check: Any, image: Any) -> None:
+        """ID_VERIFIED (always, ``match`` says how it went) and, after the last failed try, ID_MISMATCH."""
+        last = check.attempts[-1]
+        similarity = check.best_similarity()
+        payload = {"match": last.match, "similarity": None if similarity is None else round(similarity, 3),
+                   "threshold": check.threshold, "tries": len(check.attempts), "timestamp": ev.iso(self._browser.now())}
+        self._emit_with_media(ev.ID_VERIFIED, payload, image)
+        if not last.match:
+            self._flag(ev.ID_MISMATCH, f"The photo ID did not match the candidate's face after {len(check.attempts)} tries",
+                       {"similarity": payload["similarity"], "threshold": check.threshold, "tries": len(check.attempts),
+                        "problem": last.problem}, image)
 
     async def _share_screen(self) -> Any:
         """The candidate's entire screen: anything else is refused and asked for again (up to
@@ -263,10 +320,27 @@ class Widget:
         from .detect.faces import Face, FaceJudge, FaceThresholds
 
         features = config["features"]
+        gaze = spoof = objects = None
+        if features["gazeTracking"]:
+            from .detect.gaze import GazeJudge, GazeThresholds
+
+            gaze = GazeJudge(config_mod.thresholds_for(config, "gaze", GazeThresholds()))
+        if features["livenessCheck"]:
+            from .detect.liveness import LivenessThresholds, SpoofJudge
+
+            spoof = SpoofJudge(config_mod.thresholds_for(config, "liveness", LivenessThresholds()))
+        object_thresholds = None
+        if features["objectDetection"] or features["livenessCheck"]:
+            from .detect.objects import ObjectJudge, ObjectThresholds
+
+            object_thresholds = config_mod.thresholds_for(config, "objects", ObjectThresholds())
+            objects = ObjectJudge(object_thresholds) if features["objectDetection"] else None
         judge = FaceJudge(
             config_mod.thresholds_for(config, "face", FaceThresholds()),
             identity=features["facialRecognition"],
             presence=features["aiProctoring"],
+            gaze=gaze, spoof=spoof, objects=objects,
+            objects_every=object_thresholds.every_seconds if object_thresholds is not None else 3.0,
         )
         url = config.get("candidateImageUrl")
         if features["facialRecognition"] and url:
@@ -298,7 +372,8 @@ class Widget:
         if judge is not None:
             from .monitors.face import FaceMonitor
 
-            monitors.append(FaceMonitor(b, emit, flag, media=self._media, analyzer=self._analyzer, judge=judge))
+            monitors.append(FaceMonitor(b, emit, flag, media=self._media, analyzer=self._analyzer, judge=judge,
+                                        objects_every=judge.objects_every))
         if features["aiProctoring"]:
             from .detect.sound import SoundThresholds
             from .monitors.sound import SoundMonitor
@@ -354,18 +429,22 @@ class Widget:
             created_at=self._browser.now(),
             details=details,
         )
-        if media is None:
-            self._emit(flag_type, data)
-        else:
-            content_type, size = self._browser.file_info(media)
-            stored = {**data, "media": {"contentType": content_type, "size": size}}
-            event_id = self._emit(flag_type, {**data, "mediaFile": media}, stored)
-            if event_id is not None and self._transport is not None:
-                self._transport.attach_media(event_id, media, content_type)
+        self._emit_with_media(flag_type, data, media)
         if flag_type in ev.VIOLATIONS:
             types = self._tally.add(flag_type)
             if types:
                 self._flag(ev.SUSPICIOUS_ACTIVITY, f"{len(types)} different kinds of violation", {"types": types})
+
+    def _emit_with_media(self, event: str, data: dict[str, Any], media: Any) -> None:
+        """Emit ``data`` with ``mediaFile`` (when there is one), and upload the file after the event."""
+        if media is None:
+            self._emit(event, data)
+            return
+        content_type, size = self._browser.file_info(media)
+        stored = {**data, "media": {"contentType": content_type, "size": size}}
+        event_id = self._emit(event, {**data, "mediaFile": media}, stored)
+        if event_id is not None and self._transport is not None:
+            self._transport.attach_media(event_id, media, content_type)
 
     def _time_up(self) -> None:
         self._browser.spawn(self._end("time_up"))

@@ -19,9 +19,11 @@ REQUIRED_STRINGS = (
     "institutionName",
 )
 FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", "periodicSnapshots", "screenMonitoring",
-            "multipleScreens", "clipboard")
-#: Features off unless asked for: sharing the screen is invasive, so each exam opts in.
-OFF_BY_DEFAULT = ("screenMonitoring",)
+            "multipleScreens", "clipboard", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
+#: Features off unless asked for: sharing the screen is invasive, so each exam opts in; the camera
+#: intelligence features load more models (about 8 MB) and cost CPU, and the ID check adds a step
+#: before the exam, so each exam opts in to those too.
+OFF_BY_DEFAULT = ("screenMonitoring", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
 OPTIONAL = ("candidateImageUrl", "containerId", "features", "launchToken", "snapshotInterval", "thresholds")
 #: ``config.thresholds`` keys → (detector, attribute). Defaults live in widget/detect/faces.py and
 #: widget/detect/sound.py; every value must be a positive number.
@@ -40,9 +42,35 @@ THRESHOLDS = {
     "soundCooldownSeconds": ("sound", "cooldown_seconds"),
     "minWindowShare": ("window", "min_share"),
     "windowResizeSeconds": ("window", "seconds"),
+    "objectMinScore": ("objects", "min_score"),
+    "objectSeconds": ("objects", "seconds"),
+    "objectCooldownSeconds": ("objects", "cooldown_seconds"),
+    "objectIntervalSeconds": ("objects", "every_seconds"),
+    "prohibitedObjects": ("objects", "prohibited"),
+    "maxGazeOffset": ("gaze", "max_offset"),
+    "maxGazeOffsetVertical": ("gaze", "max_offset_vertical"),
+    "gazeAwaySeconds": ("gaze", "seconds"),
+    "gazeCooldownSeconds": ("gaze", "cooldown_seconds"),
+    "minAntispoof": ("liveness", "min_antispoof"),
+    "minLiveness": ("liveness", "min_liveness"),
+    "spoofSeconds": ("liveness", "seconds"),
+    "spoofCooldownSeconds": ("liveness", "cooldown_seconds"),
 }
-#: Thresholds that are shares (fractions): at most 1.
-SHARES = ("minWindowShare",)
+#: Thresholds that are shares (fractions or model scores): at most 1.
+SHARES = ("minWindowShare", "objectMinScore", "minAntispoof", "minLiveness")
+#: Thresholds that are lists of object labels (the object model's COCO names), not numbers.
+LABEL_LISTS = ("prohibitedObjects",)
+#: The object model's labels (COCO), for checking ``thresholds.prohibitedObjects``.
+OBJECT_LABELS = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+    "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow", "elephant",
+    "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard",
+    "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
+    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange", "broccoli",
+    "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant", "bed", "dining table", "toilet",
+    "tv", "laptop", "mouse", "remote", "keyboard", "cell phone", "microwave", "oven", "toaster", "sink",
+    "refrigerator", "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
+)
 KNOWN = (*REQUIRED_STRINGS, "examDuration", *OPTIONAL)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_STRING = 500
@@ -61,6 +89,15 @@ def _string_problem(value: Any) -> str | None:
         return "must not be empty"
     if len(value) > MAX_STRING:
         return f"must be at most {MAX_STRING} characters, received {len(value)}"
+    return None
+
+
+def _labels_problem(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"must be a list of object names, received {type(value).__name__}"
+    unknown = [v for v in value if v not in OBJECT_LABELS]
+    if unknown:
+        return f"unknown object name(s) {', '.join(map(repr, unknown))} (known: {', '.join(OBJECT_LABELS)})"
     return None
 
 
@@ -106,10 +143,16 @@ def validate(raw: Any) -> dict[str, Any]:
             for name, value in thresholds.items():
                 if name not in THRESHOLDS:
                     problems[f"thresholds.{name}"] = f"is not a known threshold (known: {', '.join(THRESHOLDS)})"
+                elif name in LABEL_LISTS:
+                    problem = _labels_problem(value)
+                    if problem:
+                        problems[f"thresholds.{name}"] = problem
                 elif not _is_number(value) or value <= 0:
                     problems[f"thresholds.{name}"] = f"must be a positive number, received {value!r}"
                 elif name in SHARES and value > 1:
-                    problems[f"thresholds.{name}"] = f"must be a share of the screen from 0 to 1, received {value!r}"
+                    problems[f"thresholds.{name}"] = (
+                        f"must be {'a share of the screen' if name == 'minWindowShare' else 'a score'} from 0 to 1, "
+                        f"received {value!r}")
     features = raw.get("features")
     normalized_features = {name: name not in OFF_BY_DEFAULT for name in FEATURES}
     if features is not None:
@@ -142,5 +185,5 @@ def thresholds_for(config: dict[str, Any], detector: str, defaults: Any) -> Any:
     for name, value in (config.get("thresholds") or {}).items():
         target, attribute = THRESHOLDS[name]
         if target == detector:
-            setattr(defaults, attribute, float(value))
+            setattr(defaults, attribute, tuple(value) if name in LABEL_LISTS else float(value))
     return defaults

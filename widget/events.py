@@ -28,6 +28,11 @@ SCREEN_SHARE_STOPPED = "SCREEN_SHARE_STOPPED"  # the shared screen's track ended
 MULTIPLE_SCREENS = "MULTIPLE_SCREENS"  # the device has more than one screen (screen.isExtended)
 CLIPBOARD = "CLIPBOARD"  # copy, cut or paste in the exam page (details.action, details.length; never the content)
 WINDOW_RESIZED = "WINDOW_RESIZED"  # the window stayed smaller than thresholds.minWindowShare of the screen
+PROHIBITED_OBJECT = "PROHIBITED_OBJECT"  # a phone, book, laptop or screen in view (details.objects)
+GAZE_AWAY = "GAZE_AWAY"  # the eyes off the screen while the head faces it
+SPOOF_SUSPECTED = "SPOOF_SUSPECTED"  # the face is a photo or a screen (details.antispoof, details.liveness)
+ID_VERIFIED = "ID_VERIFIED"  # the photo-ID check before STARTED: {match, similarity} with the ID picture
+ID_MISMATCH = "ID_MISMATCH"  # the photo-ID check failed three times: a flag for the reviewer
 
 EVENTS = (
     SYSTEM_CHECK_STARTED,
@@ -53,6 +58,11 @@ EVENTS = (
     MULTIPLE_SCREENS,
     CLIPBOARD,
     WINDOW_RESIZED,
+    PROHIBITED_OBJECT,
+    GAZE_AWAY,
+    SPOOF_SUSPECTED,
+    ID_VERIFIED,
+    ID_MISMATCH,
 )
 
 #: Flags that count towards SUSPICIOUS_ACTIVITY (a snapshot is evidence, not a violation).
@@ -69,6 +79,10 @@ VIOLATIONS = (
     MULTIPLE_SCREENS,
     CLIPBOARD,
     WINDOW_RESIZED,
+    PROHIBITED_OBJECT,
+    GAZE_AWAY,
+    SPOOF_SUSPECTED,
+    ID_MISMATCH,
 )
 
 #: Each event in words, for people (the dashboard; the demo page shows the same words).
@@ -96,6 +110,11 @@ LABELS = {
     MULTIPLE_SCREENS: "More than one screen",
     CLIPBOARD: "Copy, cut or paste",
     WINDOW_RESIZED: "Exam window made small",
+    PROHIBITED_OBJECT: "Phone, book or device in view",
+    GAZE_AWAY: "Eyes off the screen",
+    SPOOF_SUSPECTED: "Photo or screen instead of a face",
+    ID_VERIFIED: "Photo ID checked",
+    ID_MISMATCH: "Photo ID does not match",
 }
 
 #: Every flag (what webhooks announce and the integrity score weighs): the violations and their tally.
@@ -106,7 +125,7 @@ SCREEN_EVIDENCE = (TAB_NOT_FOCUS, EXIT_FULLSCREEN, CLIPBOARD, MULTIPLE_SCREENS, 
 
 #: Events that may carry an evidence file (``mediaFile``): the server accepts uploads for these only.
 MEDIA_EVENTS = (FACE_ABSENCE, MULTIPLE_FACE, FACE_MISMATCH, FACE_MISALIGNMENT, SOUND_DETECTED, PERIODIC_SNAPSHOT,
-                *SCREEN_EVIDENCE)
+                PROHIBITED_OBJECT, GAZE_AWAY, SPOOF_SUSPECTED, ID_VERIFIED, ID_MISMATCH, *SCREEN_EVIDENCE)
 
 
 def plain_data(value: Any) -> Any:

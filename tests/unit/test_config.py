@@ -1,7 +1,7 @@
 import pytest
 
 from tests.conftest import VALID_CONFIG
-from widget.config import FEATURES, REQUIRED_STRINGS, public, validate
+from widget.config import FEATURES, OFF_BY_DEFAULT, REQUIRED_STRINGS, public, validate
 from widget.errors import INVALID_CONFIG, WidgetError
 
 
@@ -19,7 +19,8 @@ def problems(cfg) -> dict:
 
 def test_valid_config_gets_default_features():
     cfg = validate(valid(features={"fullscreen": False}))
-    assert cfg["features"] == {name: name not in ("fullscreen", "screenMonitoring") for name in FEATURES}
+    assert cfg["features"] == {name: name not in ("fullscreen", *OFF_BY_DEFAULT) for name in FEATURES}
+    assert set(OFF_BY_DEFAULT) == {"screenMonitoring", "objectDetection", "gazeTracking", "livenessCheck", "idVerification"}
     assert validate(valid(features={"screenMonitoring": True}))["features"]["screenMonitoring"] is True  # opt-in
 
 

@@ -240,7 +240,9 @@ class FakeMedia:
     def microphone_ok(self) -> tuple[bool, str]:
         return (True, "fake microphone")
 
-    async def frame(self) -> float:
+    async def frame(self) -> Any:
+        if self.browser.id_frames:  # the photo-ID check grabs these frames first, one per try
+            return ("id", self.browser.id_frames.pop(0))
         return self.browser.now()
 
     async def snapshot(self, name: str) -> FakeFile:
@@ -291,24 +293,29 @@ class FakeScreen:
 
 
 class FakeAnalyzer:
-    def __init__(self, browser: "FakeMediaBrowser"):
+    def __init__(self, browser: "FakeMediaBrowser", extras: dict[str, bool] | None = None):
         self.browser = browser
+        self.extras = dict(extras or {})
         self.closed = False
         self.embed_requests = 0
+        self.object_requests = 0
 
     async def start(self) -> float:
         return 1.0
 
-    async def analyse(self, frame: float, embed: bool) -> dict[str, Any]:
+    async def analyse(self, frame: float, embed: bool, objects: bool = False) -> dict[str, Any]:
         if self.browser.analysis_seconds:  # a slow device: the analysis takes fake-clock time
             await self.browser.sleep(self.browser.analysis_seconds)
         await asyncio.sleep(0)
         self.embed_requests += embed
-        faces = [dict(f) for f in self.browser.faces(frame)]
+        objects = objects and bool(self.extras.get("objects"))
+        self.object_requests += objects
+        shown = frame[1] if isinstance(frame, tuple) else self.browser.faces(frame)  # ("id", faces): a photo-ID try
+        faces = [dict(f) for f in shown]
         for f in faces:
             if not embed:
                 f["embedding"] = None
-        return {"ms": 5.0, "faces": faces}
+        return {"ms": 5.0, "faces": faces, "objects": [dict(o) for o in self.browser.objects(frame)] if objects else None}
 
     async def analyse_url(self, url: str) -> dict[str, Any]:
         return {"ms": 5.0, "faces": self.browser.reference_faces}
@@ -329,6 +336,9 @@ class FakeMediaBrowser(FakeBrowser):
         self.camera_black = False
         self.audio_rate = 48000
         self.faces: Callable[[float], list[dict[str, Any]]] = lambda t: []
+        self.objects: Callable[[float], list[dict[str, Any]]] = lambda t: []
+        #: what the camera shows at each photo-ID try (the faces of that frame)
+        self.id_frames: list[list[dict[str, Any]]] = []
         self.reference_faces: list[dict[str, Any]] = []
         self.overlays: list[FakeOverlay] = []
         self.medias: list[FakeMedia] = []
@@ -361,8 +371,8 @@ class FakeMediaBrowser(FakeBrowser):
         self.shared.append(FakeScreen(answer))
         return self.shared[-1]
 
-    def face_analyzer(self) -> FakeAnalyzer:
-        self.analyzers.append(FakeAnalyzer(self))
+    def face_analyzer(self, *, objects: bool = False, gaze: bool = False, liveness: bool = False) -> FakeAnalyzer:
+        self.analyzers.append(FakeAnalyzer(self, {"objects": objects, "gaze": gaze, "liveness": liveness}))
         return self.analyzers[-1]
 
     async def load_numpy(self) -> None:

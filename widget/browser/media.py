@@ -251,11 +251,14 @@ class MediaSession:
 
 
 class FaceAnalyzer:
-    """The face worker. ``analyse(bitmap, embed)`` → ``{"ms", "faces": [dict]}`` (embeddings as memoryviews)."""
+    """The face worker. ``analyse(bitmap, embed, objects)`` → ``{"ms", "faces": [dict], "objects":
+    [dict] | None}`` (embeddings as memoryviews). ``extras`` says which further models to load:
+    ``objects`` (centernet), ``gaze`` (iris), ``liveness`` (antispoof + liveness)."""
 
-    def __init__(self, scripts_url: str, human_url: str):
+    def __init__(self, scripts_url: str, human_url: str, extras: dict[str, bool] | None = None):
         self.worker, self._url = module_worker(scripts_url + "face_worker.js")
         self._human_url = human_url
+        self._extras = dict(extras or {})
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._next = 0
         self._handler = create_proxy(self._on_message)
@@ -290,17 +293,20 @@ class FaceAnalyzer:
     async def start(self) -> float:
         ready = self._expect(-1)
         h = self._human_url
-        self.worker.postMessage(plain({"type": "init", "human": h + "human.esm.js", "models": h + "models/", "wasm": h + "wasm/"}))
+        self.worker.postMessage(plain({"type": "init", "human": h + "human.esm.js", "models": h + "models/", "wasm": h + "wasm/",
+                                       **self._extras}))
         data = await ready
         return float(data.ms)
 
-    async def analyse(self, bitmap: Any, embed: bool) -> dict[str, Any]:
+    async def analyse(self, bitmap: Any, embed: bool, objects: bool = False) -> dict[str, Any]:
         self._next += 1
         future = self._expect(self._next)
-        self.worker.postMessage(plain({"type": "detect", "id": self._next, "bitmap": bitmap, "embed": embed}), to_js([bitmap]))
+        message = {"type": "detect", "id": self._next, "bitmap": bitmap, "embed": embed, "objects": objects}
+        self.worker.postMessage(plain(message), to_js([bitmap]))
         data = await future
         faces = []
         for f in data.faces:
+            gaze: Any = getattr(f, "gaze", None)
             faces.append(
                 {
                     "score": float(f.score),
@@ -308,9 +314,16 @@ class FaceAnalyzer:
                     "yaw": float(f.yaw),
                     "pitch": float(f.pitch),
                     "embedding": None if absent(getattr(f, "embedding", None)) else f.embedding.to_py(),
+                    "real": float(f.real),
+                    "live": float(f.live),
+                    "gaze": None if absent(gaze) else list(gaze.to_py()),
                 }
             )
-        return {"ms": float(data.ms), "faces": faces}
+        found: Any = getattr(data, "objects", None)
+        things = None if absent(found) else [
+            {"label": str(o.label), "score": float(o.score), "box": list(o.box.to_py())} for o in found
+        ]
+        return {"ms": float(data.ms), "faces": faces, "objects": things}
 
     async def analyse_url(self, url: str) -> dict[str, Any]:
         """Faces (with embeddings) in the image at ``url`` — the candidate's reference photo."""

@@ -220,10 +220,10 @@ class PyodideBrowser:
 
         return await MediaSession.open(overlay, self.scripts_url, video=video, audio=audio)
 
-    def face_analyzer(self) -> Any:
+    def face_analyzer(self, *, objects: bool = False, gaze: bool = False, liveness: bool = False) -> Any:
         from .media import FaceAnalyzer
 
-        return FaceAnalyzer(self.scripts_url, self.human_url)
+        return FaceAnalyzer(self.scripts_url, self.human_url, {"objects": objects, "gaze": gaze, "liveness": liveness})
 
     async def load_numpy(self) -> None:
         if self._pyodide is None:

@@ -1,7 +1,10 @@
-"""Face flags from face detections: absence, multiple faces, mismatch, misalignment.
+"""Face flags from face detections: absence, multiple faces, mismatch, misalignment — and, when
+the exam turns them on, gaze (detect/gaze.py), liveness (detect/liveness.py) and prohibited
+objects (detect/objects.py), which need the same frame's single face.
 
 Input per analysed frame: the faces found (score, box normalized to 0..1, yaw/pitch in degrees,
-optionally an embedding). Output: Findings, each after its condition persisted, with a cooldown.
+optionally an embedding, antispoof/liveness scores and the iris offset) and, on frames where the
+object model ran, the objects. Output: Findings, each after its condition persisted, with a cooldown.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import numpy as np
 
 from ..events import FACE_ABSENCE, FACE_MISALIGNMENT, FACE_MISMATCH, MULTIPLE_FACE
 from . import Finding
+from .gaze import GazeJudge
 from .identity import cosine
+from .liveness import SpoofJudge
+from .objects import ObjectJudge, Thing
 from .persistence import Persistence
 
 
@@ -24,17 +30,28 @@ class Face:
     yaw: float = 0.0  # degrees, 0 = facing the camera
     pitch: float = 0.0
     embedding: np.ndarray | None = None
+    real: float | None = None  # antispoof score (0 = a reproduction, 1 = real), None when not measured
+    live: float | None = None  # liveness score (0 = a still picture, 1 = alive), None when not measured
+    gaze: tuple[float, float] | None = None  # iris offset from the eye centre, in eye widths
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Face":
         emb = d.get("embedding")
+        gaze = d.get("gaze")
+        real, live = d.get("real"), d.get("live")
         return cls(
             score=float(d["score"]),
             box=(float(d["box"][0]), float(d["box"][1]), float(d["box"][2]), float(d["box"][3])),
             yaw=float(d.get("yaw") or 0.0),
             pitch=float(d.get("pitch") or 0.0),
             embedding=None if emb is None else np.asarray(emb, dtype=np.float32),
+            real=None if real is None or real < 0 else float(real),
+            live=None if live is None or live < 0 else float(live),
+            gaze=None if gaze is None else (float(gaze[0]), float(gaze[1])),
         )
+
+    def area(self) -> float:
+        return self.box[2] * self.box[3]
 
     def centre_offset(self) -> float:
         """Distance of the face centre from the frame centre (0 = centred, 0.5 = at an edge)."""
@@ -61,12 +78,19 @@ class FaceThresholds:
 
 class FaceJudge:
     """Decides face flags, frame by frame. ``presence`` switches absence/multiple/misalignment on,
-    ``identity`` the mismatch check (an accommodation can turn either off)."""
+    ``identity`` the mismatch check (an accommodation can turn either off); ``gaze``, ``spoof``
+    and ``objects`` are the optional judges (None when the exam does not use them)."""
 
-    def __init__(self, thresholds: FaceThresholds | None = None, *, identity: bool = True, presence: bool = True):
+    def __init__(self, thresholds: FaceThresholds | None = None, *, identity: bool = True, presence: bool = True,
+                 gaze: GazeJudge | None = None, spoof: SpoofJudge | None = None, objects: ObjectJudge | None = None,
+                 objects_every: float = 3.0):
         self.th = thresholds or FaceThresholds()
         self.identity = identity
         self.presence = presence
+        self.gaze = gaze
+        self.spoof = spoof
+        self.objects = objects
+        self.objects_every = objects_every  # seconds between object passes (objects and spoof need them)
         self.reference: np.ndarray | None = None
         self.reference_source: str | None = None
         th = self.th
@@ -83,6 +107,9 @@ class FaceJudge:
     def wants_embedding(self) -> bool:
         return self.identity
 
+    def wants_objects(self) -> bool:
+        return self.objects is not None or self.spoof is not None
+
     def aligned(self, face: Face) -> bool:
         th = self.th
         return (
@@ -91,16 +118,34 @@ class FaceJudge:
             and face.centre_offset() <= th.max_centre_offset
         )
 
-    def observe(self, t: float, detections: Sequence[Face]) -> list[Finding]:
+    def observe(self, t: float, detections: Sequence[Face], things: Sequence[Thing] | None = None) -> list[Finding]:
+        """Feed one analysed frame: its faces and, when the object model ran on it, its objects."""
         th = self.th
         faces = [f for f in detections if f.score >= th.min_score]
         found: list[Finding] = []
         single = faces[0] if len(faces) == 1 else None
         if self.presence:
             found.extend(self._presence(t, faces, single))
+        if self.objects is not None and things is not None:
+            found.extend(self.objects.observe(t, things))
+        if self.spoof is not None:
+            if things is not None:
+                self.spoof.objects(things, single.box if single is not None else None)
+            if single is not None:
+                found.extend(self.spoof.observe(t, single.real, single.live))
+            else:
+                self.spoof.forget()
+        if self.gaze is not None:
+            aligned = single is not None and self.aligned(single)
+            found.extend(self.gaze.observe(t, single.gaze if single is not None else None, aligned=aligned,
+                                           score=single.score if single is not None else 0.0))
         if self.identity:
             found.extend(self._identity(t, single))
         return found
+
+    def suspect(self) -> bool:
+        """The face in the latest frame looked like a photo or a screen."""
+        return self.spoof is not None and self.spoof.suspect
 
     def _presence(self, t: float, faces: list[Face], single: Face | None) -> list[Finding]:
         th = self.th
@@ -125,8 +170,8 @@ class FaceJudge:
         return found
 
     def _identity(self, t: float, single: Face | None) -> list[Finding]:
-        if single is None or single.embedding is None:
-            return []  # no evidence either way: keep the running state
+        if single is None or single.embedding is None or self.suspect():
+            return []  # no evidence either way (a reproduction proves nothing): keep the running state
         if self.reference is None:
             if single.score >= self.th.reference_min_score and self.aligned(single):
                 self.set_reference(single.embedding, "first clear frame")

@@ -1,7 +1,9 @@
-"""Faces: camera frames → the face worker → FaceJudge → FACE_* flags with a JPEG of the moment.
+"""Faces: camera frames → the face worker → FaceJudge → FACE_* (and GAZE_AWAY, SPOOF_SUSPECTED,
+PROHIBITED_OBJECT) flags with a JPEG of the moment.
 
 Analyses at most one frame at a time, every ``interval`` seconds; embeddings (slower) only
-every ``embed_every`` seconds and only when identity is checked. On a slow device the rate
+every ``embed_every`` seconds and only when identity is checked; the object model (slower still)
+on the first frame and then every ``objects_every`` seconds, only when the judge wants objects. On a slow device the rate
 adapts: the next frame is asked for no sooner than 1.25 × the recent time per analysis (at
 most every ``MAX_INTERVAL`` seconds), so the worker is never queued behind, and it speeds up
 again when analysis gets faster. ``diagnostics()`` reports the interval and the effective rate.
@@ -13,6 +15,7 @@ from collections import deque
 from typing import Any
 
 from ..detect.faces import Face, FaceJudge
+from ..detect.objects import Thing
 from .base import Monitor
 
 MAX_INTERVAL = 2.0
@@ -21,15 +24,18 @@ HEADROOM = 1.25
 
 class FaceMonitor(Monitor):
     def __init__(self, browser: Any, report: Any, flag: Any, *, media: Any, analyzer: Any, judge: FaceJudge,
-                 interval: float = 0.5, embed_every: float = 3.0):
+                 interval: float = 0.5, embed_every: float = 3.0, objects_every: float = 3.0):
         super().__init__(browser, report, flag)
         self.media = media
         self.analyzer = analyzer
         self.judge = judge
         self.interval = interval
         self.embed_every = embed_every
+        self.objects_every = objects_every
         self.busy = False
         self._last_embed: float | None = None
+        self._last_objects: float | None = None
+        self.object_passes = 0
         self.analysed = 0
         self.analysis_ms: list[float] = []
         self.frame_interval = interval
@@ -60,8 +66,11 @@ class FaceMonitor(Monitor):
             embed = self.judge.wants_embedding() and (
                 self._last_embed is None or now - self._last_embed >= self.embed_every
             )
+            objects = self.judge.wants_objects() and (
+                self._last_objects is None or now - self._last_objects >= self.objects_every
+            )
             frame = await self.media.frame()
-            result = await self.analyzer.analyse(frame, embed)
+            result = await self.analyzer.analyse(frame, embed, objects)
             if not self.running:
                 return
             finished = self.browser.now()
@@ -69,11 +78,16 @@ class FaceMonitor(Monitor):
             self._adapt(finished - now)
             if embed:
                 self._last_embed = now
+            found = result.get("objects")
+            things = None if found is None else [Thing.from_dict(o) for o in found]
+            if things is not None:
+                self._last_objects = now
+                self.object_passes += 1
             self.analysed += 1
             self.analysis_ms.append(result["ms"])
             del self.analysis_ms[:-600]
             faces = [Face.from_dict(f) for f in result["faces"]]
-            for finding in self.judge.observe(self.browser.now(), faces):
+            for finding in self.judge.observe(self.browser.now(), faces, things):
                 snapshot = await self.media.snapshot(f"{finding.type.lower()}.jpg")
                 self.flag(finding.type, finding.description, {**finding.details, "analysisMs": round(result["ms"], 1)}, snapshot)
         finally:
