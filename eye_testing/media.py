@@ -10,8 +10,12 @@ from __future__ import annotations
 import io
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 WIDTH, HEIGHT, FPS = 640, 480, 10
 
@@ -140,3 +144,77 @@ def decode_wav(data: bytes) -> tuple[int, np.ndarray]:
     with wave.open(io.BytesIO(data)) as w:
         frames = w.readframes(w.getnframes())
         return w.getframerate(), np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768
+
+
+# --- camera intelligence: devices, reproductions, photo IDs ------------------------------------
+# The phone is a photograph of a hand holding a phone, from the npm package html5-device-mockups
+# (MIT; a devDependency of this repository, installed by ``npm ci``): a real hand, a real phone's
+# shape, cut out on a transparent background, so it can be held into any scene.
+
+MOCKUPS = Path(__file__).resolve().parents[1] / "node_modules" / "html5-device-mockups" / "device-mockups"
+#: The phone's screen inside iPhone7Hand_2/portrait_black.png (top, left, width, height as
+#: fractions), from the package's own CSS (dist/device-mockups.css).
+HAND_PHONE_SCREEN = (0.0783582, 0.4125296, 0.4219858, 0.4723881)
+
+
+def hand_with_phone(screen: np.ndarray | None = None) -> "Image.Image":
+    """The hand holding a phone (RGBA); with ``screen`` (RGB), that picture fills the phone's display."""
+    from PIL import Image
+
+    phone = Image.open(MOCKUPS / "iPhone7Hand_2" / "portrait_black.png").convert("RGBA")
+    if screen is not None:
+        top, left, w, h = HAND_PHONE_SCREEN
+        sx, sy, sw, sh = round(left * phone.width), round(top * phone.height), round(w * phone.width), round(h * phone.height)
+        picture = Image.fromarray(screen)
+        scale = max(sw / picture.width, sh / picture.height)
+        picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.BILINEAR)
+        x0, y0 = (picture.width - sw) // 2, (picture.height - sh) // 2
+        phone.alpha_composite(picture.crop((x0, y0, x0 + sw, y0 + sh)).convert("RGBA"), (sx, sy))
+    return phone
+
+
+def hold(frame: np.ndarray, thing: "Image.Image", *, x: int, y: int, height: int) -> np.ndarray:
+    """``thing`` (RGBA) scaled to ``height`` px and held into ``frame`` at (x, y)."""
+    from PIL import Image
+
+    scaled = thing.resize((round(thing.width * height / thing.height), height), Image.BILINEAR)
+    canvas = Image.fromarray(frame).convert("RGBA")
+    canvas.alpha_composite(scaled, (x, y))
+    return np.asarray(canvas.convert("RGB"))
+
+
+def phone_in_view() -> np.ndarray:
+    """The candidate, and a hand holding a phone up beside them."""
+    return hold(scene([astronaut()]), hand_with_phone(), x=440, y=150, height=330)
+
+
+def face_on_a_phone() -> np.ndarray:
+    """A hand holding up a phone that shows the candidate's portrait (nobody live in view)."""
+    return hold(background(), hand_with_phone(astronaut()), x=320 - 188, y=0, height=480)
+
+
+def id_card(portrait: np.ndarray) -> "Image.Image":
+    """A photo ID card (ID-1 proportions): the portrait on the left, printed lines on the right."""
+    from PIL import Image, ImageDraw
+
+    card = Image.new("RGBA", (428, 270), (232, 238, 246, 255))
+    draw = ImageDraw.Draw(card)
+    draw.rectangle((0, 0, 427, 46), fill=(30, 70, 140, 255))
+    photo = Image.fromarray(portrait)
+    photo = photo.resize((150, round(photo.height * 150 / photo.width)), Image.BILINEAR)
+    photo = photo.crop((0, 0, 150, min(190, photo.height)))
+    card.alpha_composite(photo.convert("RGBA"), (18, 62))
+    for i, width in enumerate((200, 160, 180, 120, 150)):
+        draw.rectangle((190, 70 + i * 34, 190 + width, 82 + i * 34), fill=(90, 96, 110, 255))
+    mask = Image.new("L", card.size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, 427, 269), radius=18, fill=255)
+    card.putalpha(mask)
+    return card
+
+
+def holding_id(portrait: np.ndarray) -> np.ndarray:
+    """The candidate holding a photo ID (with ``portrait`` on it) next to their face."""
+    frame = background().copy()
+    person = _resize(astronaut(), 250)
+    frame[90 : 90 + person.shape[0], 60 : 60 + person.shape[1]] = person[: HEIGHT - 90]
+    return hold(frame, id_card(portrait), x=330, y=120, height=190)

@@ -126,6 +126,8 @@ class Widget:
                 out["frameInterval"] = round(m.frame_interval, 3)
                 out["effectiveFps"] = m.effective_rate()
                 out["objectPasses"] = m.object_passes
+                if m.judge.gaze is not None:
+                    out["gazeCalibrated"] = m.judge.gaze.calibrated
             if hasattr(m, "chunks"):
                 out["audioChunks"] = m.chunks
         plain: dict[str, Any] = ev.plain_data(out)

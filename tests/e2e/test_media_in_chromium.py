@@ -56,7 +56,7 @@ def media_key(eye, media_page) -> str:
 class Exam:
     """One candidate: a fresh Chromium whose camera and microphone play the given files."""
 
-    def __init__(self, playwright, page_server, video=None, audio=None, grant_media=True, noloop_audio=False):
+    def __init__(self, playwright, page_server, video=None, audio=None, grant_media=True, noloop_audio=False, names=NAMES):
         audio_arg = f"{audio}%noloop" if (audio and noloop_audio) else (str(audio) if audio else None)
         self.browser = PW["launch"](playwright, video=str(video) if video else None, audio=audio_arg, grant_media=grant_media)
         self.page = self.browser.new_page()
@@ -64,7 +64,7 @@ class Exam:
         self.page.on("console", lambda m: self.page.console.append((m.type, m.text)))
         self.page.goto(f"{page_server.origin}/exam.html")
         self.page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
-        assert self.page.evaluate("(n) => window.boot(n, [])", NAMES) == "loaded"
+        assert self.page.evaluate("(n) => window.boot(n, [])", names) == "loaded"
 
     def start(self, api_key, consent=True, **changes):
         config = {**VALID_CONFIG, "apiKey": api_key, **changes}

@@ -1,0 +1,124 @@
+"""Camera intelligence (#12) in a real Chromium: Human's centernet, iris, antispoof and liveness
+models in the face worker, fed clips composed at test time from real photographs
+(eye_testing/media.py: a hand holding a phone from html5-device-mockups, public-domain portraits
+from scikit-image and matplotlib)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from eye_testing import media as fx
+from widget.events import EVENTS, FLAGS
+
+from .test_media_in_chromium import Exam, media_key, media_page  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+ALL_ON = {"objectDetection": True, "gazeTracking": True, "livenessCheck": True}
+
+
+@pytest.fixture(scope="session")
+def scenes(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("intelligence")
+    one = fx.scene([fx.astronaut()])
+    frames = {
+        "phone": fx.phone_in_view(),
+        "spoof": fx.face_on_a_phone(),
+        "id-mine": fx.holding_id(fx.astronaut()),
+        "id-other": fx.holding_id(fx.grace_hopper()),
+        # clean: one person each, in several lights
+        "clean-astronaut": one,
+        "clean-hopper": fx.scene([fx.grace_hopper()]),
+        "clean-dim": (one * 0.45).astype("uint8"),
+        "clean-bright": (one.astype(float) * 1.3 + 20).clip(0, 255).astype("uint8"),
+    }
+    clips = {name: fx.write_y4m(d / f"{name}.y4m", frame) for name, frame in frames.items()}
+    clips["silence"] = fx.write_wav(d / "silence.wav", fx.silence(60))
+    return clips
+
+
+@pytest.fixture
+def open_exam(playwright_instance, media_page):  # noqa: F811
+    opened: list[Exam] = []
+
+    def open_one(video: Path, silence: Path) -> Exam:
+        opened.append(Exam(playwright_instance, media_page, video=video, audio=silence, names=list(EVENTS)))
+        return opened[-1]
+
+    yield open_one
+    for e in opened:
+        e.close()
+
+
+def test_a_phone_in_view_is_a_prohibited_object_with_a_jpeg(open_exam, scenes, media_key):  # noqa: F811
+    e = open_exam(scenes["phone"], scenes["silence"])
+    result = e.start(media_key, features={"objectDetection": True})
+    assert result["ok"], (result, e.page.console[-5:])
+    e.wait_for("PROHIBITED_OBJECT", timeout=40000)
+    flag = e.first("PROHIBITED_OBJECT")
+    assert [o["label"] for o in flag["details"]["objects"]] == ["cell phone"]
+    image = Image.open(__import__("io").BytesIO(e.file_bytes(flag)))
+    assert image.format == "JPEG" and image.size == (640, 480)
+    stats = e.page.evaluate("window.widget.diagnostics()")
+    assert 0 < stats["objectPasses"] < stats["framesAnalysed"], stats  # objects at a lower rate than faces
+    e.end()
+
+
+def test_a_face_shown_on_a_phone_is_a_suspected_spoof(open_exam, scenes, media_key):  # noqa: F811
+    e = open_exam(scenes["spoof"], scenes["silence"])
+    result = e.start(media_key, features={"livenessCheck": True, "facialRecognition": False})
+    assert result["ok"], (result, e.page.console[-5:])
+    e.wait_for("SPOOF_SUSPECTED", timeout=40000)
+    flag = e.first("SPOOF_SUSPECTED")
+    assert "device" in flag["details"]["reasons"] and flag["details"]["device"]["label"] == "cell phone"
+    assert 0 <= flag["details"]["antispoof"] <= 1 and 0 <= flag["details"]["liveness"] <= 1
+    e.end()
+
+
+def start_with_id(e: Exam, key: str, tries: int) -> dict:
+    from tests.conftest import VALID_CONFIG
+
+    config = {**VALID_CONFIG, "apiKey": key, "features": {"idVerification": True}}
+    e.page.evaluate("(c) => { window.pending = window.startExam(c); }", config)
+    e.page.click("#eye-consent-accept", timeout=20000)
+    for _ in range(tries):
+        assert "photo ID" in e.page.text_content("#eye-prompt", timeout=30000) or tries > 1
+        e.page.click("#eye-prompt-accept", timeout=30000)
+    return e.page.evaluate("window.pending")
+
+
+@pytest.mark.parametrize("clip, match", [("id-mine", True), ("id-other", False)])
+def test_the_photo_id_check(open_exam, scenes, media_key, clip, match):  # noqa: F811
+    e = open_exam(scenes[clip], scenes["silence"])
+    result = start_with_id(e, media_key, 1 if match else 3)
+    assert result["ok"], (result, e.page.console[-5:])
+    names = e.names()
+    verified = e.first("ID_VERIFIED")
+    assert verified["match"] is match and verified["tries"] == (1 if match else 3)
+    assert (verified["similarity"] >= 0.6) is match
+    assert Image.open(__import__("io").BytesIO(e.file_bytes(verified))).format == "JPEG"
+    assert names.index("ID_VERIFIED") < names.index("STARTED")
+    assert ("ID_MISMATCH" in names) is (not match)
+    if not match:
+        assert names.index("ID_MISMATCH") < names.index("STARTED")
+    e.end()
+
+
+def test_every_new_feature_on_clean_clips_flags_nothing_in_30_s(open_exam, scenes, media_key):  # noqa: F811
+    """One person each (two people, dim and bright light), object detection, gaze and liveness on,
+    all four exams at once: no flag of any kind in 30 s, while every model really ran."""
+    names = ["clean-astronaut", "clean-hopper", "clean-dim", "clean-bright"]
+    exams = [open_exam(scenes[n], scenes["silence"]) for n in names]
+    for e in exams:
+        result = e.start(media_key, features=ALL_ON)
+        assert result["ok"], (result, e.page.console[-5:])
+    time.sleep(30)
+    for name, e in zip(names, exams, strict=True):
+        stats = e.page.evaluate("window.widget.diagnostics()")
+        assert set(e.names()) & set(FLAGS) == set(), (name, e.names())
+        assert stats["objectPasses"] >= 3 and stats["gazeCalibrated"] is True, (name, stats)
+        e.end()
