@@ -105,6 +105,30 @@ def test_sound_flags_with_a_wav_and_silence_does_not(app, api_key, browser):
         assert [r.content_type for r in s.scalars(select(Media))] == ["audio/wav"]
 
 
+def test_half_second_pcm_batches_are_judged_in_100_ms_windows(api_key, browser):
+    """The worklet posts 500 ms at a time (one crossing into Python); the detector still sees
+    100 ms windows, so the same speech is flagged the same way, with the same clip length."""
+    audio = np.concatenate([fx.silence(3), fx.speechlike(3), fx.silence(6)])
+    browser.faces = lambda t: [person()]
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, FLAGS)
+        await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        for i in range(24):  # 12 s in 500 ms batches
+            browser.advance(0.5)
+            browser.push_audio(audio[i * 24000: (i + 1) * 24000])
+            await browser.settle()
+        stats = widget.diagnostics()
+        await widget.endProctoring()
+        return rec, stats
+
+    rec, stats = run(scenario())
+    assert flags(rec) == ["SOUND_DETECTED"] and stats["audioChunks"] == 120
+    details = dict(rec.events)["SOUND_DETECTED"]["details"]
+    assert 2500 <= details["durationMs"] <= 3600, details
+
+
 @pytest.mark.parametrize("how", ["declined consent", "denied permission"])
 def test_refusal_is_permission_denied_and_nothing_runs(api_key, browser, how):
     if how == "declined consent":

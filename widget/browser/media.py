@@ -210,7 +210,7 @@ class MediaSession:
 
     # microphone
     async def start_audio(self, on_chunk: Callable[[Any, int], None]) -> int:
-        """Stream ~100 ms float32 PCM chunks to ``on_chunk(memoryview, sample_rate)``."""
+        """Stream 500 ms float32 PCM chunks to ``on_chunk(memoryview, sample_rate)``."""
         ctx = js.AudioContext.new()
         self._audio_context = ctx
         await ctx.audioWorklet.addModule(self.scripts_url + "pcm_worklet.js")

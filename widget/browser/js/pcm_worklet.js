@@ -1,11 +1,12 @@
 /*
- * Eye microphone worklet: collects raw mono PCM (float32) into ~100 ms chunks and posts each one
- * (transferred) to the main thread, where the Python widget measures it.
+ * Eye microphone worklet: collects raw mono PCM (float32) into 500 ms chunks and posts each one
+ * (transferred) to the main thread, where the Python widget measures it in 100 ms windows (one
+ * message — one crossing into Python — per half second instead of ten small ones a second).
  */
 class EyePcm extends AudioWorkletProcessor {
   constructor() {
     super();
-    this.size = Math.round(sampleRate / 10);
+    this.size = Math.round(sampleRate / 2);
     this.buffer = new Float32Array(this.size);
     this.filled = 0;
   }
