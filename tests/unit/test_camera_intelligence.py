@@ -237,3 +237,27 @@ def test_a_matching_id_makes_the_candidate_the_identity_reference(api_key, brows
     browser.faces = lambda t: [person(OTHER)]  # then someone else sits down
     rec, _ = exam(browser, api_key, 10, {"idVerification": True})
     assert ev.FACE_MISMATCH in rec.names()
+
+
+def test_embeddings_thin_out_while_the_same_face_stays_and_come_at_once_when_it_changes():
+    """The costly embedding: every 3 s, every 9 s once the same face kept matching in place, and on
+    the very next frame when the one face in view is new or jumped (a swap shows as a change)."""
+    judge = FaceJudge()
+    me = lambda box=(0.35, 0.25, 0.3, 0.4): Face(0.97, box, embedding=ME.astype(np.float32))  # noqa: E731
+    last, embedded = None, []
+    for i in range(60):  # 30 s at 2 frames/s, the same face in place
+        t = i * 0.5
+        due = judge.embedding_due(t, last)
+        if due:
+            last = t
+            embedded.append(t)
+        judge.observe(t, [me()] if due else [Face(0.97, (0.35, 0.25, 0.3, 0.4))])
+    assert embedded == [0, 3, 6, 9, 18, 27]
+    judge.observe(30, [me(box=(0.05, 0.1, 0.3, 0.4))])  # the face jumped: someone else?
+    assert judge.embedding_due(30.5, last)
+    judge.observe(30.5, [me(box=(0.05, 0.1, 0.3, 0.4))])
+    assert not judge.embedding_due(31, 30.5)  # checked; back to every 3 s until steady again
+    assert judge.embedding_due(33.5, 30.5)
+    judge.observe(34, [])  # nobody: nothing to embed
+    judge.observe(34.5, [me(), me(box=(0.6, 0.1, 0.2, 0.3))])  # two faces: no rush either
+    assert not judge.embedding_due(35, 34.9)

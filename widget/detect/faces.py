@@ -59,6 +59,15 @@ class Face:
         return float(max(abs(x + w / 2 - 0.5), abs(y + h / 2 - 0.5)))
 
 
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two boxes (x, y, w, h)."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
 @dataclass
 class FaceThresholds:
     """Defaults; each is settable through ``config.thresholds`` (README: Face and sound flags)."""
@@ -74,6 +83,9 @@ class FaceThresholds:
     max_pitch_degrees: float = 30.0
     max_centre_offset: float = 0.3
     reference_min_score: float = 0.8  # how clear the first frame must be to become the reference
+    embed_seconds: float = 3.0  # an embedding (the costly part of identity) at least this often ...
+    steady_embed_seconds: float = 9.0  # ... or this often while the same face stays, matching, in place
+    steady_matches: int = 3  # matching embeddings in a row that make identity steady
 
 
 class FaceJudge:
@@ -99,6 +111,26 @@ class FaceJudge:
         self._mismatch = Persistence(th.mismatch_seconds, th.cooldown_seconds)
         self._misaligned = Persistence(th.misalignment_seconds, th.cooldown_seconds)
         self.last_similarity: float | None = None
+        self._matches = 0  # matching embeddings in a row since the last change
+        self._last_single: Face | None = None  # the one face of the previous frame
+        self._changed = True  # the scene changed since the last embedding (a face came, went, jumped)
+
+    def embedding_due(self, now: float, last: float | None) -> bool:
+        """Should the next frame compute embeddings? Every ``embed_seconds``; only every
+        ``steady_embed_seconds`` while the same face stays in place and keeps matching; and at
+        once when the one face in view is new or jumped (a swap shows as a change first)."""
+        if not self.identity:
+            return False
+        if last is None or (self._changed and self._last_single is not None):
+            return True
+        steady = self.reference is not None and self._matches >= self.th.steady_matches
+        return now - last >= (self.th.steady_embed_seconds if steady else self.th.embed_seconds)
+
+    def _track(self, single: Face | None) -> None:
+        """Note whether the one face in view is the same, in place, as in the previous frame."""
+        previous, self._last_single = self._last_single, single
+        if single is None or previous is None or _overlap(single.box, previous.box) < 0.3:
+            self._changed, self._matches = True, 0
 
     def set_reference(self, embedding: np.ndarray, source: str) -> None:
         self.reference = np.asarray(embedding, dtype=np.float32)
@@ -140,6 +172,7 @@ class FaceJudge:
             found.extend(self.gaze.observe(t, single.gaze if single is not None else None, aligned=aligned,
                                            score=single.score if single is not None else 0.0))
         if self.identity:
+            self._track(single)
             found.extend(self._identity(t, single))
         return found
 
@@ -172,12 +205,14 @@ class FaceJudge:
     def _identity(self, t: float, single: Face | None) -> list[Finding]:
         if single is None or single.embedding is None or self.suspect():
             return []  # no evidence either way (a reproduction proves nothing): keep the running state
+        self._changed = False
         if self.reference is None:
             if single.score >= self.th.reference_min_score and self.aligned(single):
                 self.set_reference(single.embedding, "first clear frame")
             return []
         similarity = cosine(single.embedding, self.reference)
         self.last_similarity = similarity
+        self._matches = self._matches + 1 if similarity >= self.th.match_threshold else 0
         if self._mismatch.update(similarity < self.th.match_threshold, t):
             return [
                 Finding(
