@@ -13,6 +13,20 @@ Media helpers: ``astronaut()``, ``grace_hopper()`` (public-domain faces), ``scen
 ``background()``, ``silence(s)``, ``tone(s)``, ``speechlike(s)``, ``write_y4m``, ``write_wav``.
 """
 
-from .media import astronaut, background, grace_hopper, scene, silence, speechlike, tone, write_wav, write_y4m
+from .media import (
+    astronaut,
+    background,
+    face_on_a_phone,
+    grace_hopper,
+    holding_id,
+    phone_in_view,
+    scene,
+    silence,
+    speechlike,
+    tone,
+    write_wav,
+    write_y4m,
+)
 
-__all__ = ["astronaut", "background", "grace_hopper", "scene", "silence", "speechlike", "tone", "write_wav", "write_y4m"]
+__all__ = ["astronaut", "background", "face_on_a_phone", "grace_hopper", "holding_id", "phone_in_view", "scene",
+           "silence", "speechlike", "tone", "write_wav", "write_y4m"]

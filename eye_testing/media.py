@@ -8,6 +8,7 @@ Faces are public-domain photographs shipped in PyPI packages: scikit-image's ``a
 from __future__ import annotations
 
 import io
+import os
 import wave
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,7 +152,10 @@ def decode_wav(data: bytes) -> tuple[int, np.ndarray]:
 # (MIT; a devDependency of this repository, installed by ``npm ci``): a real hand, a real phone's
 # shape, cut out on a transparent background, so it can be held into any scene.
 
-MOCKUPS = Path(__file__).resolve().parents[1] / "node_modules" / "html5-device-mockups" / "device-mockups"
+#: Where the package's pictures are: this repository's node_modules, or ``EYE_DEVICE_MOCKUPS`` (the
+#: ``device-mockups`` folder of ``npm install html5-device-mockups@3.2.1`` anywhere else).
+MOCKUPS = Path(os.environ.get("EYE_DEVICE_MOCKUPS")
+               or Path(__file__).resolve().parents[1] / "node_modules" / "html5-device-mockups" / "device-mockups")
 #: The phone's screen inside iPhone7Hand_2/portrait_black.png (top, left, width, height as
 #: fractions), from the package's own CSS (dist/device-mockups.css).
 HAND_PHONE_SCREEN = (0.0783582, 0.4125296, 0.4219858, 0.4723881)
