@@ -232,3 +232,17 @@ def test_a_dead_delivery_can_be_redelivered_from_the_dashboard(app, client, revi
     assert 'data-state="delivered"' in client.get("/dashboard/settings").text
     other = client.post(action.replace("/deliveries/", "/deliveries/9999"), data={"csrf": csrf_of(client, "/dashboard/settings")})
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["PROHIBITED_OBJECT", "GAZE_AWAY", "SPOOF_SUSPECTED", "ID_MISMATCH", "ID_VERIFIED"])
+def test_camera_intelligence_events_in_the_timeline_with_their_picture_and_weight(client, reviewer, api_key, kind):
+    from widget.events import FLAGS, LABELS
+
+    sid, events = exam(client, api_key, flags=(kind,))
+    login(client)
+    page = client.get(f"/dashboard/sessions/{sid}").text
+    assert LABELS[kind] in page and f"/dashboard/sessions/{sid}/media/{events[0]['id']}" in page  # words and evidence
+    assert client.get(f"/dashboard/sessions/{sid}/media/{events[0]['id']}").content == JPEG
+    expected = integrity({kind: 1}, 10)[0] if kind in FLAGS else 100  # ID_VERIFIED is a result, not a flag
+    assert re.search(r'id="score">(\d+)<', page).group(1) == str(expected)
+    assert expected < 100 or kind == "ID_VERIFIED"
