@@ -322,7 +322,9 @@ class Widget:
         from .detect.faces import Face, FaceJudge, FaceThresholds
 
         features = config["features"]
-        gaze = spoof = objects = None
+        from .detect.objects import ObjectJudge, ObjectThresholds
+
+        gaze = spoof = None
         if features["gazeTracking"]:
             from .detect.gaze import GazeJudge, GazeThresholds
 
@@ -331,18 +333,14 @@ class Widget:
             from .detect.liveness import LivenessThresholds, SpoofJudge
 
             spoof = SpoofJudge(config_mod.thresholds_for(config, "liveness", LivenessThresholds()))
-        object_thresholds = None
-        if features["objectDetection"] or features["livenessCheck"]:
-            from .detect.objects import ObjectJudge, ObjectThresholds
-
-            object_thresholds = config_mod.thresholds_for(config, "objects", ObjectThresholds())
-            objects = ObjectJudge(object_thresholds) if features["objectDetection"] else None
+        object_thresholds = config_mod.thresholds_for(config, "objects", ObjectThresholds())
+        objects = ObjectJudge(object_thresholds) if features["objectDetection"] else None
         judge = FaceJudge(
             config_mod.thresholds_for(config, "face", FaceThresholds()),
             identity=features["facialRecognition"],
             presence=features["aiProctoring"],
             gaze=gaze, spoof=spoof, objects=objects,
-            objects_every=object_thresholds.every_seconds if object_thresholds is not None else 3.0,
+            objects_every=object_thresholds.every_seconds,
         )
         url = config.get("candidateImageUrl")
         if features["facialRecognition"] and url:
@@ -374,8 +372,7 @@ class Widget:
         if judge is not None:
             from .monitors.face import FaceMonitor
 
-            monitors.append(FaceMonitor(b, emit, flag, media=self._media, analyzer=self._analyzer, judge=judge,
-                                        objects_every=judge.objects_every))
+            monitors.append(FaceMonitor(b, emit, flag, media=self._media, analyzer=self._analyzer, judge=judge))
         if features["aiProctoring"]:
             from .detect.sound import SoundThresholds
             from .monitors.sound import SoundMonitor

@@ -88,8 +88,9 @@ def start_with_id(e: Exam, key: str, tries: int) -> dict:
     config = {**VALID_CONFIG, "apiKey": key, "features": {"idVerification": True}}
     e.page.evaluate("(c) => { window.pending = window.startExam(c); }", config)
     e.page.click("#eye-consent-accept", timeout=20000)
-    for _ in range(tries):
-        assert "photo ID" in e.page.text_content("#eye-prompt", timeout=30000) or tries > 1
+    for attempt in range(tries):  # the first ask explains; each next one says what to fix
+        expected = "photo ID" if attempt == 0 else f"does not look like you. Hold it still, in good light, and try again. (try {attempt + 1} of 3)"
+        e.page.wait_for_selector(f"#eye-prompt:has-text({expected!r})", timeout=30000)
         e.page.click("#eye-prompt-accept", timeout=30000)
     return e.page.evaluate("window.pending")
 

@@ -26,10 +26,6 @@ ALL_ON = {"objectDetection": True, "gazeTracking": True, "livenessCheck": True}
 PHONE = {"label": "cell phone", "score": 0.57, "box": [0.76, 0.5, 0.12, 0.3]}
 
 
-def face(gaze=(0.0, 0.0), yaw=0.0, real=0.6, live=1.0, box=(0.35, 0.25, 0.3, 0.4), emb=None):
-    return Face(score=0.97, box=box, yaw=yaw, embedding=emb, real=real, live=live, gaze=gaze)
-
-
 # --- the decisions -------------------------------------------------------------------------------
 
 def test_one_glimpse_of_a_phone_is_not_a_flag_a_phone_kept_in_view_is():
@@ -166,8 +162,8 @@ def exam(browser, api_key, seconds, features, **config):
 
 def test_a_phone_in_view_flags_prohibited_object_with_a_jpeg_at_a_lower_rate(app, api_key, browser):
     browser.faces = lambda t: [{**person(), "gaze": [0.0, 0.0], "real": 0.6, "live": 1.0}]
-    browser.objects = lambda t: [PHONE] if t >= browser.t0 + 10 else []
-    browser.t0 = browser.now()
+    t0 = browser.now()
+    browser.objects = lambda t: [PHONE] if t >= t0 + 10 else []
     rec, diagnostics = exam(browser, api_key, 30, {"objectDetection": True})
     flagged = [(n, p) for n, p in rec.events if n == ev.PROHIBITED_OBJECT]
     assert len(flagged) == 1 and flagged[0][1]["details"]["objects"][0]["label"] == "cell phone"
@@ -189,8 +185,8 @@ def test_a_switched_off_feature_never_flags_and_loads_no_model(api_key, browser)
 
 
 def test_eyes_aside_with_the_head_forward_flags_gaze_away(api_key, browser):
-    browser.t0 = browser.now()
-    browser.faces = lambda t: [{**person(), "gaze": [0.02, 0.0] if t < browser.t0 + 10 else [0.25, 0.0]}]
+    t0 = browser.now()
+    browser.faces = lambda t: [{**person(), "gaze": [0.02, 0.0] if t < t0 + 10 else [0.25, 0.0]}]
     rec, _ = exam(browser, api_key, 20, {"gazeTracking": True})
     assert [n for n in rec.names() if n in NEW] == [ev.GAZE_AWAY]
 

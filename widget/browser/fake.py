@@ -298,7 +298,6 @@ class FakeAnalyzer:
         self.extras = dict(extras or {})
         self.closed = False
         self.embed_requests = 0
-        self.object_requests = 0
 
     async def start(self) -> float:
         return 1.0
@@ -309,7 +308,6 @@ class FakeAnalyzer:
         await asyncio.sleep(0)
         self.embed_requests += embed
         objects = objects and bool(self.extras.get("objects"))
-        self.object_requests += objects
         shown = frame[1] if isinstance(frame, tuple) else self.browser.faces(frame)  # ("id", faces): a photo-ID try
         faces = [dict(f) for f in shown]
         for f in faces:

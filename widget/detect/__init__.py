@@ -5,7 +5,14 @@ can replay a minute in a millisecond. numpy is the only dependency.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
+
+
+def intersection(a: Sequence[float], b: Sequence[float]) -> float:
+    """The area two boxes (x, y, width, height, as fractions of the frame) have in common."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return ix * iy
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..events import FACE_ABSENCE, FACE_MISALIGNMENT, FACE_MISMATCH, MULTIPLE_FACE
-from . import Finding
+from . import Finding, intersection
 from .gaze import GazeJudge
 from .identity import cosine
 from .liveness import SpoofJudge
@@ -61,9 +61,7 @@ class Face:
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     """Intersection over union of two boxes (x, y, w, h)."""
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
+    inter = intersection(a, b)
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
 

@@ -71,5 +71,6 @@ class SpoofJudge:
         return [Finding(SPOOF_SUSPECTED, f"The face in view looks like a reproduction ({what}), not a live person", details)]
 
     def forget(self) -> None:
-        """No single face in view: nothing to judge, the device memory goes with the face."""
+        """No single face in view: nothing to judge, so no suspect (the device seen around the last
+        face is kept until the next object pass)."""
         self.suspect = False

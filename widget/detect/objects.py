@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..events import PROHIBITED_OBJECT
-from . import Finding
+from . import Finding, intersection
 from .persistence import Persistence
 
 #: COCO labels (as the object model names them) that are prohibited unless the exam says otherwise.
@@ -35,10 +35,8 @@ class Thing:
 
     def contains(self, box: Sequence[float], share: float = 0.7) -> bool:
         """At least ``share`` of ``box`` (x, y, w, h) lies inside this thing's box."""
-        x, y, w, h = box
-        ix = max(0.0, min(x + w, self.box[0] + self.box[2]) - max(x, self.box[0]))
-        iy = max(0.0, min(y + h, self.box[1] + self.box[3]) - max(y, self.box[1]))
-        return w > 0 and h > 0 and ix * iy >= share * w * h
+        w, h = box[2], box[3]
+        return w > 0 and h > 0 and intersection(self.box, box) >= share * w * h
 
 
 @dataclass

@@ -4,7 +4,7 @@ PROHIBITED_OBJECT) flags with a JPEG of the moment.
 Analyses at most one frame at a time, every ``interval`` seconds; embeddings (slower) only
 every 3 s (9 s while the same face stays in place and keeps matching, at once when the face in
 view changed: FaceJudge.embedding_due) and only when identity is checked; the object model (slower still)
-on the first frame and then every ``objects_every`` seconds, only when the judge wants objects. On a slow device the rate
+on the first frame and then every ``judge.objects_every`` seconds, only when the judge wants objects. On a slow device the rate
 adapts: the next frame is asked for no sooner than 1.25 × the recent time per analysis (at
 most every ``MAX_INTERVAL`` seconds), so the worker is never queued behind, and it speeds up
 again when analysis gets faster. ``diagnostics()`` reports the interval and the effective rate.
@@ -25,13 +25,12 @@ HEADROOM = 1.25
 
 class FaceMonitor(Monitor):
     def __init__(self, browser: Any, report: Any, flag: Any, *, media: Any, analyzer: Any, judge: FaceJudge,
-                 interval: float = 0.5, objects_every: float = 3.0):
+                 interval: float = 0.5):
         super().__init__(browser, report, flag)
         self.media = media
         self.analyzer = analyzer
         self.judge = judge
         self.interval = interval
-        self.objects_every = objects_every
         self.busy = False
         self._last_embed: float | None = None
         self._last_objects: float | None = None
@@ -65,7 +64,7 @@ class FaceMonitor(Monitor):
             now = self.browser.now()
             embed = self.judge.embedding_due(now, self._last_embed)
             objects = self.judge.wants_objects() and (
-                self._last_objects is None or now - self._last_objects >= self.objects_every
+                self._last_objects is None or now - self._last_objects >= self.judge.objects_every
             )
             frame = await self.media.frame()
             result = await self.analyzer.analyse(frame, embed, objects)

@@ -23,7 +23,6 @@ class SoundMonitor(Monitor):
         self.thresholds = thresholds
         self.detector: SoundDetector | None = None
         self.chunks = 0  # 100 ms windows judged
-        self.batches = 0  # PCM messages from the worklet
 
     def begin(self) -> None:
         self.browser.spawn(self._start())
@@ -40,7 +39,6 @@ class SoundMonitor(Monitor):
             return
         if self.detector is None or self.detector.rate != rate:
             self.detector = SoundDetector(rate, self.thresholds)
-        self.batches += 1
         samples = np.asarray(chunk, dtype=np.float32)
         step = max(1, int(rate * WINDOW_SECONDS))
         end = self.browser.now()
