@@ -91,7 +91,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
         details = {".".join(str(p) for p in err["loc"][1:]) or "body": err["msg"] for err in exc.errors()}
         return JSONResponse({"code": "INVALID_REQUEST", "message": "The request body is not valid.", "details": details}, status_code=422)
 
-    app.add_middleware(Cors, db=db)
+    app.add_middleware(Cors)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     if options.public_url:  # a request for another host is refused (400), never used for URLs

@@ -195,7 +195,7 @@ def cmd_users_password(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.session() as s:
-            set_password(s, args.email, _password(args))
+            set_password(s, args.email, _password(args), args.institution)
     except UserError as e:
         print(f"eye users password: {e}", file=sys.stderr)
         return 2
@@ -242,9 +242,13 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     db = _database(args)
     with db.session() as s:
         key = _key(s, args.prefix)
-        secret = rotate_key(s, key)
-    print(f"Revoked {args.prefix}… and created its replacement (same domains). It is shown once:")
-    print(secret)
+        rotated = rotate_key(s, key)
+    if rotated.launch_secret:
+        print("The replacement still requires launch tokens; sign them with this new launch secret from now on "
+              "(the old one no longer works; it is shown once):")
+        print(f"launch secret: {rotated.launch_secret}")
+    print(f"Revoked {args.prefix}… and created its replacement (same domains and settings). It is shown once:")
+    print(rotated.secret)
     return 0
 
 
@@ -288,14 +292,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .app import DEFAULT_STATIC, create_app
     from .demo import routes
     from .keys import create_key
-    from .store import User
+    from .store import Institution, User
     from .users import create_user
 
     app = create_app(args.database_url, media_dir=args.media_dir, options=_options(args), listen_url=_listen_url(args))
     reviewer_email, password = "reviewer@demo.example", None
     with app.state.db.session() as s:
         secret = create_key(s, "Demo Institution", [f"{args.host}:{args.port}", f"localhost:{args.port}"])
-        if s.scalar(select(User).where(User.email == reviewer_email)) is None:
+        if s.scalar(select(User).join(User.institution).where(User.email == reviewer_email,
+                                                               Institution.name == "Demo Institution")) is None:
             password = random_secrets.token_urlsafe(12)
             create_user(s, "Demo Institution", reviewer_email, password)
     for route in routes(secret, DEFAULT_STATIC):
@@ -330,7 +335,7 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_keys_create)
     for name, func, helptext in (("list", cmd_keys_list, "list keys (prefix, state, institution, domains)"),
                                  ("revoke", cmd_keys_revoke, "revoke a key at once"),
-                                 ("rotate", cmd_keys_rotate, "replace a key (same domains) and revoke the old one")):
+                                 ("rotate", cmd_keys_rotate, "replace a key (same domains and settings, new launch secret) and revoke the old one")):
         command = keys_sub.add_parser(name, help=helptext)
         if name != "list":
             command.add_argument("prefix", help="the key's first characters, as `eye keys list` shows them")
@@ -350,6 +355,7 @@ def parser() -> argparse.ArgumentParser:
     ucreate.set_defaults(func=cmd_users_create)
     upassword = users_sub.add_parser("password", help="set a reviewer's password (signs out all their sessions)")
     upassword.add_argument("--email", required=True)
+    upassword.add_argument("--institution", help="whose account, when the address has one in several institutions")
     upassword.add_argument("--password-stdin", action="store_true")
     _database_option(upassword)
     upassword.set_defaults(func=cmd_users_password)

@@ -1,60 +1,37 @@
 """CORS, answered per path.
 
 - Static assets (``PUBLIC_ASSETS``: the loader, its types, the runtime, the widget, Human, PyScript) are public: any origin may load them.
-- ``GET /api/v1/health`` and ``POST /api/v1/sessions`` answer any origin, so that a page on an
-  unregistered origin can read *why* it was refused (``DOMAIN_NOT_REGISTERED``); the origin check
-  itself is made on the ``Origin`` header by the endpoint, and nothing is granted to such a page.
-- Every other API path answers only origins registered for a live key (remembered for
-  ``CACHE_SECONDS``; the endpoints themselves check the session's origin on every request).
+- The API (``/api/``) answers every origin alike, preflight included. Its requests carry
+  credentials only in an ``Authorization`` header (never cookies), so CORS protects nothing there:
+  the API key and the page's ``Origin`` decide on session creation, the session token and the
+  session's own origin on every later call, in the endpoints. Answering registered origins only
+  would tell anyone which exam domains use this server (a 204 or a 403 to an anonymous ``OPTIONS``).
+- Everything else (the dashboard) answers no other origin.
 """
 
 from __future__ import annotations
 
-import time
-
-import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import keys
-from .store import Database
-
 PUBLIC_ASSETS = ("/loader.js", "/loader.d.ts", "/manifest.json", "/runtime/", "/widget/", "/human/", "/py/", "/pyscript/")
-OPEN_API = ("/api/v1/health", "/api/v1/sessions", "/api/v1/sessions/preflight")
 ALLOW_HEADERS = "Authorization, Content-Type, Accept"
 ALLOW_METHODS = "GET, POST, OPTIONS"
 
 
-#: How long an origin's registration is remembered; a revoked key's origin loses CORS within this.
-CACHE_SECONDS = 30.0
+def allowed_origin(path: str, origin: str) -> str | None:
+    """What ``Access-Control-Allow-Origin`` says to ``origin`` on ``path`` (None: nothing)."""
+    if path.startswith(PUBLIC_ASSETS):
+        return "*"
+    if path.startswith("/api/"):
+        return origin
+    return None
 
 
 class Cors:
-    def __init__(self, app: ASGIApp, db: Database):
+    def __init__(self, app: ASGIApp):
         self.app = app
-        self.db = db
-        self._known: dict[str, tuple[bool, float]] = {}
-
-    def _registered(self, origin: str) -> bool:
-        with self.db.session() as s:
-            return keys.origin_registered(s, origin)
-
-    async def _allow(self, path: str, origin: str) -> str | None:
-        if path.startswith(PUBLIC_ASSETS):
-            return "*"
-        if path in OPEN_API:
-            return origin
-        if not path.startswith("/api/"):
-            return None
-        now = time.monotonic()
-        cached = self._known.get(origin)
-        if cached is None or cached[1] < now:
-            allowed = await anyio.to_thread.run_sync(self._registered, origin)  # never block the event loop on the DB
-            if len(self._known) > 10_000:
-                self._known.clear()
-            cached = self._known[origin] = (allowed, now + CACHE_SECONDS)
-        return origin if cached[0] else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,10 +42,10 @@ class Cors:
         if origin is None:
             await self.app(scope, receive, send)
             return
-        allow = await self._allow(scope["path"], origin)
+        allow = allowed_origin(scope["path"], origin)
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             if allow is None:
-                await PlainTextResponse("CORS: origin not registered", status_code=403)(scope, receive, send)
+                await PlainTextResponse("CORS: not a cross-origin resource", status_code=403)(scope, receive, send)
                 return
             response = PlainTextResponse("", status_code=204)
             response.headers.update(

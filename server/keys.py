@@ -8,6 +8,7 @@ import hmac
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -71,12 +72,20 @@ def create_key(db: Session, institution_name: str, domains: list[str], create_in
         institution = institution_named(db, institution_name, create_institution)
     except UnknownInstitution as e:
         raise KeyRequestError(str(e)) from None
-    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    secret = _new_secret()
     key = ApiKey(institution=institution, key_hash=digest(secret), prefix=secret[:12])
     key.domains = [KeyDomain(domain=d) for d in normalized]
     db.add(key)
     db.flush()
     return secret
+
+
+def _new_secret() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def _new_launch_secret() -> str:
+    return "eyl_" + secrets.token_urlsafe(32)
 
 
 def find_key(db: Session, secret: str) -> ApiKey | None:
@@ -86,18 +95,6 @@ def find_key(db: Session, secret: str) -> ApiKey | None:
     return key
 
 
-def origin_registered(db: Session, origin: str | None) -> bool:
-    """Is ``origin`` a registered domain of any live key (what CORS answers to)?"""
-    host_port = origin_host(origin)
-    if host_port is None:
-        return False
-    candidates = {host_port, host_port.split(":")[0]}
-    rows = db.scalars(
-        select(KeyDomain.domain).join(ApiKey).where(KeyDomain.domain.in_(candidates), ApiKey.revoked_at.is_(None))
-    ).all()
-    return any(domain_matches(d, origin) for d in rows)
-
-
 def revoke_key(key: ApiKey) -> None:
     """From now on ``init`` with this key fails with INVALID_API_KEY (the first revocation time stays)."""
     from .store.models import utcnow
@@ -105,11 +102,33 @@ def revoke_key(key: ApiKey) -> None:
     key.revoked_at = key.revoked_at or utcnow()
 
 
-def rotate_key(db: Session, old: ApiKey) -> str:
-    """A new key with the old key's domains; the old key is revoked at once. Returns the new secret."""
-    secret = create_key(db, old.institution.name, [d.domain for d in old.domains])
+@dataclass(frozen=True)
+class Rotated:
+    """A rotated key's replacement: its secret and, if the old key required launch tokens, its new
+    launch secret (both shown once)."""
+
+    secret: str
+    launch_secret: str | None
+
+
+#: Columns a replacement does not take from the key it replaces; every other column is copied, so
+#: a property added to ``ApiKey`` later survives rotation without a change here.
+_NOT_INHERITED = frozenset({"id", "key_hash", "prefix", "created_at", "revoked_at", "launch_secret"})
+
+
+def rotate_key(db: Session, old: ApiKey) -> Rotated:
+    """A replacement for ``old`` with every one of its properties (institution, domains, the
+    launch-token requirement, ...) but a new secret and, where launch tokens are on, a new launch
+    secret (the old one may have leaked with the key). The old key is revoked at once."""
+    secret = _new_secret()
+    copied = {c.key: getattr(old, c.key) for c in ApiKey.__table__.columns if c.key not in _NOT_INHERITED}
+    key = ApiKey(**copied, key_hash=digest(secret), prefix=secret[:12],
+                 launch_secret=_new_launch_secret() if old.launch_secret else None)
+    key.domains = [KeyDomain(domain=d.domain) for d in old.domains]
+    db.add(key)
     revoke_key(old)
-    return secret
+    db.flush()
+    return Rotated(secret, key.launch_secret)
 
 
 def find_by_prefix(db: Session, prefix: str) -> ApiKey | None:
@@ -131,7 +150,7 @@ def enable_launch_tokens(db: Session, secret: str) -> str:
     key = find_key(db, secret)
     if key is None:
         raise KeyRequestError("no such key")
-    key.launch_secret = "eyl_" + secrets.token_urlsafe(32)
+    key.launch_secret = _new_launch_secret()
     key.require_launch_token = True
     return key.launch_secret
 
@@ -140,32 +159,47 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def sign_launch_token(launch_secret: str, assessment_id: str, candidate_id: str, exp: int) -> str:
+def sign_launch_token(launch_secret: str, assessment_id: str, candidate_id: str, exp: int, *,
+                      max_duration: int | None) -> str:
     """The recipe an exam platform's backend follows (docs/security.md shows it in Python and Node):
-    ``B64URL(JSON) + "." + B64URL(HMAC-SHA256(launch secret, B64URL(JSON)))``."""
-    body = _b64(json.dumps({"assessmentId": assessment_id, "candidateId": candidate_id, "exp": exp},
-                           separators=(",", ":")).encode())
+    ``B64URL(JSON) + "." + B64URL(HMAC-SHA256(launch secret, B64URL(JSON)))``. ``max_duration``
+    (seconds) is the longest ``examDuration`` the token allows; ``None`` leaves the claim out (which
+    the server refuses: only tests want that)."""
+    claims: dict[str, object] = {"assessmentId": assessment_id, "candidateId": candidate_id, "exp": exp}
+    if max_duration is not None:
+        claims["maxDuration"] = max_duration
+    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
     return body + "." + _b64(hmac.new(launch_secret.encode(), body.encode(), hashlib.sha256).digest())
 
 
-def check_launch_token(key: ApiKey, token: object, assessment_id: str, candidate_id: str, now: float | None = None) -> None:
+def check_launch_token(key: ApiKey, token: object, assessment_id: str, candidate_id: str, exam_duration: float,
+                       now: float | None = None) -> None:
     """Nothing if ``token`` was signed with the key's launch secret for this assessment and
-    candidate and has not expired; LaunchTokenError (saying which) otherwise."""
+    candidate, has not expired, and allows ``exam_duration`` seconds (its ``maxDuration``);
+    LaunchTokenError (saying which) otherwise."""
     if not key.launch_secret:
         raise LaunchTokenError("this key has no launch secret")
     if not isinstance(token, str) or token.count(".") != 1:
         raise LaunchTokenError("launchToken is missing or not of the form PAYLOAD.SIGNATURE")
     body, signature = token.split(".")
     expected = _b64(hmac.new(key.launch_secret.encode(), body.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, signature):
+    # as bytes: compare_digest refuses a str with characters outside ASCII (an attacker's choice)
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise LaunchTokenError("launchToken is not signed with this key's launch secret")
     try:
         claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         exp = float(claims["exp"])
     except (ValueError, KeyError, TypeError):
-        raise LaunchTokenError("launchToken's payload is not {assessmentId, candidateId, exp}") from None
+        raise LaunchTokenError("launchToken's payload is not {assessmentId, candidateId, exp, maxDuration}") from None
     now = time.time() if now is None else now
     if not now < exp <= now + MAX_LAUNCH_TOKEN_SECONDS:
         raise LaunchTokenError("launchToken has expired" if exp <= now else "launchToken's exp is too far ahead (24 h at most)")
     if claims.get("assessmentId") != assessment_id or claims.get("candidateId") != candidate_id:
         raise LaunchTokenError("launchToken was issued for another assessment or candidate")
+    allowed = claims.get("maxDuration")
+    if isinstance(allowed, bool) or not isinstance(allowed, (int, float)) or not allowed > 0:
+        raise LaunchTokenError("launchToken has no maxDuration claim (the exam's longest duration in seconds, "
+                               "so a candidate cannot declare a longer exam)")
+    if exam_duration > allowed:
+        raise LaunchTokenError(f"examDuration {exam_duration:g} s is longer than the launchToken allows "
+                               f"(maxDuration {allowed:g} s)")

@@ -1,6 +1,7 @@
 """Human review: a verdict on every flag (confirmed or dismissed), a review state per session
-(``unreviewed`` → ``in review`` → ``cleared`` or ``escalated``), the queue of ended sessions that
-still need a decision, claims (a reviewer working on a session holds it for ``CLAIM``, so two
+(``unreviewed`` → ``in review`` → ``cleared`` or ``escalated``; final until a reviewer reopens it,
+and only for sessions that ended), sessions abandoned past their planned end ended by the server
+so they are reviewed too, the queue of ended sessions that still need a decision, claims (a reviewer working on a session holds it for ``CLAIM``, so two
 reviewers never decide the same session at once), the ``ReviewCompleted`` webhook, and the
 append-only audit trail of who did what."""
 
@@ -20,6 +21,7 @@ from . import records
 from .score import WEIGHTS, integrity
 from .store import AuditEntry, Event, ExamSession, FlagVerdict, Institution, User, WebhookOutbox
 from .store.models import aware, utcnow
+from .tokens import GRACE_SECONDS
 
 VERDICTS = {"confirm": "confirmed", "dismiss": "dismissed"}
 STATES = ("unreviewed", "in review", "cleared", "escalated")
@@ -31,6 +33,11 @@ CLAIM = dt.timedelta(minutes=15)
 
 class ReviewError(ValueError):
     """A decision that cannot be taken as asked (names the field and what was wrong)."""
+
+
+class Closed(ReviewError):
+    """The session cannot be decided now: it is still live, or its review was completed (and must
+    be reopened first)."""
 
 
 class Claimed(ReviewError):
@@ -82,11 +89,22 @@ def _note(note: str | None) -> str | None:
     return note or None
 
 
+def _decidable(db: Session, session: ExamSession) -> None:
+    """``Closed`` unless the session ended and its review is still open."""
+    if session.ended_at is None:
+        raise Closed("the session is still live: it can be reviewed once it has ended")
+    if session.review_state in DONE_STATES:
+        by = db.scalar(select(User.email).where(User.id == session.reviewed_by)) if session.reviewed_by else None
+        raise Closed(f"the review of this session is complete ({session.review_state}"
+                     f"{' by ' + by if by else ''}): reopen it first to change a decision")
+
+
 def decide_flag(db: Session, session: ExamSession, event_id: str, decision: str, note: str | None, user_id: int,
                 address: str = "") -> FlagVerdict:
     """Confirm or dismiss one flag of ``session`` (a later decision replaces an earlier one)."""
     if decision not in VERDICTS:
         raise ReviewError(f"verdict: expected confirm or dismiss, received {decision!r}")
+    _decidable(db, session)
     claim(db, session, user_id)
     flag = db.scalar(select(Event).where(Event.session_id == session.id, Event.client_id == event_id))
     if flag is None or flag.type not in FLAGS:
@@ -110,6 +128,7 @@ def set_state(db: Session, session: ExamSession, state: str, note: str | None, u
     note = _note(note)
     if state == "escalated" and not note:
         raise ReviewError("note: escalating needs a note saying why")
+    _decidable(db, session)
     claim(db, session, user_id)
     session.review_state, session.review_note = state, note
     session.reviewed_by, session.reviewed_at = user_id, utcnow()
@@ -120,6 +139,43 @@ def set_state(db: Session, session: ExamSession, state: str, note: str | None, u
             db.add(WebhookOutbox(institution_id=session.institution_id, session_id=session.id, kind="review",
                                  event_client_id="review-" + secrets.token_hex(12)))
     audit(db, session.institution_id, user_id, f"session {state}", f"session {session.id}", note or "", address)
+
+
+def reopen(db: Session, session: ExamSession, note: str | None, user_id: int, address: str = "") -> None:
+    """Open a completed review again (an appeal, a mistake), saying why: the session goes back to
+    ``in review``, held by this reviewer; the next clear or escalate is announced again."""
+    note = _note(note)
+    if not note:
+        raise ReviewError("note: reopening a completed review needs a note saying why")
+    if session.review_state not in DONE_STATES:
+        raise ReviewError(f"state: only a cleared or escalated session can be reopened; this one is {session.review_state}")
+    claim(db, session, user_id)
+    audit(db, session.institution_id, user_id, "session reopened", f"session {session.id}",
+          f"was {session.review_state}: {note}", address)
+    session.review_state = "in review"
+
+
+def end_abandoned(db: Session, now: dt.datetime | None = None) -> list[str]:
+    """End every session whose planned end (start + exam duration) is more than the token grace
+    behind us and that nobody ended (the tab was closed, the final ``/end`` never arrived): it ends
+    at its planned end with reason ``abandoned`` and so enters the review queue. A conditional
+    update per session, so several instances sweeping at once end each session once. Returns the
+    ids it ended."""
+    now = now or utcnow()
+    horizon = now - dt.timedelta(seconds=GRACE_SECONDS)
+    open_ones = db.execute(select(ExamSession.id, ExamSession.started_at, ExamSession.exam_duration).where(
+        ExamSession.ended_at.is_(None), ExamSession.started_at < horizon)).all()
+    ended = []
+    for row in open_ones:
+        planned_end = aware(row.started_at) + dt.timedelta(seconds=row.exam_duration)
+        if planned_end >= horizon:
+            continue
+        done = cast("CursorResult[Any]", db.execute(update(ExamSession).where(
+            ExamSession.id == row.id, ExamSession.ended_at.is_(None)).values(ended_at=planned_end, end_reason="abandoned")
+            .execution_options(synchronize_session=False))).rowcount
+        if done:
+            ended.append(row.id)
+    return ended
 
 
 def release(db: Session, session: ExamSession, user_id: int) -> None:

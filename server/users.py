@@ -1,19 +1,22 @@
 """Reviewer accounts: creation, invitations, roles, disabling and password checks (argon2id via
-argon2-cffi). An institution always keeps at least one enabled admin."""
+argon2-cffi). An institution always keeps at least one enabled admin who has accepted their
+invitation, enforced atomically. An email address is unique within an institution, not across
+them, so an invitation never reveals another institution's accounts."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from .institutions import UnknownInstitution, institution_named
-from .store import ReviewerSession, User
+from .store import ExamSession, Institution, ReviewerSession, User
 from .store.models import aware, utcnow
 
 _hasher = PasswordHasher()
@@ -32,36 +35,55 @@ INVITE_DAYS = 7
 
 def create_user(db: Session, institution_name: str, email: str, password: str, create_institution: bool = True,
                 role: str = "admin") -> User:
-    email = _check_email_and_role(db, email, role)
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
     try:
         institution = institution_named(db, institution_name, create_institution)
     except UnknownInstitution as e:
         raise UserError(str(e)) from None
+    db.flush()
+    email = _check_email_and_role(db, institution.id, email, role)
     user = User(institution=institution, email=email, password_hash=_hasher.hash(password), role=role)
     db.add(user)
     db.flush()
     return user
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
-    """The account for this email and password; None for a wrong pair, a disabled account or an
-    invitation not yet accepted (all cost the same time)."""
-    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    usable = user is not None and user.disabled_at is None and bool(user.password_hash)
+def _verifies(password_hash: str, password: str) -> bool:
     try:
-        _hasher.verify(user.password_hash if usable and user else _DUMMY, password)
+        return bool(_hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
+        return False
+
+
+def accounts_with_email(db: Session, email: str) -> list[User]:
+    """Every account with this address (one per institution at most), oldest first."""
+    return list(db.scalars(select(User).where(func.lower(User.email) == email.strip().lower()).order_by(User.id)))
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    """The account for this email and password (an address used in two institutions: the one
+    whose password it is); None for a wrong pair, a disabled account or an invitation not yet
+    accepted (an unknown email costs the same time as a wrong password)."""
+    usable = [u for u in accounts_with_email(db, email) if u.disabled_at is None and u.password_hash]
+    if not usable:
+        _verifies(_DUMMY, password)
         return None
-    return user if usable else None
+    return next((u for u in usable if _verifies(u.password_hash, password)), None)
 
 
-def set_password(db: Session, email: str, password: str) -> User:
-    """A new password; every signed-in session of this reviewer ends at once."""
-    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None:
-        raise UserError(f"no reviewer with email {email.strip().lower()}")
+def set_password(db: Session, email: str, password: str, institution_name: str | None = None) -> User:
+    """A new password; every signed-in session of this reviewer ends at once. ``institution_name``
+    says whose account is meant when the address is used in several institutions."""
+    matches = [u for u in accounts_with_email(db, email)
+               if institution_name is None or u.institution.name == institution_name]
+    shown = email.strip().lower()
+    if not matches:
+        raise UserError(f"no reviewer with email {shown}" + (f" in {institution_name}" if institution_name else ""))
+    if len(matches) > 1:
+        raise UserError(f"{shown} has an account in {len(matches)} institutions "
+                        f"({', '.join(sorted(u.institution.name for u in matches))}): name one with --institution")
+    user = matches[0]
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
     user.password_hash = _hasher.hash(password)
@@ -78,21 +100,23 @@ def _check_role(role: str) -> None:
         raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
 
 
-def _check_email_and_role(db: Session, email: str, role: str) -> str:
-    """The normalized email of a new account, if it is an address no account has yet and the role exists."""
+def _check_email_and_role(db: Session, institution_id: int, email: str, role: str) -> str:
+    """The normalized email of a new account, if no account of this institution has it yet (other
+    institutions' accounts are not looked at, so nothing about them can be learned here) and the
+    role exists."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise UserError(f"email {email[:80]!r}: expected an email address")
     _check_role(role)
-    if db.scalar(select(User).where(func.lower(User.email) == email)) is not None:
-        raise UserError(f"an account with email {email} already exists")
+    if db.scalar(select(User.id).where(User.institution_id == institution_id, func.lower(User.email) == email)) is not None:
+        raise UserError(f"an account with email {email} already exists in your institution")
     return email
 
 
 def invite_user(db: Session, institution_id: int, email: str, role: str) -> tuple[User, str]:
     """A new account without a password, and the one-time token of its invitation link (valid
     ``INVITE_DAYS`` days; only its hash is stored)."""
-    email = _check_email_and_role(db, email, role)
+    email = _check_email_and_role(db, institution_id, email, role)
     token = secrets.token_urlsafe(32)
     user = User(institution_id=institution_id, email=email, password_hash="", role=role,
                 invite_hash=_token_hash(token), invite_expires_at=utcnow() + dt.timedelta(days=INVITE_DAYS))
@@ -120,27 +144,56 @@ def accept_invite(db: Session, token: str, password: str) -> User:
     return user
 
 
-def _other_admins(db: Session, user: User) -> int:
-    return db.scalar(select(func.count()).select_from(User).where(
-        User.institution_id == user.institution_id, User.role == "admin", User.disabled_at.is_(None),
-        User.id != user.id)) or 0
+LAST_ADMIN = "the institution needs at least one enabled admin: make someone else admin first"
+
+
+def _change_keeping_an_admin(db: Session, user: User, **values: Any) -> None:
+    """Apply ``values`` to ``user`` (an admin losing the role or being disabled) only if another
+    enabled admin who has accepted their invitation remains: the institution's row is locked
+    first (PostgreSQL: two admins demoting each other wait for one another) and the count is part
+    of the update itself (SQLite: one statement under the write lock), so two such changes at
+    once, in any number of processes, can never both win."""
+    db.execute(select(Institution.id).where(Institution.id == user.institution_id).with_for_update())
+    other = aliased(User)
+    others = (select(func.count()).select_from(other)
+              .where(other.institution_id == user.institution_id, other.role == "admin", other.disabled_at.is_(None),
+                     other.password_hash != "", other.id != user.id)
+              .scalar_subquery())
+    changed = cast("CursorResult[Any]", db.execute(
+        update(User).where(User.id == user.id, others > 0).values(**values)
+        .execution_options(synchronize_session=False))).rowcount
+    if not changed:
+        raise UserError(LAST_ADMIN)
+    db.refresh(user)
+
+
+def _release_claims(db: Session, user: User) -> None:
+    """Sessions the account was holding for review are free for others at once."""
+    db.execute(update(ExamSession).where(ExamSession.claimed_by == user.id)
+               .values(claimed_by=None, claimed_until=None).execution_options(synchronize_session=False))
 
 
 def set_role(db: Session, user: User, role: str) -> None:
+    """A new role; an account that may no longer decide lets go of the sessions it held."""
     _check_role(role)
-    if user.role == "admin" and role != "admin" and _other_admins(db, user) == 0:
-        raise UserError("the institution needs at least one enabled admin: make someone else admin first")
-    user.role = role
+    if user.role == "admin" and role != "admin":
+        _change_keeping_an_admin(db, user, role=role)
+    else:
+        user.role = role
+    if role == "auditor":
+        _release_claims(db, user)
 
 
 def set_disabled(db: Session, user: User, disabled: bool) -> None:
-    """Disable (every signed-in session of the account ends at once; its decisions stay in the
-    audit trail) or enable an account again."""
+    """Disable (every signed-in session of the account ends at once, the sessions it held for
+    review are released; its decisions stay in the audit trail) or enable an account again."""
     if disabled:
-        if user.role == "admin" and _other_admins(db, user) == 0:
-            raise UserError("the institution needs at least one enabled admin: make someone else admin first")
-        user.disabled_at = user.disabled_at or utcnow()
-        user.invite_hash = None
+        now = user.disabled_at or utcnow()
+        if user.role == "admin":
+            _change_keeping_an_admin(db, user, disabled_at=now, invite_hash=None)
+        else:
+            user.disabled_at, user.invite_hash = now, None
         db.execute(delete(ReviewerSession).where(ReviewerSession.user_id == user.id))
+        _release_claims(db, user)
     else:
         user.disabled_at = None

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import CursorResult, func, select, update
 
 from .records import score_of, timeline
+from .review import end_abandoned
 from .store import Database, Event, ExamSession, Institution, User, WebhookDelivery, WebhookOutbox
 from .store.models import aware, iso, utcnow
 
@@ -171,6 +172,8 @@ SCHEDULE = (1.0, 2.0, 4.0, 60.0, 300.0, 900.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 1
 #: (a 5 s timeout), short enough that a crashed worker's claims are retried soon after.
 LEASE = dt.timedelta(seconds=4 * TIMEOUT)
 BATCH = 20
+#: How often each delivery worker ends abandoned sessions (cheap: one indexed query of open sessions).
+SWEEP_SECONDS = 60.0
 
 
 class Webhooks:
@@ -210,9 +213,22 @@ class Webhooks:
             self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def sweep_now(self) -> list[str]:
+        """End the sessions abandoned past their planned end (``review.end_abandoned``), so they
+        enter the review queue; every instance's worker does this each ``SWEEP_SECONDS``."""
+        with self.db.session() as s:
+            ended = end_abandoned(s)
+        if ended:
+            logging.getLogger("eye").info("ended %d abandoned session(s)", len(ended))
+        return ended
+
     def _run(self) -> None:
+        next_sweep = 0.0
         while not self._stop.is_set():
             try:
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                    self.sweep_now()
                 done = self.run_once()
             except Exception:  # a database hiccup: log it and try again shortly
                 logging.getLogger("eye").exception("webhook worker: a round failed")

@@ -95,7 +95,8 @@ def _accepted(body: SessionCreate, request: Request, origin: str | None, db: Ses
         )
     if key.require_launch_token:
         try:
-            keys.check_launch_token(key, body.launchToken, config["assessmentId"], config["candidateId"])
+            keys.check_launch_token(key, body.launchToken, config["assessmentId"], config["candidateId"],
+                                    float(config["examDuration"]))
         except keys.LaunchTokenError as e:
             raise ApiError(401, "INVALID_LAUNCH_TOKEN", f"This API key requires a launch token from the exam "
                            f"platform: {e}.", {"launchToken": str(e)}) from None

@@ -126,5 +126,5 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     browser's login form)."""
     found = _session(request)
     expected = found[1] if found is not None else request.cookies.get(CSRF_COOKIE)
-    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+    if not expected or not submitted or not secrets.compare_digest(expected.encode(), submitted.encode()):
         raise HTTPException(403, "CSRF check failed: reload the page and try again.")

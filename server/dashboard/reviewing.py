@@ -65,7 +65,8 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
     with db_of(request).session() as s:
         session = own_session(user, session_id, s)
         deciding = "decide" in may(user)
-        if deciding and session.ended_at and session.review_state in review.OPEN_STATES:
+        open_review = session.ended_at is not None and session.review_state in review.OPEN_STATES
+        if deciding and open_review:
             try:
                 review.claim(s, session, user.id)
             except review.Claimed as e:
@@ -74,8 +75,10 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
         score, lines = data.score_of(session, events)
         before = data.score_of(session, events, before_review=True)[0]
         return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
-                      score_before=before, states=review.STATES, error=request.query_params.get("error"),
-                      held_by=held_by, can_decide=deciding and not held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP)
+                      score_before=before, states=review.STATES,
+                      can_decide=deciding and open_review and not held_by,
+                      can_reopen=deciding and session.review_state in review.DONE_STATES, error=request.query_params.get("error"),
+                      held_by=held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP)
 
 
 @router.post("/sessions/{session_id}/flags/{event_id}/verdict")
@@ -96,7 +99,7 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
                                      "scoreBeforeReview": data.score_of(session, events, before_review=True)[0]})
     except review.ReviewError as e:
         if _wants_json(request):
-            return JSONResponse({"message": str(e)}, status_code=409 if isinstance(e, review.Claimed) else 422)
+            return JSONResponse({"message": str(e)}, status_code=409 if isinstance(e, (review.Claimed, review.Closed)) else 422)
         return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
     return RedirectResponse(f"/dashboard/sessions/{session_id}#flag-{quote(event_id, safe='')}", status_code=303)
 
@@ -115,6 +118,20 @@ def session_review(request: Request, session_id: str, state: str = Form(""), not
     request.app.state.webhooks.wake()
     if state in review.DONE_STATES:
         return RedirectResponse(f"/dashboard/review/next?{urlencode({'after': session_id})}", status_code=303)
+    return RedirectResponse(f"/dashboard/sessions/{session_id}", status_code=303)
+
+
+@router.post("/sessions/{session_id}/reopen")
+def reopen_review(request: Request, session_id: str, note: str = Form(""), csrf: str = Form("")) -> Response:
+    """Open a cleared or escalated session's review again, with a note saying why (audited); the
+    next decision sends a new ReviewCompleted."""
+    check_csrf(request, csrf)
+    user = reviewer_who_may(request, "decide")
+    try:
+        with db_of(request).session() as s:
+            review.reopen(s, own_session(user, session_id, s), note, user.id, client_address(request))
+    except review.ReviewError as e:
+        return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
     return RedirectResponse(f"/dashboard/sessions/{session_id}", status_code=303)
 
 

@@ -25,7 +25,7 @@ from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
 from ..store import ApiKey, ExamSession, Institution, Media, User, WebhookDelivery, WebhookOutbox
 from ..store.models import iso
-from ..users import authenticate
+from ..users import accounts_with_email, authenticate
 from ..webhooks import WebhookTargetError, check_target
 from .auth import check_csrf, reviewer, reviewer_who_may, sign_in, sign_out
 from .pages import db_of, own_session, page_number, render, router
@@ -53,8 +53,7 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), csr
         user = authenticate(s, email, password)
     if user is None:
         with db_of(request).session() as s:
-            known = s.scalar(select(User).where(User.email == email.strip().lower()))
-            if known is not None:  # a failed attempt on a real account is the institution's business
+            for known in accounts_with_email(s, email):  # a failed attempt on a real account is its institution's business
                 review.audit(s, known.institution_id, None, "sign-in failed", f"user {known.email}", "", client)
         return render(request, "login.html", status=401, error="Wrong email or password.", email=email)
     redirect = RedirectResponse("/dashboard/", status_code=303)
@@ -244,11 +243,12 @@ def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLRespo
     user = reviewer_who_may(request, "manage")
     with db_of(request).session() as s:
         key = _own_key(s, user, key_id)
-        secret = keys_mod.rotate_key(s, key)
-        review.audit(s, user.institution_id, user.id, "key rotated", f"key {key.prefix}", f"new key {secret[:12]}",
+        rotated = keys_mod.rotate_key(s, key)
+        review.audit(s, user.institution_id, user.id, "key rotated", f"key {key.prefix}",
+                     f"new key {rotated.secret[:12]}" + (", new launch secret" if rotated.launch_secret else ""),
                      client_address(request))
-        return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), new_secret=secret,
-                      max_domains=keys_mod.MAX_DOMAINS)
+        return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), new_secret=rotated.secret,
+                      new_launch_secret=rotated.launch_secret, max_domains=keys_mod.MAX_DOMAINS)
 
 
 # --- settings: webhook, retention ---------------------------------------------------------

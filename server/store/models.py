@@ -42,9 +42,12 @@ class User(Base):
     """A reviewer: sees and manages only their institution's data. Password hashed with argon2."""
 
     __tablename__ = "users"
+    #: An address is unique within an institution only: inviting it never tells an admin that
+    #: another institution has an account with it.
+    __table_args__ = (UniqueConstraint("institution_id", "email", name="uq_users_institution_email"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     #: ``admin`` (keys, settings, deletions, and deciding), ``reviewer`` (deciding) or ``auditor``
     #: (reading only).

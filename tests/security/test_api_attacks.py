@@ -127,10 +127,10 @@ def test_keys_that_require_a_launch_token_refuse_sessions_without_one(client, ap
     exp = int(time.time()) + 600
     refused = {
         "none": None,
-        "forged": sign_launch_token("eyl_not-the-secret", "exam-42", "cand-7", exp),
-        "other candidate": sign_launch_token(secret, "exam-42", "victim-1", exp),
-        "other exam": sign_launch_token(secret, "exam-1", "cand-7", exp),
-        "expired": sign_launch_token(secret, "exam-42", "cand-7", int(time.time()) - 1),
+        "forged": sign_launch_token("eyl_not-the-secret", "exam-42", "cand-7", exp, max_duration=600),
+        "other candidate": sign_launch_token(secret, "exam-42", "victim-1", exp, max_duration=600),
+        "other exam": sign_launch_token(secret, "exam-1", "cand-7", exp, max_duration=600),
+        "expired": sign_launch_token(secret, "exam-42", "cand-7", int(time.time()) - 1, max_duration=600),
         "garbage": "not.a-token",
     }
     for why, token in refused.items():
@@ -139,7 +139,7 @@ def test_keys_that_require_a_launch_token_refuse_sessions_without_one(client, ap
             body["launchToken"] = token
         r = client.post("/api/v1/sessions", json=body, headers=ORIGIN)
         assert r.status_code == 401 and r.json()["code"] == "INVALID_LAUNCH_TOKEN", why
-    good = sign_launch_token(secret, "exam-42", "cand-7", exp)
+    good = sign_launch_token(secret, "exam-42", "cand-7", exp, max_duration=600)
     r = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": VALID_CONFIG,
                                               "launchToken": good}, headers=ORIGIN)
     assert r.status_code == 201

@@ -243,7 +243,8 @@ def test_a_key_that_requires_a_launch_token(app, api_key, browser):
         with pytest.raises(WidgetError) as e:
             await refused.init({**VALID_CONFIG, "apiKey": api_key})
         assert e.value.code == "INVALID_LAUNCH_TOKEN" and "launchToken" in e.value.details
-        token = sign_launch_token(secret, VALID_CONFIG["assessmentId"], VALID_CONFIG["candidateId"], int(time.time()) + 600)
+        token = sign_launch_token(secret, VALID_CONFIG["assessmentId"], VALID_CONFIG["candidateId"], int(time.time()) + 600,
+                                  max_duration=VALID_CONFIG["examDuration"])
         widget = Widget(browser, SERVER)
         rec = Recorder(widget, ["SET_CONFIG"])
         started = await widget.init({**VALID_CONFIG, "apiKey": api_key, "launchToken": token})
