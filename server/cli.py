@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # imported where used: the CLI starts fast and loads only wha
 
     from .evidence import EvidenceStore
     from .options import Options
-    from .store import ApiKey
+    from .store import ApiKey, SecretKey
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -162,6 +162,23 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_create_secret(args: argparse.Namespace) -> int:
+    from .keys import KeyRequestError, create_secret_key
+
+    db = _database(args)
+    try:
+        with db.session() as s:
+            secret = create_secret_key(s, args.institution, read_only=args.read_only)
+    except KeyRequestError as e:
+        print(f"eye keys create-secret: {e}", file=sys.stderr)
+        return 2
+    access = "read-only " if args.read_only else ""
+    print(f"Created a {access}secret key for {args.institution}'s exam platform server (the platform API, "
+          "docs/platform-api.md). Keep it on your server, never in a page. It is shown once:")
+    print(secret)
+    return 0
+
+
 def _password(args: argparse.Namespace) -> str:
     """From ``--password-stdin`` (first line of stdin), else asked twice on the terminal."""
     if args.password_stdin:
@@ -203,10 +220,12 @@ def cmd_users_password(args: argparse.Namespace) -> int:
     return 0
 
 
-def _key(s: "Session", prefix: str) -> "ApiKey":
-    from .keys import find_by_prefix
+def _key(s: "Session", prefix: str) -> "ApiKey | SecretKey":
+    """The publishable or secret key whose prefix this is (a secret key's starts with eye_sk_)."""
+    from .keys import SECRET_PREFIX, find_by_prefix, find_secret_by_prefix
 
-    key = find_by_prefix(s, prefix)
+    key: ApiKey | SecretKey | None = (find_secret_by_prefix(s, prefix) if prefix.startswith(SECRET_PREFIX)
+                                      else find_by_prefix(s, prefix))
     if key is None:
         raise SystemExit(f"eye keys: no single key starts with {prefix!r} (see `eye keys list`)")
     return key
@@ -215,33 +234,48 @@ def _key(s: "Session", prefix: str) -> "ApiKey":
 def cmd_keys_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from .store import ApiKey
+    from .store import ApiKey, SecretKey
+    from .store.models import iso
 
     db = _database(args)
     with db.session() as s:
         for key in s.scalars(select(ApiKey).order_by(ApiKey.created_at)):
             state = "revoked" if key.revoked_at else "active"
             print(f"{key.prefix}  {state:7}  {key.institution.name}  {', '.join(d.domain for d in key.domains)}")
+        for secret in s.scalars(select(SecretKey).order_by(SecretKey.created_at)):
+            state = "revoked" if secret.revoked_at else "active"
+            used = f"last used {iso(secret.last_used_at)}" if secret.last_used_at else "never used"
+            kind = "secret key, read-only" if secret.read_only else "secret key"
+            print(f"{secret.prefix}  {state:7}  {secret.institution.name}  ({kind}; {used})")
     return 0
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     from .keys import revoke_key
+    from .store import SecretKey
 
     db = _database(args)
     with db.session() as s:
         key = _key(s, args.prefix)
         revoke_key(key)
-        print(f"Revoked {key.prefix}…; init with it now fails with INVALID_API_KEY.")
+        refused = "the platform API refuses it with INVALID_SECRET_KEY" if isinstance(key, SecretKey) else \
+            "init with it now fails with INVALID_API_KEY"
+        print(f"Revoked {key.prefix}…; {refused}.")
     return 0
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from .keys import rotate_key
+    from .keys import rotate_key, rotate_secret_key
+    from .store import SecretKey
 
     db = _database(args)
     with db.session() as s:
         key = _key(s, args.prefix)
+        if isinstance(key, SecretKey):
+            secret = rotate_secret_key(s, key)
+            print(f"Revoked {args.prefix}… and created its replacement (same institution and access). It is shown once:")
+            print(secret)
+            return 0
         rotated = rotate_key(s, key)
     if rotated.launch_secret:
         print("The replacement still requires launch tokens; sign them with this new launch secret from now on "
@@ -333,6 +367,12 @@ def parser() -> argparse.ArgumentParser:
                         help="sessions need a launch token signed by your exam platform's server (prints its secret once)")
     _database_option(create)
     create.set_defaults(func=cmd_keys_create)
+    secret = keys_sub.add_parser("create-secret", help="create a secret key for an exam platform's server (the platform "
+                                 "API); prints it alone on the last line")
+    secret.add_argument("--institution", required=True)
+    secret.add_argument("--read-only", action="store_true", help="the key may list and read, never end or change anything")
+    _database_option(secret)
+    secret.set_defaults(func=cmd_keys_create_secret)
     for name, func, helptext in (("list", cmd_keys_list, "list keys (prefix, state, institution, domains)"),
                                  ("revoke", cmd_keys_revoke, "revoke a key at once"),
                                  ("rotate", cmd_keys_rotate, "replace a key (same domains and settings, new launch secret) and revoke the old one")):

@@ -1,4 +1,6 @@
-"""API keys and registered domains: creation (the secret is shown once), lookup, origin matching."""
+"""API keys: publishable keys (``eye_…``, in exam pages) with their registered domains and launch
+secrets, and secret keys (``eye_sk_…``, on an exam platform's server, for the platform API).
+Each is shown once, stored as its SHA-256, revocable and rotatable."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .institutions import UnknownInstitution, institution_named
-from .store import ApiKey, KeyDomain
+from .store import ApiKey, KeyDomain, SecretKey
 
 MAX_DOMAINS = 5
 KEY_PREFIX = "eye_"
+SECRET_PREFIX = "eye_sk_"
 
 
 class KeyRequestError(ValueError):
@@ -95,8 +98,9 @@ def find_key(db: Session, secret: str) -> ApiKey | None:
     return key
 
 
-def revoke_key(key: ApiKey) -> None:
-    """From now on ``init`` with this key fails with INVALID_API_KEY (the first revocation time stays)."""
+def revoke_key(key: ApiKey | SecretKey) -> None:
+    """From now on the key is refused (``init`` with INVALID_API_KEY, the platform API with
+    INVALID_SECRET_KEY); the first revocation time stays."""
     from .store.models import utcnow
 
     key.revoked_at = key.revoked_at or utcnow()
@@ -129,6 +133,38 @@ def rotate_key(db: Session, old: ApiKey) -> Rotated:
     revoke_key(old)
     db.flush()
     return Rotated(secret, key.launch_secret)
+
+
+def create_secret_key(db: Session, institution_name: str, read_only: bool = False) -> str:
+    """A secret key for ``institution_name`` (which must exist); returns the key, shown once."""
+    try:
+        institution = institution_named(db, institution_name, False)
+    except UnknownInstitution as e:
+        raise KeyRequestError(str(e)) from None
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    db.add(SecretKey(institution=institution, key_hash=digest(secret), prefix=secret[:14], read_only=read_only))
+    db.flush()
+    return secret
+
+
+def rotate_secret_key(db: Session, old: SecretKey) -> str:
+    """A replacement for the secret key ``old`` (same institution, same read-only setting); the
+    old one is revoked at once. Returns the new key, shown once."""
+    secret = create_secret_key(db, old.institution.name, old.read_only)
+    revoke_key(old)
+    return secret
+
+
+def find_secret_key(db: Session, secret: str) -> SecretKey | None:
+    """The live secret key ``secret`` is, or None (unknown, revoked, or not a secret key at all)."""
+    key = db.scalar(select(SecretKey).where(SecretKey.key_hash == digest(secret)))
+    return key if key is not None and key.revoked_at is None else None
+
+
+def find_secret_by_prefix(db: Session, prefix: str) -> SecretKey | None:
+    """A secret key by the first characters ``eye keys list`` shows."""
+    matches = db.scalars(select(SecretKey).where(SecretKey.prefix.startswith(prefix))).all()
+    return matches[0] if len(matches) == 1 else None
 
 
 def find_by_prefix(db: Session, prefix: str) -> ApiKey | None:

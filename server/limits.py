@@ -21,6 +21,7 @@ LIMITS = {
     "preflight_address": "60 per 30 seconds",
     "events": "40 per 4 seconds",  # per session: event batches
     "media": "20 per 4 seconds",  # per session: evidence uploads
+    "secret_key": "200 per 10 seconds",  # per secret key: platform API requests (shared across instances)
     "login_email": "5 per minute",  # per (reviewer email, client address): sign-in tries
     "login_ip": "30 per 30 seconds",  # per client address: sign-in tries
 }

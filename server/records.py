@@ -110,12 +110,15 @@ def session_of(db: Session, institution_id: int, session_id: str) -> ExamSession
     return db.scalar(select(ExamSession).where(ExamSession.id == session_id, ExamSession.institution_id == institution_id))
 
 
-def timeline(db: Session, session: ExamSession) -> list[dict[str, Any]]:
+def timeline(db: Session, session: ExamSession, events: list[Event] | None = None) -> list[dict[str, Any]]:
+    """The session's events in time order (or just ``events``, a page of them, in their order),
+    each with its evidence, its verdict and its time into the exam."""
     media = {m.event_client_id: m for m in db.scalars(select(Media).where(Media.session_id == session.id))}
     verdicts = {v.event_client_id: (v, email) for v, email in db.execute(
         select(FlagVerdict, User.email).outerjoin(User, User.id == FlagVerdict.user_id)
         .where(FlagVerdict.session_id == session.id))}
-    events = db.scalars(select(Event).where(Event.session_id == session.id).order_by(Event.created_at, Event.id)).all()
+    if events is None:
+        events = list(db.scalars(select(Event).where(Event.session_id == session.id).order_by(Event.created_at, Event.id)))
     out = []
     for e in events:
         payload = e.payload or {}

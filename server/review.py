@@ -76,10 +76,11 @@ def claim(db: Session, session: ExamSession, user_id: int) -> None:
 
 
 def audit(db: Session, institution_id: int, user_id: int | None, action: str, target: str = "", detail: str = "",
-          address: str = "") -> None:
-    """Append one entry to the audit trail (never updated, never deleted with the data it names)."""
+          address: str = "", actor: str | None = None) -> None:
+    """Append one entry to the audit trail (never updated, never deleted with the data it names).
+    ``actor`` names who acted when it was no signed-in user (``secret key eye_sk_…``)."""
     db.add(AuditEntry(institution_id=institution_id, user_id=user_id, action=action, target=target[:200],
-                      detail=detail[:MAX_NOTE], address=address[:64]))
+                      detail=detail[:MAX_NOTE], address=address[:64], actor=actor))
 
 
 def _note(note: str | None) -> str | None:

@@ -1,11 +1,13 @@
-"""The widget-facing HTTP API (``/api/v1``): health, sessions, event batches, evidence, end."""
+"""The HTTP API (``/api/v1``): the widget's (health, sessions, event batches, evidence, end, with
+the API key and session tokens) and the platform's (secret keys: sessions, results, evidence)."""
 
 from fastapi import APIRouter
 
-from . import media, sessions
+from . import media, platform, sessions
 
 router = APIRouter()
 router.include_router(sessions.router)
 router.include_router(media.router)
+router.include_router(platform.router)
 
 __all__ = ["router"]

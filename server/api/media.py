@@ -16,6 +16,7 @@ from ..evidence import read_checked, sha256
 from ..store import Event, Media
 from ..store.models import iso
 from ..tokens import TokenError
+from . import platform
 from .errors import ApiError
 from .sessions import authorized
 
@@ -129,6 +130,9 @@ def list_media(session_id: str, request: Request, authorization: str | None = He
 @router.get("/sessions/{session_id}/events/{event_id}/media")
 def get_media(session_id: str, event_id: str, request: Request, authorization: str | None = Header(default=None)) -> Response:
     with request.app.state.db.session() as db:
+        if platform.is_secret(authorization):
+            return _file(request, platform.evidence(request, db, authorization, session_id, event_id),
+                         {"Cache-Control": "private, no-store"})
         authorized(request, db, session_id, authorization, None)
         row = db.scalar(select(Media).where(Media.session_id == session_id, Media.event_client_id == event_id))
         if row is None:

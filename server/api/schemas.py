@@ -57,7 +57,8 @@ class BatchResult(BaseModel):
 
 
 class EndIn(Strict):
-    reason: Literal["manual", "time_up", "error"]
+    #: The widget says why it ended; ``platform`` is what a secret key's end is recorded as.
+    reason: Literal["manual", "time_up", "error", "platform"] = "platform"
     endedAt: dt.datetime | None = None
 
 

@@ -22,6 +22,7 @@ from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
 from ..store.writer import Refused, refusal
 from ..tokens import GRACE_SECONDS, TokenError
+from . import platform
 from .errors import ApiError, rate_limited
 from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
 
@@ -82,6 +83,10 @@ def _accepted(body: SessionCreate, request: Request, origin: str | None, db: Ses
         if wait is not None:
             raise rate_limited(wait, "API key")
     key = keys.find_key(db, body.apiKey)
+    if key is None and keys.find_secret_key(db, body.apiKey) is not None:
+        raise ApiError(401, "INVALID_API_KEY", "This is a secret key (eye_sk_…): it belongs on your exam platform's "
+                       "server, never in a page; the page uses a publishable key from `eye keys create` (and the "
+                       "secret key should be rotated with `eye keys rotate`, since the page exposed it).")
     if key is None:
         raise ApiError(401, "INVALID_API_KEY", "The API key is not valid (unknown or revoked).")
     if not any(keys.domain_matches(d.domain, origin) for d in key.domains):
@@ -170,12 +175,15 @@ def authorized(request: Request, db: Session, session_id: str, authorization: st
     return cast(ExamSession, session)  # refusal() refused a missing one
 
 
-@router.get("/sessions/{session_id}", response_model=SessionState)
+@router.get("/sessions/{session_id}", response_model=None)
 def get_session(
     session_id: str, request: Request, authorization: str | None = Header(default=None), origin: str | None = Header(default=None)
-) -> SessionState:
-    """The session as the server has it (a reloaded page asks before resuming)."""
+) -> SessionState | dict[str, Any]:
+    """With the session token: the session as the server has it (a reloaded page asks before
+    resuming). With a secret key: the full record (platform API)."""
     with _db(request).session() as db:
+        if platform.is_secret(authorization):
+            return platform.session_record(request, db, authorization, session_id)
         session = authorized(request, db, session_id, authorization, origin)
         events = db.scalar(select(func.count()).select_from(Event).where(Event.session_id == session_id)) or 0
         return SessionState(
@@ -218,13 +226,21 @@ def post_events(
 @router.post("/sessions/{session_id}/end", response_model=Ended)
 def end_session(
     session_id: str,
-    body: EndIn,
     request: Request,
+    body: EndIn | None = None,
     authorization: str | None = Header(default=None),
     origin: str | None = Header(default=None),
 ) -> Ended:
+    """The widget ends its session (``reason`` manual, time_up or error); with a secret key, the
+    exam platform's server ends a live session (body optional, recorded as ``platform``)."""
     with _db(request).session() as db:
+        if platform.is_secret(authorization):
+            ended = platform.end_session(request, db, authorization, session_id)
+            return Ended(sessionId=ended.id, endedAt=iso(ended.ended_at or utcnow()), reason=ended.end_reason or "platform")
         session = authorized(request, db, session_id, authorization, origin)
+        if body is None or body.reason == "platform":
+            raise ApiError(422, "INVALID_REQUEST", "reason: expected manual, time_up or error",
+                           {"reason": "expected manual, time_up or error"})
         if session.ended_at is None:
             # When the candidate ended (an end sent late, after a reconnect, keeps its time),
             # clamped to the session's life: never before its start, never in the future.

@@ -143,7 +143,7 @@ def audit_export(request: Request) -> Response:
     writer.writerow(["at", "who", "action", "target", "detail", "address"])
     with db_of(request).reading() as s:
         for entry, email in s.execute(_audit_query(user.institution_id)):
-            writer.writerow([csv_cell(v) for v in (iso(entry.at), email or "system", entry.action, entry.target,
+            writer.writerow([csv_cell(v) for v in (iso(entry.at), email or entry.actor or "system", entry.action, entry.target,
                                                     entry.detail, entry.address)])
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"', "Cache-Control": "no-store"})

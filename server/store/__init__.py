@@ -12,10 +12,11 @@ from .models import (
     KeyDomain,
     Media,
     ReviewerSession,
+    SecretKey,
     Setting,
     User,
     WebhookDelivery,
     WebhookOutbox,
 )
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]

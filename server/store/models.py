@@ -126,6 +126,25 @@ class ApiKey(Base):
     domains: Mapped[list["KeyDomain"]] = relationship(back_populates="key", cascade="all, delete-orphan")
 
 
+class SecretKey(Base):
+    """A secret key (``eye_sk_…``) for an exam platform's server: its institution's sessions,
+    results and evidence through the platform API. Stored as its SHA-256, like publishable keys,
+    but in its own table: one kind is never accepted where the other is expected."""
+
+    __tablename__ = "secret_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    #: A read-only key may list and read, never end, decide or change anything.
+    read_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: When the key was last used (written at most once a minute).
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    institution: Mapped[Institution] = relationship()
+
+
 class KeyDomain(Base):
     __tablename__ = "key_domains"
     __table_args__ = (UniqueConstraint("api_key_id", "domain"),)
@@ -216,6 +235,8 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    #: Who acted when it was not a signed-in user: ``secret key eye_sk_AbCd…`` (the platform API).
+    actor: Mapped[str | None] = mapped_column(String(60), default=None)
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,242 @@
+"""The platform API: what an exam platform's **server** calls with a secret key
+(``Authorization: Bearer eye_sk_…``): its institution's sessions (cursor pages), one session's
+full record, its events and evidence, and ending a live session from the server. Every answer
+is limited to the key's institution (another's session is a 404, always); every write is audited
+with the key's prefix as the actor. docs/platform-api.md is the reference."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from .. import keys, records, review
+from ..score import integrity
+from ..store import Database, Event, ExamSession, Media
+from ..store.models import aware, iso, utcnow
+from .errors import ApiError, rate_limited
+
+router = APIRouter(prefix="/api/v1")
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+#: How often a key's "last used" time is written (not on every request).
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking with a secret key: the key's prefix (the audit's actor), its institution,
+    whether it may write."""
+
+    prefix: str
+    institution_id: int
+    read_only: bool
+
+    @property
+    def actor(self) -> str:
+        return f"secret key {self.prefix}"
+
+
+def is_secret(authorization: str | None) -> bool:
+    """Does this ``Authorization`` header carry a secret key (rather than a session token)?"""
+    return _bearer(authorization).startswith(keys.SECRET_PREFIX)
+
+
+def _bearer(authorization: str | None) -> str:
+    return (authorization or "").removeprefix("Bearer ").strip()
+
+
+def caller(request: Request, db: Session, authorization: str | None, *, writing: bool = False) -> Caller:
+    """The secret key's caller; 401 for anything else (a session token, a publishable key, a
+    revoked key, nothing), 403 for a read-only key that writes, 429 past the key's limit."""
+    secret = _bearer(authorization)
+    if not secret.startswith(keys.SECRET_PREFIX):
+        received = ("nothing" if not secret else "a publishable API key" if keys.find_key(db, secret) is not None
+                    else "something else (a session token?)")
+        raise ApiError(401, "INVALID_SECRET_KEY", f"This route needs Authorization: Bearer eye_sk_… (a secret key "
+                       f"from `eye keys create-secret`); received {received}.", {"authorization": "expected a secret key"})
+    key = keys.find_secret_key(db, secret)
+    if key is None:
+        raise ApiError(401, "INVALID_SECRET_KEY", "The secret key is not valid (unknown or revoked).",
+                       {"authorization": "unknown or revoked secret key"})
+    wait = request.app.state.limits["secret_key"].take(key.prefix)
+    if wait is not None:
+        raise rate_limited(wait, "secret key")
+    if writing and key.read_only:
+        raise ApiError(403, "READ_ONLY_KEY", f"The secret key {key.prefix}… is read-only; this route writes.")
+    now = utcnow()
+    if key.last_used_at is None or aware(key.last_used_at) < now - LAST_USED_EVERY:
+        key.last_used_at = now
+    return Caller(key.prefix, key.institution_id, key.read_only)
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+class Cursor:
+    """An opaque page position: base64url of JSON. A tampered cursor is a 400 naming it; it can
+    never reach past the caller's institution, which every query is limited to."""
+
+    @staticmethod
+    def dump(values: list[Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @staticmethod
+    def load(cursor: str, shape: str) -> list[Any]:
+        try:
+            values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            values = None
+        if not isinstance(values, list):
+            raise ApiError(400, "INVALID_CURSOR", f"cursor: expected the nextCursor of a previous page ({shape}), "
+                           f"received {cursor[:40]!r}", {"cursor": "not a cursor this API made"})
+        return values
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ApiError(400, "INVALID_REQUEST", f"limit: expected 1 to {MAX_PAGE}, received {limit}",
+                       {"limit": f"expected 1 to {MAX_PAGE}"})
+    return limit
+
+
+def _summary(session: ExamSession, counts: dict[str, int]) -> dict[str, Any]:
+    return {
+        "sessionId": session.id, "assessmentId": session.assessment_id, "assessmentTitle": session.assessment_title,
+        "candidateId": session.candidate_id, "candidateEmail": session.candidate_email,
+        "candidateName": session.candidate_name, "startedAt": iso(session.started_at),
+        "endedAt": iso(session.ended_at) if session.ended_at else None, "endReason": session.end_reason,
+        "examDuration": session.exam_duration, "state": "ended" if session.ended_at else "live",
+        "reviewState": session.review_state, "concurrent": session.concurrent,
+        "flagCount": sum(counts.values()), "flagCounts": counts,
+        "integrityScore": integrity(counts, records.exam_minutes(session))[0],
+    }
+
+
+STATES = ("live", "ended")
+
+
+@router.get("/sessions")
+def list_sessions(request: Request, authorization: str | None = Header(default=None),
+                  assessmentId: str | None = None, candidateId: str | None = None,  # noqa: N803 (the API's names)
+                  state: str | None = None, reviewState: str | None = None,  # noqa: N803
+                  createdAfter: dt.datetime | None = None, limit: int = DEFAULT_PAGE,  # noqa: N803
+                  cursor: str | None = None) -> dict[str, Any]:
+    """The institution's sessions, newest first, ``limit`` (≤ 100) a page; ``nextCursor`` fetches
+    the next page (stable under inserts: a new session never shifts a later page). The score is
+    after review (dismissed flags do not count, as on the dashboard's lists)."""
+    with _db(request).session() as db:
+        who = caller(request, db, authorization)
+        query = select(ExamSession).where(ExamSession.institution_id == who.institution_id)
+        if assessmentId is not None:
+            query = query.where(ExamSession.assessment_id == assessmentId)
+        if candidateId is not None:
+            query = query.where(ExamSession.candidate_id == candidateId)
+        if state is not None:
+            if state not in STATES:
+                raise ApiError(400, "INVALID_REQUEST", f"state: expected live or ended, received {state[:40]!r}",
+                               {"state": "expected live or ended"})
+            query = query.where(ExamSession.ended_at.is_(None) if state == "live" else ExamSession.ended_at.is_not(None))
+        if reviewState is not None:
+            if reviewState not in review.STATES:
+                raise ApiError(400, "INVALID_REQUEST", f"reviewState: expected one of {', '.join(review.STATES)}, "
+                               f"received {reviewState[:40]!r}", {"reviewState": "not a review state"})
+            query = query.where(ExamSession.review_state == reviewState)
+        if createdAfter is not None:
+            query = query.where(ExamSession.started_at > aware(createdAfter))
+        if cursor is not None:
+            at, last_id = _session_cursor(cursor)
+            query = query.where(or_(ExamSession.started_at < at, and_(ExamSession.started_at == at, ExamSession.id < last_id)))
+        page = list(db.scalars(query.order_by(ExamSession.started_at.desc(), ExamSession.id.desc()).limit(_limit(limit) + 1)))
+        more, page = len(page) > limit, page[:limit]
+        counts = records.flag_counts(db, [s.id for s in page])
+        return {"data": [_summary(s, counts.get(s.id, {})) for s in page],
+                "nextCursor": Cursor.dump([aware(page[-1].started_at).isoformat(), page[-1].id]) if more else None}
+
+
+def _session_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    values = Cursor.load(cursor, "a sessions page")
+    try:
+        at, last_id = values
+        return aware(dt.datetime.fromisoformat(at)), str(last_id)
+    except (ValueError, TypeError):
+        raise ApiError(400, "INVALID_CURSOR", "cursor: expected the nextCursor of a previous sessions page",
+                       {"cursor": "not a cursor this API made"}) from None
+
+
+def own_session(db: Session, who: Caller, session_id: str) -> ExamSession:
+    """The caller's institution's session; 404 for any other (whether it exists or not)."""
+    session = records.session_of(db, who.institution_id, session_id)
+    if session is None:
+        raise ApiError(404, "NOT_FOUND", "No such session.")
+    return session
+
+
+def session_record(request: Request, db: Session, authorization: str | None, session_id: str) -> dict[str, Any]:
+    """``GET /sessions/{id}`` with a secret key: the full record (the widget's route calls this)."""
+    who = caller(request, db, authorization)
+    session = own_session(db, who, session_id)
+    record = records.session_record(db, session)
+    record.pop("events")
+    events = records.timeline(db, session)
+    record.update(examDuration=session.exam_duration, concurrent=session.concurrent,
+                  state="ended" if session.ended_at else "live",
+                  flags=[_event(e) for e in events if e["flag"]])
+    return record
+
+
+def _event(e: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in e.items() if k not in ("created", "offset", "clock")}
+
+
+@router.get("/sessions/{session_id}/events")
+def list_events(session_id: str, request: Request, authorization: str | None = Header(default=None),
+                limit: int = DEFAULT_PAGE, cursor: str | None = None) -> dict[str, Any]:
+    """One session's events in the order they were stored, ``limit`` (≤ 100) a page, each with
+    its evidence (if any) and its reviewer's verdict (if a flag was decided)."""
+    with _db(request).session() as db:
+        who = caller(request, db, authorization)
+        session = own_session(db, who, session_id)
+        after = 0
+        if cursor is not None:
+            values = Cursor.load(cursor, "an events page")
+            if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
+                raise ApiError(400, "INVALID_CURSOR", "cursor: expected the nextCursor of a previous events page",
+                               {"cursor": "not a cursor this API made"})
+            after = values[0]
+        rows = list(db.scalars(select(Event).where(Event.session_id == session.id, Event.id > after)
+                               .order_by(Event.id).limit(_limit(limit) + 1)))
+        more, rows = len(rows) > limit, rows[:limit]
+        return {"data": [_event(e) for e in records.timeline(db, session, rows)],
+                "nextCursor": Cursor.dump([rows[-1].id]) if more else None}
+
+
+def end_session(request: Request, db: Session, authorization: str | None, session_id: str) -> ExamSession:
+    """``POST /sessions/{id}/end`` with a secret key: the platform ends a live session now (reason
+    ``platform``; audited). Ending an ended session changes nothing."""
+    who = caller(request, db, authorization, writing=True)
+    session = own_session(db, who, session_id)
+    if session.ended_at is None:
+        session.ended_at, session.end_reason = utcnow(), "platform"
+        review.audit(db, who.institution_id, None, "session ended", f"session {session.id}", "by the platform",
+                     actor=who.actor)
+    return session
+
+
+def evidence(request: Request, db: Session, authorization: str | None, session_id: str, event_id: str) -> Media:
+    """The evidence row of one event of the caller's session (404 otherwise)."""
+    who = caller(request, db, authorization)
+    session = own_session(db, who, session_id)
+    row = db.scalar(select(Media).where(Media.session_id == session.id, Media.event_client_id == event_id))
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", "No evidence for this event.")
+    return row

@@ -1,0 +1,42 @@
+"""platform API: secret keys, and the audit trail's actor for writes made with one
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('secret_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=20), nullable=False),
+    sa.Column('read_only', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key_hash')
+    )
+    with op.batch_alter_table('secret_keys') as batch:
+        batch.create_index('ix_secret_keys_institution_id', ['institution_id'], unique=False)
+    with op.batch_alter_table('audit_log') as batch:
+        batch.add_column(sa.Column('actor', sa.String(length=60), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('audit_log') as batch:
+        batch.drop_column('actor')
+    with op.batch_alter_table('secret_keys') as batch:
+        batch.drop_index('ix_secret_keys_institution_id')
+    op.drop_table('secret_keys')

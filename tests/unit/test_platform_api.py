@@ -1,0 +1,137 @@
+"""The platform API as an exam platform's server uses it (secret key, plain HTTP, JSON): list its
+sessions page by page, read one session's record, events and evidence, end a live session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from server.keys import create_secret_key
+from server.store import AuditEntry, SecretKey
+from tests.conftest import VALID_CONFIG, moment
+
+PAGE = {"Origin": "http://localhost:5000"}
+JPEG = b"\xff\xd8\xff\xe0" + b"\x02" * 300
+
+
+def secret_key(app, read_only=False, institution="Test University"):
+    with app.state.db.session() as s:
+        return create_secret_key(s, institution, read_only=read_only)
+
+
+def bearer(secret):
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def start(client, api_key, **config):
+    r = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": {**VALID_CONFIG, **config}}, headers=PAGE)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def post_flag(client, created, event_id, kind="MULTIPLE_FACE", media=False):
+    payload = {"description": f"{kind} happened"}
+    if media:
+        payload["media"] = {"contentType": "image/jpeg", "size": len(JPEG)}
+    r = client.post(f"/api/v1/sessions/{created['sessionId']}/events",
+                    headers={**PAGE, **bearer(created["token"])},
+                    json={"events": [{"id": event_id, "type": kind, "createdAt": moment(), "payload": payload}]})
+    assert r.status_code == 200, r.text
+    if media:
+        r = client.post(f"/api/v1/sessions/{created['sessionId']}/events/{event_id}/media", content=JPEG,
+                        headers={**PAGE, **bearer(created["token"]), "Content-Type": "image/jpeg"})
+        assert r.status_code == 201, r.text
+
+
+def test_sessions_are_listed_newest_first_in_stable_cursor_pages(client, api_key):
+    secret = secret_key(client.app)
+    made = [start(client, api_key, candidateId=f"c-{i}", assessmentId="final" if i % 2 else "quiz")["sessionId"]
+            for i in range(25)]
+    seen, cursor, pages = [], None, 0
+    while True:
+        r = client.get("/api/v1/sessions", params={"limit": 10, **({"cursor": cursor} if cursor else {})},
+                       headers=bearer(secret))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        seen += [s["sessionId"] for s in body["data"]]
+        pages += 1
+        if pages == 1:  # a session created meanwhile does not shift the later pages
+            start(client, api_key, candidateId="late")
+        cursor = body["nextCursor"]
+        if cursor is None:
+            break
+    assert pages == 3 and seen == list(reversed(made))
+    finals = client.get("/api/v1/sessions", params={"assessmentId": "final", "limit": 100}, headers=bearer(secret)).json()
+    assert {s["candidateId"] for s in finals["data"]} == {f"c-{i}" for i in range(1, 25, 2)}
+    one = client.get("/api/v1/sessions", params={"candidateId": "c-3", "state": "live"}, headers=bearer(secret)).json()
+    assert [s["candidateId"] for s in one["data"]] == ["c-3"] and one["nextCursor"] is None
+    first = one["data"][0]
+    assert first["state"] == "live" and first["reviewState"] == "unreviewed" and first["integrityScore"] == 100
+    assert client.get("/api/v1/sessions", params={"state": "ended"}, headers=bearer(secret)).json()["data"] == []
+
+
+def test_a_session_record_its_events_and_evidence(client, api_key):
+    secret = secret_key(client.app)
+    created = start(client, api_key)
+    post_flag(client, created, "f-1", media=True)
+    post_flag(client, created, "f-2", kind="FACE_ABSENCE")
+    sid = created["sessionId"]
+    record = client.get(f"/api/v1/sessions/{sid}", headers=bearer(secret)).json()
+    assert record["candidateId"] == "cand-7" and record["assessmentId"] == "exam-42"
+    assert record["state"] == "live" and record["concurrent"] is False and record["examDuration"] == 600
+    assert [f["id"] for f in record["flags"]] == ["f-1", "f-2"]
+    assert record["flags"][0]["media"] == {"contentType": "image/jpeg", "size": len(JPEG)}
+    assert record["integrityScore"] < 100 and record["integrityScoreBeforeReview"] == record["integrityScore"]
+    # the widget's own answer with its session token is unchanged
+    assert set(client.get(f"/api/v1/sessions/{sid}", headers={**PAGE, **bearer(created["token"])}).json()) == {
+        "sessionId", "startedAt", "endedAt", "reason", "examDuration", "events"}
+    page1 = client.get(f"/api/v1/sessions/{sid}/events", params={"limit": 1}, headers=bearer(secret)).json()
+    page2 = client.get(f"/api/v1/sessions/{sid}/events", params={"limit": 1, "cursor": page1["nextCursor"]},
+                       headers=bearer(secret)).json()
+    assert [e["id"] for e in page1["data"] + page2["data"]] == ["f-1", "f-2"] and page2["nextCursor"] is None
+    photo = client.get(f"/api/v1/sessions/{sid}/events/f-1/media", headers=bearer(secret))
+    assert photo.status_code == 200 and photo.content == JPEG and photo.headers["content-type"] == "image/jpeg"
+
+
+def test_the_platform_ends_a_live_session_and_it_is_audited(client, api_key):
+    secret = secret_key(client.app)
+    created = start(client, api_key)
+    sid = created["sessionId"]
+    r = client.post(f"/api/v1/sessions/{sid}/end", headers=bearer(secret))
+    assert r.status_code == 200 and r.json()["reason"] == "platform"
+    assert client.post(f"/api/v1/sessions/{sid}/end", headers=bearer(secret)).json()["endedAt"] == r.json()["endedAt"]
+    # the candidate's page learns it on its next exchange with the server
+    refused = client.post(f"/api/v1/sessions/{sid}/events", headers={**PAGE, **bearer(created["token"])},
+                          json={"events": [{"id": "late", "type": "TAB_NOT_FOCUS", "createdAt": moment(), "payload": {}}]})
+    assert refused.status_code == 409 and refused.json()["code"] == "SESSION_ENDED"
+    listed = client.get("/api/v1/sessions", params={"state": "ended"}, headers=bearer(secret)).json()["data"]
+    assert [(s["sessionId"], s["endReason"]) for s in listed] == [(sid, "platform")]
+    with client.app.state.db.session() as s:
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "session ended"))
+        assert entry.actor == f"secret key {secret[:14]}" and entry.user_id is None and entry.target == f"session {sid}"
+        assert s.scalar(select(SecretKey)).last_used_at is not None
+
+
+def test_the_cli_creates_lists_and_revokes_secret_keys(tmp_path):
+    db = f"sqlite:///{tmp_path / 'eye.db'}"
+
+    def eye(*args):
+        return subprocess.run([sys.executable, "-m", "server.cli", *args, "--database-url", db],
+                              capture_output=True, text=True, cwd=tmp_path)
+
+    assert eye("keys", "create", "--institution", "U", "--create-institution", "--domain", "x.u.edu").returncode == 0
+    made = eye("keys", "create-secret", "--institution", "U", "--read-only")
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip().splitlines()[-1]
+    assert secret.startswith("eye_sk_") and len(secret) > 40
+    listed = eye("keys", "list").stdout
+    assert f"{secret[:14]}  active" in listed and "read-only; never used" in listed and secret not in listed
+    assert eye("keys", "create-secret", "--institution", "Nope").returncode == 2  # no institution made by a typo
+    rotated = eye("keys", "rotate", secret[:14])
+    new = rotated.stdout.strip().splitlines()[-1]
+    assert rotated.returncode == 0 and new.startswith("eye_sk_") and new != secret
+    assert eye("keys", "revoke", new[:14]).returncode == 0
+    listed = eye("keys", "list").stdout
+    assert f"{secret[:14]}  revoked" in listed and f"{new[:14]}  revoked" in listed and "read-only" in listed
