@@ -21,7 +21,7 @@ from .store import ApiKey, KeyDomain, SecretKey
 
 MAX_DOMAINS = 5
 KEY_PREFIX = "eye_"
-SECRET_PREFIX = "eye_sk_"
+SECRET_PREFIX = "eye_sk_"  # noqa: S105 (how every secret key begins, not a secret)
 
 
 class KeyRequestError(ValueError):
