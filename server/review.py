@@ -135,10 +135,7 @@ def set_state(db: Session, session: ExamSession, state: str, note: str | None, u
     session.reviewed_by, session.reviewed_at = user_id, utcnow()
     if state in DONE_STATES:  # the decision is taken: the session is free, and announced
         session.claimed_by, session.claimed_until = None, None
-        institution = db.get(Institution, session.institution_id)
-        if institution is not None and institution.webhook_url and institution.webhook_secret:
-            db.add(WebhookOutbox(institution_id=session.institution_id, session_id=session.id, kind="review",
-                                 event_client_id="review-" + secrets.token_hex(12)))
+        announce(db, session.institution_id, session.id, "review", "review-" + secrets.token_hex(12))
     audit(db, session.institution_id, user_id, f"session {state}", f"session {session.id}", note or "", address)
 
 
@@ -164,7 +161,8 @@ def end_abandoned(db: Session, now: dt.datetime | None = None) -> list[str]:
     ids it ended."""
     now = now or utcnow()
     horizon = now - dt.timedelta(seconds=GRACE_SECONDS)
-    open_ones = db.execute(select(ExamSession.id, ExamSession.started_at, ExamSession.exam_duration).where(
+    open_ones = db.execute(select(ExamSession.id, ExamSession.institution_id, ExamSession.started_at,
+                                  ExamSession.exam_duration).where(
         ExamSession.ended_at.is_(None), ExamSession.started_at < horizon)).all()
     ended = []
     for row in open_ones:
@@ -175,8 +173,23 @@ def end_abandoned(db: Session, now: dt.datetime | None = None) -> list[str]:
             ExamSession.id == row.id, ExamSession.ended_at.is_(None)).values(ended_at=planned_end, end_reason="abandoned")
             .execution_options(synchronize_session=False))).rowcount
         if done:
+            announce(db, row.institution_id, row.id, "ended", f"ended-{row.id}")
             ended.append(row.id)
     return ended
+
+
+def announce(db: Session, institution_id: int, session_id: str, kind: str, delivery_id: str) -> None:
+    """Queue a ``ReviewCompleted`` (``kind`` review) or ``SessionEnded`` (``kind`` ended) webhook
+    for the session, in the caller's transaction, if its institution has a webhook."""
+    institution = db.get(Institution, institution_id)
+    if institution is not None and institution.webhook_url and institution.webhook_secret:
+        db.add(WebhookOutbox(institution_id=institution_id, session_id=session_id, kind=kind, event_client_id=delivery_id))
+
+
+def announce_end(db: Session, session: ExamSession) -> None:
+    """The session just ended (the widget, the platform, or abandoned): queue its one
+    ``SessionEnded`` webhook (delivery id ``ended-SESSION``)."""
+    announce(db, session.institution_id, session.id, "ended", f"ended-{session.id}")
 
 
 def release(db: Session, session: ExamSession, user_id: int) -> None:

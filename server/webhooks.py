@@ -5,10 +5,9 @@ same transaction as the flag, and the delivery worker drains it with retries ove
 (``SCHEDULE``, jittered), then marks it ``dead``; a restart or crash loses nothing. Ingestion
 never waits for a receiver.
 
-Body (the vendor's fields): ``{event: "Flag", flagId, candidateId, examId, type, mediaUrl,
-domain, description, createdAt}``; when a reviewer clears or escalates a session,
-``{event: "ReviewCompleted", deliveryId, sessionId, candidateId, examId, state, score,
-confirmedFlags, note, reviewer, decidedAt}``. Headers: ``X-Eye-Timestamp: UNIX``,
+Bodies (docs/webhooks.md has an example of each): ``Flag`` (the vendor's fields and
+``sessionId``), ``SessionEnded`` when a session ends (by the widget, the platform, or abandoned),
+``ReviewCompleted`` when a reviewer clears or escalates it. Headers: ``X-Eye-Timestamp: UNIX``,
 ``X-Eye-Signature: sha256=HEX`` where HEX = HMAC-SHA256(secret, "UNIX." + body), and
 ``X-Eye-Delivery`` (the flag id, or the review's delivery id: a receiver may see a delivery
 twice, so it dedupes on it). Each
@@ -42,7 +41,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, func, select, update
 
-from .records import score_of, timeline
+from .records import flag_counts, score_of, timeline
 from .review import end_abandoned
 from .store import Database, Event, ExamSession, Institution, User, WebhookDelivery, WebhookOutbox
 from .store.models import aware, iso, utcnow
@@ -274,7 +273,7 @@ class Webhooks:
             item = s.get(WebhookOutbox, outbox_id)
             if item is None:
                 return
-            found = (self._review_delivery if item.kind == "review" else self._flag_delivery)(s, item)
+            found = {"review": self._review_delivery, "ended": self._end_delivery}.get(item.kind, self._flag_delivery)(s, item)
             if found is None:  # the session (or candidate) was deleted meanwhile: nothing to announce
                 s.delete(item)
                 return
@@ -328,6 +327,7 @@ class Webhooks:
         return found.webhook_url, found.webhook_secret, {
             "event": "Flag",
             "flagId": item.event_client_id,
+            "sessionId": item.session_id,
             "candidateId": found.candidate_id,
             "examId": found.assessment_id,
             "type": found.type,
@@ -361,6 +361,31 @@ class Webhooks:
             "note": session.review_note or "",
             "reviewer": reviewer,
             "decidedAt": iso(session.reviewed_at) if session.reviewed_at else None,
+        }
+
+
+    def _end_delivery(self, s: Any, item: WebhookOutbox) -> tuple[str | None, str | None, dict[str, Any]] | None:
+        """A session ended: why and when, its score as it stands (read now), its flags by type and
+        its review state; a platform needs no person to learn the result."""
+        session = s.get(ExamSession, item.session_id)
+        if session is None:
+            return None
+        institution = s.get(Institution, session.institution_id)
+        events = timeline(s, session)
+        counts = flag_counts(s, [session.id]).get(session.id, {})
+        return institution.webhook_url, institution.webhook_secret, {
+            "event": "SessionEnded",
+            "deliveryId": item.event_client_id,
+            "sessionId": session.id,
+            "candidateId": session.candidate_id,
+            "examId": session.assessment_id,
+            "reason": session.end_reason,
+            "startedAt": iso(session.started_at),
+            "endedAt": iso(session.ended_at) if session.ended_at else None,
+            "score": score_of(session, events)[0],
+            "flagCounts": counts,
+            "reviewState": session.review_state,
+            "concurrent": session.concurrent,
         }
 
 

@@ -227,6 +227,7 @@ def end_session(request: Request, db: Session, authorization: str | None, sessio
     session = own_session(db, who, session_id)
     if session.ended_at is None:
         session.ended_at, session.end_reason = utcnow(), "platform"
+        review.announce_end(db, session)
         review.audit(db, who.institution_id, None, "session ended", f"session {session.id}", "by the platform",
                      actor=who.actor)
     return session

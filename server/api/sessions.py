@@ -16,7 +16,7 @@ from widget import config as widget_config
 from widget.errors import WidgetError
 from widget.events import FLAGS
 
-from .. import keys, logs
+from .. import keys, logs, review
 from ..middleware import client_address
 from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
@@ -233,6 +233,13 @@ def end_session(
 ) -> Ended:
     """The widget ends its session (``reason`` manual, time_up or error); with a secret key, the
     exam platform's server ends a live session (body optional, recorded as ``platform``)."""
+    try:
+        return _end(session_id, request, body, authorization, origin)
+    finally:
+        request.app.state.webhooks.wake()  # a SessionEnded delivery may have been queued
+
+
+def _end(session_id: str, request: Request, body: EndIn | None, authorization: str | None, origin: str | None) -> Ended:
     with _db(request).session() as db:
         if platform.is_secret(authorization):
             ended = platform.end_session(request, db, authorization, session_id)
@@ -248,4 +255,5 @@ def end_session(
             claimed = aware(body.endedAt) if body.endedAt is not None else now
             session.ended_at = min(max(claimed, aware(session.started_at)), now)
             session.end_reason = body.reason
+            review.announce_end(db, session)
         return Ended(sessionId=session.id, endedAt=iso(session.ended_at), reason=session.end_reason or body.reason)

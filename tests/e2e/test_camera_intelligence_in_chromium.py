@@ -112,10 +112,11 @@ def test_the_photo_id_check(open_exam, scenes, media_key, clip, match):  # noqa:
     e.end()
 
 
-def test_clean_clips_flag_nothing_in_30_s_with_every_monitor_on(open_exam, scenes, media_key):  # noqa: F811
+def test_clean_clips_flag_nothing_for_30_s_and_15_frames_with_every_monitor_on(open_exam, scenes, media_key):  # noqa: F811
     """One person each (two people, dim and bright light) with object detection, gaze and liveness
     on, and the first person again with every monitor on and the entire screen shared — five exams
-    at once: no flag of any kind (face, sound, screen, browser or camera intelligence) in 30 s,
+    at once: no flag of any kind (face, sound, screen, browser or camera intelligence) in at least
+    30 s and 15 analysed frames each,
     while every model really ran and the camera really was analysed."""
     from tests.conftest import VALID_CONFIG
 
@@ -135,10 +136,21 @@ def test_clean_clips_flag_nothing_in_30_s_with_every_monitor_on(open_exam, scene
                       "internetSpeed": "success"}
     assert screen.page.is_visible("#eye-overlay video")
     time.sleep(30)
+    # At least 30 s, and until each camera really was analysed (15 frames, 3 object passes): a
+    # slower or busier machine gets there later — the adaptive rate slows analysis on purpose —
+    # so the time is not the test, the frames are (issue 22: 8 frames in 30 s, five exams on two
+    # busy cores). No flag may appear in all that time.
+    deadline = time.monotonic() + 150
     for (name, features), e in zip(runs, exams, strict=True):
-        stats = e.page.evaluate("window.widget.diagnostics()")
-        assert set(e.names()) & set(FLAGS) == set(), (name, features, e.names())
-        assert stats["framesAnalysed"] >= 15, (name, stats)  # the camera really was analysed, ≥ 0.5 frame/s
+        while True:
+            stats = e.page.evaluate("window.widget.diagnostics()")
+            enough = stats["framesAnalysed"] >= 15 and (features is not ALL_ON or stats["objectPasses"] >= 3)
+            if enough or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert stats["framesAnalysed"] >= 15, (name, stats)  # the camera really was analysed
         if features is ALL_ON:
             assert stats["objectPasses"] >= 3 and stats["gazeCalibrated"] is True, (name, stats)
+    for (name, features), e in zip(runs, exams, strict=True):
+        assert set(e.names()) & set(FLAGS) == set(), (name, features, e.names())
         e.end()

@@ -173,7 +173,7 @@ def test_python_blocks_run(code, tmp_path):
         return
     scope: dict = {"__name__": "docs"}
     exec(compile(code, "docs block", "exec"), scope)  # noqa: S102 (documentation run as a reader pastes it)
-    if "verify" in scope:  # the webhook check in README, against a signature the server makes
+    if "verify" in scope:  # the webhook check in docs/webhooks.md, against a signature the server makes
         from server.webhooks import sign
 
         body, now = b'{"event":"Flag"}', int(time.time())

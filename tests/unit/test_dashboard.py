@@ -172,14 +172,16 @@ def set_webhook(app, url, secret="s3cret"):
 def test_webhook_gets_a_correctly_signed_flag(app, client, api_key):
     receiver = Receiver([])
     set_webhook(app, receiver.url)
-    sid, events = exam(client, api_key, flags=("MULTIPLE_FACE",))
+    sid, events = exam(client, api_key, flags=("MULTIPLE_FACE",), end=False)  # the flag alone (no SessionEnded)
     headers, body, _ = receiver.wait(1)[0]
     expected = "sha256=" + hmac.new(b"s3cret", headers["X-Eye-Timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
     assert headers["X-Eye-Signature"] == expected
     flag = json.loads(body)
     assert flag["event"] == "Flag" and flag["flagId"] == events[0]["id"] and flag["type"] == "MULTIPLE_FACE"
     assert flag["examId"] == "exam-42" and flag["candidateId"] == "cand-7" and flag["domain"] == "localhost:5000"
-    assert set(flag) == {"event", "flagId", "candidateId", "examId", "type", "mediaUrl", "domain", "description", "createdAt"}
+    assert set(flag) == {"event", "flagId", "sessionId", "candidateId", "examId", "type", "mediaUrl", "domain",
+                         "description", "createdAt"}
+    assert flag["sessionId"] == sid
     assert flag["mediaUrl"].startswith(app.state.public_url + "/api/v1/evidence/")
     evidence = client.get(urlsplit(flag["mediaUrl"]).path)
     assert evidence.status_code == 200 and evidence.content == JPEG  # the signed link works without a login
@@ -189,7 +191,7 @@ def test_webhook_gets_a_correctly_signed_flag(app, client, api_key):
 def test_webhook_retries_until_the_third_attempt(app, client, api_key):
     receiver = Receiver([500, 503])
     set_webhook(app, receiver.url)
-    exam(client, api_key, flags=("TAB_NOT_FOCUS",))
+    exam(client, api_key, flags=("TAB_NOT_FOCUS",), end=False)
     got = receiver.wait(3)
     assert len(got) == 3
     assert 0.9 <= got[1][2] - got[0][2] < 2.0 and 1.9 <= got[2][2] - got[1][2] < 3.5  # 1 s, then 2 s
@@ -219,7 +221,7 @@ def test_a_dead_delivery_can_be_redelivered_from_the_dashboard(app, client, revi
     receiver = Receiver([500])
     set_webhook(app, receiver.url)
     app.state.webhooks.schedule = ()  # one attempt, then dead
-    sid, events = exam(client, api_key, flags=("TAB_NOT_FOCUS",))
+    sid, events = exam(client, api_key, flags=("TAB_NOT_FOCUS",), end=False)
     receiver.wait(1)
     time.sleep(0.3)
     login(client)
