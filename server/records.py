@@ -147,7 +147,7 @@ def flag_chart(events: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
 
 
 def _verdict(verdict: FlagVerdict, email: str | None) -> dict[str, Any]:
-    return {"verdict": verdict.verdict, "note": verdict.note, "by": email, "decidedAt": iso(verdict.decided_at)}
+    return {"verdict": verdict.verdict, "note": verdict.note, "by": email or verdict.actor, "decidedAt": iso(verdict.decided_at)}
 
 
 def exam_clock(seconds: float) -> str:

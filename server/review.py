@@ -53,6 +53,10 @@ def _held_by_other(claimed_by: int | None, claimed_until: dt.datetime | None, us
     return claimed_by not in (None, user_id) and claimed_until is not None and aware(claimed_until) > now
 
 
+#: Stands for "no user" (a platform's secret key): every reviewer's claim keeps it off.
+NOBODY = -1
+
+
 def claimed_by_other(db: Session, session: ExamSession, user_id: int) -> tuple[str, dt.datetime] | None:
     """Who else holds the session, and until when; None if it is free or the user's own."""
     until = session.claimed_until
@@ -61,10 +65,16 @@ def claimed_by_other(db: Session, session: ExamSession, user_id: int) -> tuple[s
     return (db.scalar(select(User.email).where(User.id == session.claimed_by)) or "another reviewer"), aware(until)
 
 
-def claim(db: Session, session: ExamSession, user_id: int) -> None:
+def claim(db: Session, session: ExamSession, user_id: int | None) -> None:
     """Hold the session for ``CLAIM`` from now (renewed by each decision); ``Claimed`` if another
-    reviewer holds it. One conditional update, so two reviewers racing for it cannot both win."""
+    reviewer holds it. One conditional update, so two reviewers racing for it cannot both win.
+    Without a user (the platform API deciding) nothing is held, but a reviewer's claim is respected."""
     now = utcnow()
+    if user_id is None:
+        holder = claimed_by_other(db, session, NOBODY)
+        if holder is not None:
+            raise Claimed(*holder)
+        return
     taken = cast("CursorResult[Any]", db.execute(update(ExamSession).where(
         ExamSession.id == session.id,
         or_(ExamSession.claimed_by.is_(None), ExamSession.claimed_by == user_id, ExamSession.claimed_until <= now),
@@ -90,19 +100,27 @@ def _note(note: str | None) -> str | None:
     return note or None
 
 
+def reviewer_name(db: Session, session: ExamSession) -> str | None:
+    """Who took the session's review decision: a user's email, or the platform's key."""
+    if session.reviewed_by:
+        return db.scalar(select(User.email).where(User.id == session.reviewed_by))
+    return session.reviewed_actor
+
+
 def _decidable(db: Session, session: ExamSession) -> None:
     """``Closed`` unless the session ended and its review is still open."""
     if session.ended_at is None:
         raise Closed("the session is still live: it can be reviewed once it has ended")
     if session.review_state in DONE_STATES:
-        by = db.scalar(select(User.email).where(User.id == session.reviewed_by)) if session.reviewed_by else None
+        by = reviewer_name(db, session)
         raise Closed(f"the review of this session is complete ({session.review_state}"
                      f"{' by ' + by if by else ''}): reopen it first to change a decision")
 
 
-def decide_flag(db: Session, session: ExamSession, event_id: str, decision: str, note: str | None, user_id: int,
-                address: str = "") -> FlagVerdict:
-    """Confirm or dismiss one flag of ``session`` (a later decision replaces an earlier one)."""
+def decide_flag(db: Session, session: ExamSession, event_id: str, decision: str, note: str | None, user_id: int | None,
+                address: str = "", actor: str | None = None) -> FlagVerdict:
+    """Confirm or dismiss one flag of ``session`` (a later decision replaces an earlier one), by a
+    signed-in user or, with ``user_id`` None, by ``actor`` (a platform's secret key)."""
     if decision not in VERDICTS:
         raise ReviewError(f"verdict: expected confirm or dismiss, received {decision!r}")
     _decidable(db, session)
@@ -115,15 +133,18 @@ def decide_flag(db: Session, session: ExamSession, event_id: str, decision: str,
         verdict = FlagVerdict(session_id=session.id, event_client_id=event_id, verdict="", user_id=user_id)
         db.add(verdict)
     verdict.verdict, verdict.note, verdict.user_id, verdict.decided_at = VERDICTS[decision], _note(note), user_id, utcnow()
+    verdict.actor = actor
     if session.review_state == "unreviewed":
         session.review_state = "in review"
     audit(db, session.institution_id, user_id, f"flag {VERDICTS[decision]}", f"session {session.id} flag {event_id}",
-          verdict.note or "", address)
+          verdict.note or "", address, actor)
     return verdict
 
 
-def set_state(db: Session, session: ExamSession, state: str, note: str | None, user_id: int, address: str = "") -> None:
-    """Move the session's review on; ``escalated`` needs a note saying why."""
+def set_state(db: Session, session: ExamSession, state: str, note: str | None, user_id: int | None, address: str = "",
+              actor: str | None = None) -> None:
+    """Move the session's review on; ``escalated`` needs a note saying why. ``user_id`` None:
+    decided by ``actor`` (a platform's secret key)."""
     if state not in STATES:
         raise ReviewError(f"state: expected one of {', '.join(STATES)}, received {state!r}")
     note = _note(note)
@@ -132,14 +153,15 @@ def set_state(db: Session, session: ExamSession, state: str, note: str | None, u
     _decidable(db, session)
     claim(db, session, user_id)
     session.review_state, session.review_note = state, note
-    session.reviewed_by, session.reviewed_at = user_id, utcnow()
+    session.reviewed_by, session.reviewed_actor, session.reviewed_at = user_id, actor, utcnow()
     if state in DONE_STATES:  # the decision is taken: the session is free, and announced
         session.claimed_by, session.claimed_until = None, None
         announce(db, session.institution_id, session.id, "review", "review-" + secrets.token_hex(12))
-    audit(db, session.institution_id, user_id, f"session {state}", f"session {session.id}", note or "", address)
+    audit(db, session.institution_id, user_id, f"session {state}", f"session {session.id}", note or "", address, actor)
 
 
-def reopen(db: Session, session: ExamSession, note: str | None, user_id: int, address: str = "") -> None:
+def reopen(db: Session, session: ExamSession, note: str | None, user_id: int | None, address: str = "",
+           actor: str | None = None) -> None:
     """Open a completed review again (an appeal, a mistake), saying why: the session goes back to
     ``in review``, held by this reviewer; the next clear or escalate is announced again."""
     note = _note(note)
@@ -149,7 +171,7 @@ def reopen(db: Session, session: ExamSession, note: str | None, user_id: int, ad
         raise ReviewError(f"state: only a cleared or escalated session can be reopened; this one is {session.review_state}")
     claim(db, session, user_id)
     audit(db, session.institution_id, user_id, "session reopened", f"session {session.id}",
-          f"was {session.review_state}: {note}", address)
+          f"was {session.review_state}: {note}", address, actor)
     session.review_state = "in review"
 
 

@@ -42,8 +42,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import CursorResult, func, select, update
 
 from .records import flag_counts, score_of, timeline
-from .review import end_abandoned
-from .store import Database, Event, ExamSession, Institution, User, WebhookDelivery, WebhookOutbox
+from .review import end_abandoned, reviewer_name
+from .store import Database, Event, ExamSession, Institution, WebhookDelivery, WebhookOutbox
 from .store.models import aware, iso, utcnow
 
 TIMEOUT = 5.0
@@ -348,7 +348,7 @@ class Webhooks:
         events = timeline(s, session)
         confirmed = [{"flagId": e["id"], "type": e["type"], "createdAt": e["createdAt"]}
                      for e in events if e["verdict"] and e["verdict"]["verdict"] == "confirmed"]
-        reviewer = s.scalar(select(User.email).where(User.id == session.reviewed_by)) if session.reviewed_by else None
+        reviewer = reviewer_name(s, session)
         return institution.webhook_url, institution.webhook_secret, {
             "event": "ReviewCompleted",
             "deliveryId": item.event_client_id,

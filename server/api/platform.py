@@ -11,13 +11,15 @@ import binascii
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from .. import keys, records, review
+from ..middleware import client_address
 from ..score import integrity
 from ..store import Database, Event, ExamSession, Media
 from ..store.models import aware, iso, utcnow
@@ -241,3 +243,82 @@ def evidence(request: Request, db: Session, authorization: str | None, session_i
     if row is None:
         raise ApiError(404, "NOT_FOUND", "No evidence for this event.")
     return row
+
+
+class VerdictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["confirm", "dismiss"]
+    note: str | None = None
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["cleared", "escalated"]
+    note: str | None = None
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str
+
+
+def _review_error(e: review.ReviewError) -> ApiError:
+    """A decision refused: held by a reviewer (409 SESSION_CLAIMED), live or completed (409
+    REVIEW_CLOSED), or a bad field (422 naming it)."""
+    if isinstance(e, review.Claimed):
+        return ApiError(409, "SESSION_CLAIMED", str(e), {"claimedUntil": iso(e.until)})
+    if isinstance(e, review.Closed):
+        return ApiError(409, "REVIEW_CLOSED", str(e))
+    field = str(e).split(":", 1)[0] if ":" in str(e) else "body"
+    return ApiError(422, "INVALID_REQUEST", str(e), {field: str(e)})
+
+
+@router.post("/sessions/{session_id}/flags/{event_id}/verdict")
+def decide_flag(session_id: str, event_id: str, body: VerdictIn, request: Request,
+                authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """Confirm or dismiss one flag, by the same rules as the dashboard (ended sessions, open
+    reviews, a reviewer's claim respected); the answer has the new score."""
+    with _db(request).session() as db:
+        who = caller(request, db, authorization, writing=True)
+        session = own_session(db, who, session_id)
+        try:
+            decided = review.decide_flag(db, session, event_id, body.verdict, body.note, None,
+                                         client_address(request), actor=who.actor)
+        except review.ReviewError as e:
+            raise _review_error(e) from None
+        events = records.timeline(db, session)
+        return {"flagId": event_id, "verdict": decided.verdict, "note": decided.note, "decidedAt": iso(decided.decided_at),
+                "reviewState": session.review_state, "integrityScore": records.score_of(session, events)[0],
+                "integrityScoreBeforeReview": records.score_of(session, events, before_review=True)[0]}
+
+
+@router.post("/sessions/{session_id}/review")
+def complete_review(session_id: str, body: ReviewIn, request: Request,
+                    authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """Clear or escalate (a note is required) an ended session: final, and announced by the
+    ``ReviewCompleted`` webhook, as from the dashboard. Answers the session's record."""
+    try:
+        with _db(request).session() as db:
+            who = caller(request, db, authorization, writing=True)
+            session = own_session(db, who, session_id)
+            try:
+                review.set_state(db, session, body.state, body.note, None, client_address(request), actor=who.actor)
+            except review.ReviewError as e:
+                raise _review_error(e) from None
+            return session_record(request, db, authorization, session_id)
+    finally:
+        request.app.state.webhooks.wake()
+
+
+@router.post("/sessions/{session_id}/reopen")
+def reopen_review(session_id: str, body: ReopenIn, request: Request,
+                  authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """Open a completed review again, with a note saying why (audited); answers the record."""
+    with _db(request).session() as db:
+        who = caller(request, db, authorization, writing=True)
+        session = own_session(db, who, session_id)
+        try:
+            review.reopen(db, session, body.note, None, client_address(request), actor=who.actor)
+        except review.ReviewError as e:
+            raise _review_error(e) from None
+        return session_record(request, db, authorization, session_id)

@@ -176,6 +176,8 @@ class ExamSession(Base):
     review_state: Mapped[str] = mapped_column(String(12), default="unreviewed", server_default="unreviewed", index=True)
     review_note: Mapped[str | None] = mapped_column(Text, default=None)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    #: Who decided when it was no user: ``secret key eye_sk_…`` (the platform API).
+    reviewed_actor: Mapped[str | None] = mapped_column(String(60), default=None)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: A reviewer working on the session holds it until ``claimed_until`` (others are kept off it).
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
@@ -223,7 +225,9 @@ class FlagVerdict(Base):
     event_client_id: Mapped[str] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(10))
     note: Mapped[str | None] = mapped_column(Text, default=None)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The reviewer who decided, or None when a platform decided through the API (``actor``).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    actor: Mapped[str | None] = mapped_column(String(60), default=None)
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

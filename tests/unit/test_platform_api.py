@@ -135,3 +135,65 @@ def test_the_cli_creates_lists_and_revokes_secret_keys(tmp_path):
     assert eye("keys", "revoke", new[:14]).returncode == 0
     listed = eye("keys", "list").stdout
     assert f"{secret[:14]}  revoked" in listed and f"{new[:14]}  revoked" in listed and "read-only" in listed
+
+
+def test_the_platform_reviews_in_its_own_ui_by_the_dashboards_rules(client, api_key):
+    from tests.receiver import Receiver
+    from tests.unit.test_dashboard import set_webhook
+
+    secret = secret_key(client.app)
+    receiver = Receiver()
+    created = start(client, api_key)
+    sid = created["sessionId"]
+    post_flag(client, created, "f-1")
+    post_flag(client, created, "f-2", kind="TAB_NOT_FOCUS")
+
+    def verdict(event_id, decision, key=secret):
+        return client.post(f"/api/v1/sessions/{sid}/flags/{event_id}/verdict", json={"verdict": decision}, headers=bearer(key))
+
+    live = verdict("f-1", "dismiss")
+    assert live.status_code == 409 and live.json()["code"] == "REVIEW_CLOSED" and "live" in live.json()["message"]
+    client.post(f"/api/v1/sessions/{sid}/end", json={"reason": "manual"}, headers={**PAGE, **bearer(created["token"])})
+    set_webhook(client.app, receiver.url)
+    before = client.get(f"/api/v1/sessions/{sid}", headers=bearer(secret)).json()["integrityScore"]
+    dismissed = verdict("f-1", "dismiss")
+    assert dismissed.status_code == 200, dismissed.text
+    assert dismissed.json()["integrityScore"] > before and dismissed.json()["reviewState"] == "in review"
+    assert verdict("no-such-flag", "confirm").status_code == 422
+    assert verdict("f-2", "maybe").status_code == 422
+    reader = secret_key(client.app, read_only=True)
+    assert verdict("f-2", "confirm", reader).json()["code"] == "READ_ONLY_KEY"
+    r = client.post(f"/api/v1/sessions/{sid}/review", json={"state": "escalated"}, headers=bearer(secret))
+    assert r.status_code == 422 and "note" in r.json()["details"]
+    r = client.post(f"/api/v1/sessions/{sid}/review", json={"state": "escalated", "note": "left twice"}, headers=bearer(secret))
+    assert r.status_code == 200 and r.json()["reviewState"] == "escalated"
+    [(_, body, _)] = receiver.wait(1)
+    import json as _json
+
+    completed = _json.loads(body)
+    assert completed["event"] == "ReviewCompleted" and completed["reviewer"] == f"secret key {secret[:14]}"
+    assert completed["score"] == dismissed.json()["integrityScore"]
+    # final unless reopened, as on the dashboard
+    assert verdict("f-2", "dismiss").json()["code"] == "REVIEW_CLOSED"
+    r = client.post(f"/api/v1/sessions/{sid}/reopen", json={"note": "appeal"}, headers=bearer(secret))
+    assert r.status_code == 200 and r.json()["reviewState"] == "in review"
+    assert verdict("f-2", "dismiss").status_code == 200
+    flags = client.get(f"/api/v1/sessions/{sid}", headers=bearer(secret)).json()["flags"]
+    assert {f["id"]: f["verdict"]["by"] for f in flags} == {"f-1": f"secret key {secret[:14]}", "f-2": f"secret key {secret[:14]}"}
+
+
+def test_a_reviewers_claim_keeps_the_platform_off_the_session(client, api_key):
+    from server.users import create_user
+    from tests.unit.test_dashboard import login
+
+    secret = secret_key(client.app)
+    created = start(client, api_key)
+    sid = created["sessionId"]
+    post_flag(client, created, "f-1")
+    client.post(f"/api/v1/sessions/{sid}/end", json={"reason": "manual"}, headers={**PAGE, **bearer(created["token"])})
+    with client.app.state.db.session() as s:
+        create_user(s, "Test University", "rev@test.edu", "correct horse battery")
+    login(client)
+    client.get(f"/dashboard/sessions/{sid}")  # the reviewer opens it: it is theirs for 15 minutes
+    r = client.post(f"/api/v1/sessions/{sid}/flags/f-1/verdict", json={"verdict": "dismiss"}, headers=bearer(secret))
+    assert r.status_code == 409 and r.json()["code"] == "SESSION_CLAIMED" and "rev@test.edu" in r.json()["message"]

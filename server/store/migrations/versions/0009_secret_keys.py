@@ -1,4 +1,4 @@
-"""platform API: secret keys, and the audit trail's actor for writes made with one
+"""platform API: secret keys; the actor (a secret key) of audit entries, verdicts and review decisions made with one
 
 Revision ID: 0009
 Revises: 0008
@@ -32,9 +32,19 @@ def upgrade() -> None:
         batch.create_index('ix_secret_keys_institution_id', ['institution_id'], unique=False)
     with op.batch_alter_table('audit_log') as batch:
         batch.add_column(sa.Column('actor', sa.String(length=60), nullable=True))
+    with op.batch_alter_table('flag_verdicts') as batch:
+        batch.alter_column('user_id', existing_type=sa.Integer(), nullable=True)
+        batch.add_column(sa.Column('actor', sa.String(length=60), nullable=True))
+    with op.batch_alter_table('sessions') as batch:
+        batch.add_column(sa.Column('reviewed_actor', sa.String(length=60), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sessions') as batch:
+        batch.drop_column('reviewed_actor')
+    with op.batch_alter_table('flag_verdicts') as batch:
+        batch.drop_column('actor')
+        batch.alter_column('user_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('audit_log') as batch:
         batch.drop_column('actor')
     with op.batch_alter_table('secret_keys') as batch:
