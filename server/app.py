@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from . import assets
 from .api import router
 from .api.errors import ApiError
+from .api.idempotency import Idempotency
 from .cors import Cors
 from .dashboard import router as dashboard_router
 from .dashboard.auth import NeedsLogin
@@ -91,6 +92,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
         details = {".".join(str(p) for p in err["loc"][1:]) or "body": err["msg"] for err in exc.errors()}
         return JSONResponse({"code": "INVALID_REQUEST", "message": "The request body is not valid.", "details": details}, status_code=422)
 
+    app.add_middleware(Idempotency, db=db)
     app.add_middleware(Cors)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)

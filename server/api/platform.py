@@ -1,6 +1,7 @@
 """The platform API: what an exam platform's **server** calls with a secret key
 (``Authorization: Bearer eye_sk_…``): its institution's sessions (cursor pages), one session's
-full record, its events and evidence, and ending a live session from the server. Every answer
+full record, its events and evidence, ending a live session from the server, verdicts and
+review decisions by the dashboard's rules, and a candidate's export and deletion. Every answer
 is limited to the key's institution (another's session is a 404, always); every write is audited
 with the key's prefix as the actor. docs/platform-api.md is the reference."""
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from .. import keys, records, review
 from ..middleware import client_address
+from ..retention import candidate_record, delete_candidate_of
 from ..score import integrity
 from ..store import Database, Event, ExamSession, Media
 from ..store.models import aware, iso, utcnow
@@ -322,3 +324,31 @@ def reopen_review(session_id: str, body: ReopenIn, request: Request,
         except review.ReviewError as e:
             raise _review_error(e) from None
         return session_record(request, db, authorization, session_id)
+
+
+# --- candidates: export and delete everything about one candidate (GDPR requests) -------------
+@router.get("/candidates/{candidate_id:path}/export")
+def export_candidate(candidate_id: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """Everything the institution holds about one candidate: every session with its events,
+    verdicts and evidence list (the files by ``GET /sessions/{id}/events/{eventId}/media``). The
+    id goes in the path percent-encoded (any characters, ``/`` too). Audited."""
+    with _db(request).session() as db:
+        who = caller(request, db, authorization)
+        record = candidate_record(db, who.institution_id, candidate_id)
+        review.audit(db, who.institution_id, None, "candidate exported", f"{len(record['sessions'])} session(s)",
+                     "every session of the candidate", client_address(request), actor=who.actor)
+        return record
+
+
+@router.delete("/candidates/{candidate_id:path}")
+def delete_candidate(candidate_id: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """Delete everything about one candidate in the institution, as ``eye candidates delete``
+    does: sessions, events, verdicts, evidence rows and files (or objects), webhook log and queued
+    deliveries. Answers how many sessions went; deleting again deletes nothing. Audited."""
+    with _db(request).session() as db:
+        who = caller(request, db, authorization, writing=True)
+    removed = delete_candidate_of(_db(request), request.app.state.evidence, who.institution_id, candidate_id)
+    with _db(request).session() as db:
+        review.audit(db, who.institution_id, None, "candidate deleted", f"{removed} session(s)", "",
+                     client_address(request), actor=who.actor)
+    return {"candidateId": candidate_id, "deletedSessions": removed}

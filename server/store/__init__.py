@@ -8,6 +8,7 @@ from .models import (
     Event,
     ExamSession,
     FlagVerdict,
+    IdempotentRequest,
     Institution,
     KeyDomain,
     Media,
@@ -19,4 +20,4 @@ from .models import (
     WebhookOutbox,
 )
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "IdempotentRequest", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]

@@ -248,6 +248,21 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+class IdempotentRequest(Base):
+    """A request made with an ``Idempotency-Key``: its fingerprint (method, path, body) and, once
+    answered, the answer, replayed to a retry for 24 h. ``owner`` is the SHA-256 of the credential."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("owner", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(default=None)
+    response: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Setting(Base):
     """Server-wide settings shared by every instance on this database (e.g. the token signing key)."""
 

@@ -108,3 +108,81 @@ def test_tampered_cursors_and_absurd_limits_are_clear_400s(client, api_key):
     later = forged([started.isoformat().replace("+00:00", "") + "+00:00", "ffffffff"])
     r = client.get("/api/v1/sessions", params={"cursor": later}, headers=bearer(secret))
     assert r.status_code == 200
+
+
+def test_a_candidate_is_exported_and_deleted_through_the_api_and_nothing_is_left(tmp_path):
+    """A GDPR request from the platform's server: the export has every session; the deletion
+    removes rows and files, and the personal data is gone from the SQLite files."""
+    from urllib.parse import quote
+
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+    from server.keys import create_key
+
+    db_path, media = tmp_path / "eye.db", tmp_path / "media"
+    app = create_app(f"sqlite:///{db_path}", static_dir=tmp_path / "static", media_dir=media)
+    with app.state.db.session() as s:
+        key = create_key(s, "Test University", ["localhost:5000"])
+        other_key = create_key(s, "Other College", ["localhost:5000"])
+    secret, other = secret_key(app), secret_key(app, "Other College")
+    weird = "gdpr/../cand 8311 ✓"
+    try:
+        with TestClient(app, base_url="http://eye.test") as c:
+            victim = start(c, key, candidateId=weird, candidateFirstName="Zebulonia", candidateEmail="ada.unique.8311@x.edu").json()
+            start(c, key, candidateId=weird, assessmentId="exam-2", candidateFirstName="Zebulonia").json()
+            same_id_elsewhere = start(c, other_key, candidateId=weird).json()
+            flag(c, victim, description="Zebulonia left the room")
+            path = f"/api/v1/candidates/{quote(weird, safe='')}"
+            exported = c.get(path + "/export", headers=bearer(secret))
+            assert exported.status_code == 200 and exported.json()["candidateId"] == weird
+            assert len(exported.json()["sessions"]) == 2
+            assert c.delete(path, headers=bearer(secret_key(app, read_only=True))).status_code == 403
+            gone = c.delete(path, headers=bearer(secret))
+            assert gone.status_code == 200 and gone.json() == {"candidateId": weird, "deletedSessions": 2}
+            assert c.delete(path, headers=bearer(secret)).json()["deletedSessions"] == 0
+            assert c.get(path + "/export", headers=bearer(secret)).json()["sessions"] == []
+            # the same candidate id in another institution is that institution's, untouched
+            kept = c.get(f"/api/v1/sessions/{same_id_elsewhere['sessionId']}", headers=bearer(other))
+            assert kept.status_code == 200
+            audit = c.get("/api/v1/sessions", headers=bearer(secret)).json()["data"]
+            assert audit == []
+    finally:
+        app.state.writer.close()
+        app.state.webhooks.close()
+        app.state.db.engine.dispose()
+    assert not (media / victim["sessionId"]).exists()
+    for file in (p for p in tmp_path.iterdir() if p.name.startswith("eye.db")):
+        data = file.read_bytes()
+        for personal in (b"Zebulonia", b"ada.unique.8311"):
+            assert personal not in data, (file.name, personal)
+
+
+def test_an_idempotency_key_carries_a_request_out_once_and_refuses_another_body(client, api_key):
+    from server.store import WebhookOutbox
+    from tests.unit.test_dashboard import set_webhook
+
+    secret = secret_key(client.app)
+    created = start(client, api_key).json()
+    sid = created["sessionId"]
+    flag(client, created)
+    client.post(f"/api/v1/sessions/{sid}/end", json={"reason": "manual"},
+                headers={**ORIGIN, "Authorization": f"Bearer {created['token']}"})
+    set_webhook(client.app, "http://127.0.0.1:9/never")
+    once = {**bearer(secret), "Idempotency-Key": "escalate-42"}
+    first = client.post(f"/api/v1/sessions/{sid}/review", json={"state": "escalated", "note": "n"}, headers=once)
+    again = client.post(f"/api/v1/sessions/{sid}/review", json={"state": "escalated", "note": "n"}, headers=once)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    with client.app.state.db.session() as s:  # carried out once: one ReviewCompleted, not two
+        assert s.scalars(select(WebhookOutbox.kind).where(WebhookOutbox.session_id == sid)).all().count("review") == 1
+    other = client.post(f"/api/v1/sessions/{sid}/review", json={"state": "cleared"}, headers=once)
+    assert other.status_code == 409 and other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    # another credential's key of the same name is another key; an answer that did not happen is not kept
+    outsider = client.post(f"/api/v1/sessions/{sid}/review", json={"state": "cleared"},
+                           headers={**bearer("eye_sk_forged"), "Idempotency-Key": "escalate-42"})
+    assert outsider.status_code == 401
+    assert client.post(f"/api/v1/sessions/{sid}/review", json={"state": "cleared"},
+                       headers={**bearer("eye_sk_forged"), "Idempotency-Key": "escalate-42"}).status_code == 401
+    too_long = client.post(f"/api/v1/sessions/{sid}/end", headers={**bearer(secret), "Idempotency-Key": "x" * 256})
+    assert too_long.status_code == 400 and "Idempotency-Key" in too_long.json()["message"]

@@ -17,7 +17,7 @@ def server_codes() -> set[str]:
     """Every ``code`` the server can answer with, read from its source."""
     found: set[str] = set()
     patterns = [r'ApiError\(\s*\d+,\s*"([A-Z_]+)"', r'TokenError\(\s*"([A-Z_]+)"', r'Refused\(\s*\d+,\s*"([A-Z_]+)"',
-                r'"code":\s*"([A-Z_]+)"']
+                r'"code":\s*"([A-Z_]+)"', r'_error\(\s*\d+,\s*"([A-Z_]+)"']
     for path in (ROOT / "server").rglob("*.py"):
         text = path.read_text()
         for pattern in patterns:

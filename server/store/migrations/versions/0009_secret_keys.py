@@ -1,4 +1,4 @@
-"""platform API: secret keys; the actor (a secret key) of audit entries, verdicts and review decisions made with one
+"""platform API: secret keys; idempotent requests; the actor (a secret key) of audit entries, verdicts and review decisions made with one
 
 Revision ID: 0009
 Revises: 0008
@@ -32,6 +32,19 @@ def upgrade() -> None:
         batch.create_index('ix_secret_keys_institution_id', ['institution_id'], unique=False)
     with op.batch_alter_table('audit_log') as batch:
         batch.add_column(sa.Column('actor', sa.String(length=60), nullable=True))
+    op.create_table('idempotent_requests',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('owner', sa.String(length=64), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=True),
+    sa.Column('response', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('owner', 'key')
+    )
+    with op.batch_alter_table('idempotent_requests') as batch:
+        batch.create_index('ix_idempotent_requests_created_at', ['created_at'], unique=False)
     with op.batch_alter_table('flag_verdicts') as batch:
         batch.alter_column('user_id', existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column('actor', sa.String(length=60), nullable=True))
@@ -40,6 +53,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('idempotent_requests')
     with op.batch_alter_table('sessions') as batch:
         batch.drop_column('reviewed_actor')
     with op.batch_alter_table('flag_verdicts') as batch:
