@@ -183,7 +183,7 @@ export interface EventPayloads {
   SOUND_DETECTED: FlagDataWithFile<"SOUND_DETECTED">;
   PERIODIC_SNAPSHOT: FlagDataWithFile<"PERIODIC_SNAPSHOT"> & { details: { source: "camera" | "screen" } };
   SUSPICIOUS_ACTIVITY: FlagData<"SUSPICIOUS_ACTIVITY"> & { details: { types: FlagType[] } };
-  END_PROCTORING: { reason: "manual" | "time_up" | "error"; endedAt: string };
+  END_PROCTORING: { reason: "manual" | "time_up" | "error" | "ended_by_server"; endedAt: string };
   DEVICE_LOST: FlagData<"DEVICE_LOST"> & { details: { device: "camera" | "microphone" } };
   NETWORK_OFFLINE: { online: false; timestamp: string };
   NETWORK_ONLINE: { online: true; timestamp: string; offlineMs: number };

@@ -65,6 +65,13 @@ class EyeServer:
         out = subprocess.run(eye_command(*args), cwd=self.tmp, capture_output=True, text=True, check=True).stdout
         return out.strip().splitlines()[-1]
 
+    def create_secret_key(self, institution: str = "Test University", read_only: bool = False) -> str:
+        """A secret key for the platform API (``eye keys create-secret``), as a platform's operator makes one."""
+        args = ["keys", "create-secret", "--institution", institution, "--database-url", self.db_url]
+        out = subprocess.run(eye_command(*args, *(["--read-only"] if read_only else [])), cwd=self.tmp,
+                             capture_output=True, text=True, check=True).stdout
+        return out.strip().splitlines()[-1]
+
     def query(self, sql: str, **params):
         with self.engine.connect() as c:
             return c.execute(text(sql), params).all()

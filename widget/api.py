@@ -163,6 +163,7 @@ class Widget:
         microphone = features["aiProctoring"]
         screen = features["screenMonitoring"]
         transport = Transport(self._browser, self._base_url)
+        transport.on_server_end = self._server_ended
         self._transport = transport
         # The server's word on key, origin and launch token comes before any consent or device:
         # a page that would be refused never shows the consent notice.
@@ -447,6 +448,10 @@ class Widget:
 
     def _time_up(self) -> None:
         self._browser.spawn(self._end("time_up"))
+
+    def _server_ended(self, _reason: str) -> None:
+        """The server says the session has ended (the exam platform's server ended it): stop."""
+        self._browser.spawn(self._end(ev.ENDED_BY_SERVER))
 
     def _release(self) -> None:
         """Stop every monitor and the exam timer, close camera and microphone, remove the overlay."""

@@ -21,6 +21,10 @@ SOUND_DETECTED = "SOUND_DETECTED"
 PERIODIC_SNAPSHOT = "PERIODIC_SNAPSHOT"
 SUSPICIOUS_ACTIVITY = "SUSPICIOUS_ACTIVITY"
 END_PROCTORING = "END_PROCTORING"
+#: Why proctoring ended (``END_PROCTORING.reason``): ``endProctoring()``, ``examDuration`` elapsed, a
+#: fatal error, or the server said the session had ended (the exam platform's server ended it).
+ENDED_BY_SERVER = "ended_by_server"
+END_REASONS = ("manual", "time_up", "error", ENDED_BY_SERVER)
 DEVICE_LOST = "DEVICE_LOST"  # beyond the contract's table: a camera/microphone track ended (FlagData, details.device)
 NETWORK_OFFLINE = "NETWORK_OFFLINE"  # beyond the contract's table: {online: false, timestamp}
 NETWORK_ONLINE = "NETWORK_ONLINE"  # beyond the contract's table: {online: true, timestamp, offlineMs}

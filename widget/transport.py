@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .detect.backoff import Backoff
 from .errors import (
@@ -34,6 +34,9 @@ _REFUSALS = {401: INVALID_API_KEY, 403: DOMAIN_NOT_REGISTERED, 422: INVALID_CONF
 _REFUSAL_CODES = (*_REFUSALS.values(), INVALID_LAUNCH_TOKEN)
 #: Statuses after which an item will never be accepted: drop it rather than retry forever.
 _FINAL = {400, 409, 413, 415, 422}
+#: With nothing to send for this long, the transport asks the server whether the session still
+#: runs, so a session the exam platform ended stops within about this time.
+STATUS_SECONDS = 3.0
 
 
 class _Retry(Exception):
@@ -70,6 +73,11 @@ class Transport:
         self.closed = False
         #: server clock − this browser's clock, in seconds (from the health check)
         self.clock_offset = 0.0
+        #: Called once with the server's reason when the server says the session has ended (the
+        #: exam platform ended it): the widget stops proctoring.
+        self.on_server_end: Callable[[str], None] | None = None
+        self.server_ended = False
+        self._last_exchange = 0.0
 
     @property
     def pending(self) -> int:
@@ -182,8 +190,30 @@ class Transport:
         try:
             if self._browser.now() >= self._retry_at:
                 await self.flush()
+                if not self.outbox.events(1) and self._browser.now() - self._last_exchange >= STATUS_SECONDS:
+                    await self._ask_state()
         finally:
             self._schedule()
+
+    async def _ask_state(self) -> None:
+        """Nothing was exchanged for ``STATUS_SECONDS``: ask whether the session still runs (the
+        exam platform's server may have ended it). A failure is retried at the next tick."""
+        if self._token is None or self.closed or self.server_ended:
+            return
+        try:
+            status, body = await self._browser.request("GET", f"{self._api}sessions/{self.session_id}", token=self._token)
+        except NetworkFailure:
+            return
+        if status == 200:
+            self._last_exchange = self._browser.now()
+            if isinstance(body, dict) and body.get("endedAt"):
+                self._ended_by_server(str(body.get("reason") or ""))
+
+    def _ended_by_server(self, reason: str) -> None:
+        if not self.server_ended and not self.closed:
+            self.server_ended = True
+            if self.on_server_end is not None:
+                self.on_server_end(reason)
 
     def flush_now(self) -> None:
         """The network is back: forget the backoff and send at once."""
@@ -214,12 +244,16 @@ class Transport:
             if not batch:
                 return
             status, body = await self._call("POST", f"sessions/{self.session_id}/events", {"events": [self._server_time(i["event"]) for i in batch]})
+            self._last_exchange = self._browser.now()
+            if isinstance(body, dict) and isinstance(body.get("ended"), dict):
+                self._ended_by_server(str(body["ended"].get("reason") or ""))
             if isinstance(body, dict) and body.get("refused"):
                 self._browser.log("error", f"Eye: the server refused {len(body['refused'])} event(s): {body['refused']}")
             if status in _FINAL:
                 self._browser.log("error", f"Eye: the server refused an event batch for good (HTTP {status}): {body}")
                 if status == 409:  # the session was ended: nothing more will be accepted
                     self.outbox.clear()
+                    self._ended_by_server(str(body.get("code", "")) if isinstance(body, dict) else "")
                     return
             self.outbox.done(batch)
 
@@ -265,6 +299,9 @@ class Transport:
             return True
         if not await self.flush():
             return False
+        if self.server_ended:  # the server ended it first: the end is its own, nothing to finalize
+            self.outbox.clear()
+            return True
         try:
             status, _ = await self._call("POST", f"sessions/{self.session_id}/end", {"reason": reason, "endedAt": iso(ended_at + self.clock_offset)})
         except _Retry as r:

@@ -54,6 +54,9 @@ class BatchResult(BaseModel):
     duplicates: int
     #: event id → why it was not stored (e.g. its createdAt lies outside the session); the rest are.
     refused: dict[str, str] = {}
+    #: Set once the session has ended (``{endedAt, reason}``; ``platform``: the exam platform's
+    #: server ended it): the widget stops proctoring.
+    ended: dict[str, str] | None = None
 
 
 class EndIn(Strict):

@@ -196,7 +196,7 @@ def get_session(
         )
 
 
-@router.post("/sessions/{session_id}/events", response_model=BatchResult)
+@router.post("/sessions/{session_id}/events", response_model=BatchResult, response_model_exclude_none=True)
 def post_events(
     session_id: str,
     body: EventBatch,
@@ -212,7 +212,7 @@ def post_events(
         rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": aware(e.createdAt),
                                "received_at": utcnow(), "payload": e.payload})
     try:
-        new_ids, refused = request.app.state.writer.store(session_id, origin, list(rows.values()))
+        new_ids, refused, ended = request.app.state.writer.store(session_id, origin, list(rows.values()))
     except Refused as e:
         raise ApiError(e.status, e.code, e.message) from None
     except Exception:
@@ -220,7 +220,8 @@ def post_events(
                        headers={"Retry-After": "1"}) from None
     if any(rows[i]["type"] in FLAGS for i in new_ids):
         request.app.state.webhooks.wake()  # their deliveries were queued in the same commit
-    return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids) - len(refused), refused=refused)
+    return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids) - len(refused), refused=refused,
+                       ended=ended)
 
 
 @router.post("/sessions/{session_id}/end", response_model=Ended)

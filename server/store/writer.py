@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .database import Database
-from .models import ExamSession, Institution, aware, utcnow
+from .models import ExamSession, Institution, aware, iso, utcnow
 from .queries import queue_flags, store_events
 
 MAX_GROUP = 200
@@ -30,9 +30,10 @@ LATE = dt.timedelta(minutes=5)
 
 def out_of_window(rows: list[dict[str, Any]], started_at: dt.datetime, ended_at: dt.datetime | None,
                   now: dt.datetime) -> dict[str, str]:
-    """Event id → why its ``createdAt`` (time-zone aware) is refused: before the session or after its end."""
+    """Event id → why its ``createdAt`` (time-zone aware) is refused: before the session, after
+    its end, or (live) more than ``LATE`` ahead of the server's clock."""
     first = aware(started_at) - EARLY
-    last = aware(ended_at or now) + LATE
+    last = aware(ended_at) if ended_at is not None else now + LATE  # an ended session: nothing after its end
     refused = {}
     for row in rows:
         created = row["created_at"]
@@ -71,7 +72,7 @@ class _Job:
     session_id: str
     origin: str | None
     rows: list[dict[str, Any]]
-    future: "Future[tuple[list[str], dict[str, str]]]" = field(default_factory=Future)
+    future: "Future[tuple[list[str], dict[str, str], dict[str, str] | None]]" = field(default_factory=Future)
 
 
 class EventWriter:
@@ -83,9 +84,12 @@ class EventWriter:
         self.commits = 0
 
     def store(self, session_id: str, origin: str | None, rows: list[dict[str, Any]],
-              timeout: float = 30.0) -> tuple[list[str], dict[str, str]]:
+              timeout: float = 30.0) -> tuple[list[str], dict[str, str], dict[str, str] | None]:
         """Store one batch (idempotent by event id); returns the ids of the events that were new,
-        and the ids refused with the reason (``createdAt`` outside the session's life)."""
+        the ids refused with the reason (``createdAt`` outside the session's life), and, if the
+        session has ended, ``{endedAt, reason}``. An ended session still takes the events from
+        before its end (a late flush: the platform may end a session while the page has events
+        in flight); a batch with nothing from before the end is refused (409 SESSION_ENDED)."""
         job = _Job(session_id, origin, rows)
         self._jobs.put(job)
         return job.future.result(timeout)
@@ -117,24 +121,29 @@ class EventWriter:
             with self.db.session() as s:
                 ids = {j.session_id for j in group}
                 state = {r.id: r for r in s.execute(
-                    select(ExamSession.id, ExamSession.ended_at, ExamSession.origin, ExamSession.started_at,
+                    select(ExamSession.id, ExamSession.ended_at, ExamSession.end_reason, ExamSession.origin, ExamSession.started_at,
                            ExamSession.institution_id, Institution.webhook_url, Institution.webhook_secret)
                     .join(Institution, Institution.id == ExamSession.institution_id)
                     .where(ExamSession.id.in_(ids)))}
                 now = utcnow()
                 for job in group:
                     row = state.get(job.session_id)
-                    refused_why = refusal(row is not None, job.origin, row.origin if row else None,
-                                          row is not None and row.ended_at is not None, writing="events")
+                    refused_why = refusal(row is not None, job.origin, row.origin if row else None, False)
                     if refused_why is not None:
                         results.append(refused_why)
                     elif row is not None:  # always, once refusal() passed it
                         refused = out_of_window(job.rows, row.started_at, row.ended_at, now)
+                        if row.ended_at is not None and len(refused) == len(job.rows):
+                            # nothing from before the end (a late flush of those is kept): refused whole
+                            results.append(refusal(True, None, None, True, writing="events"))
+                            continue
                         valid = [r for r in job.rows if r["client_id"] not in refused]
                         new_ids = store_events(s, valid) if valid else []
                         if row.webhook_url and row.webhook_secret:
                             queue_flags(s, row.institution_id, job.session_id, valid, new_ids)
-                        results.append((new_ids, refused))
+                        ended = ({"endedAt": iso(row.ended_at), "reason": row.end_reason or ""}
+                                 if row.ended_at is not None else None)
+                        results.append((new_ids, refused, ended))
             self.commits += 1
         except Exception as e:  # the whole group failed to commit: every request may retry
             for job in group:

@@ -226,3 +226,28 @@ def test_failed_load_rejects_then_retries(browser, eye, exam_page):
     blocked["on"] = False
     assert page.evaluate("LoadProctormeWidget().then((w) => w.state)") == "loaded"
     context.close()
+
+
+def test_the_platform_ends_a_live_exam_and_the_page_learns_it_within_5_s(page, api_key, eye):
+    """A platform's backend ends a candidate's session (secret key, plain HTTP): the exam page
+    gets END_PROCTORING {reason: "ended_by_server"} within 5 s, and the flag it raised just
+    before is stored."""
+    boot(page)
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/sessions")) as created:
+        assert start(page, api_key)["ok"]
+    session = created.value.json()
+    secret = eye.create_secret_key()
+    blur(page, False)
+    wait_for(page, "TAB_NOT_FOCUS")
+    blur(page, True)
+    page.wait_for_timeout(1500)  # the flag's batch goes out (every second)
+    began = time.monotonic()
+    ended = httpx.post(f"{eye.url}api/v1/sessions/{session['sessionId']}/end", headers={"Authorization": f"Bearer {secret}"})
+    assert ended.status_code == 200 and ended.json()["reason"] == "platform"
+    wait_for(page, "END_PROCTORING", timeout=5000)
+    assert time.monotonic() - began < 5
+    end = received(page)[-1]
+    assert end["name"] == "END_PROCTORING" and end["data"]["reason"] == "ended_by_server"
+    assert page.evaluate("window.widget.state") == "ended"
+    assert session_rows(eye, session["sessionId"])[0][1] == "platform"
+    assert "TAB_NOT_FOCUS" in event_types(eye, session["sessionId"])

@@ -255,3 +255,58 @@ def test_a_key_that_requires_a_launch_token(app, api_key, browser):
     run(scenario())
     with app.state.db.session() as s:
         assert all("launchToken" not in x.config for x in s.scalars(select(ExamSession)))
+
+
+def test_a_session_the_platform_ends_stops_the_widget_and_keeps_what_came_before(app, api_key, browser, client):
+    """The exam platform's server ends a live session (secret key): the widget learns it from the
+    server within STATUS_SECONDS of quiet (or from its next batch), ends with ``ended_by_server``,
+    and the events it had recorded before the end are stored."""
+    from server.keys import create_secret_key
+    from widget.transport import STATUS_SECONDS
+
+    with app.state.db.session() as s:
+        secret = create_secret_key(s, "Test University")
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["END_PROCTORING"])
+        started = await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        # a flag recorded just before the platform ends the session, not yet sent (the fake clock
+        # stands still meanwhile, as the server's real one barely moves)
+        browser.dispatch("window", "blur")
+        ended = client.post(f"/api/v1/sessions/{started['sessionId']}/end", headers={"Authorization": f"Bearer {secret}"})
+        assert ended.status_code == 200
+        browser.advance(STATUS_SECONDS + 1.1)
+        await browser.settle(60)
+        return widget, rec, started
+
+    widget, rec, started = run(scenario())
+    assert [e[1]["reason"] for e in rec.events] == ["ended_by_server"] and widget.state == "ended"
+    with app.state.db.session() as s:
+        session = s.get(ExamSession, started["sessionId"])
+        assert session.end_reason == "platform"  # the server's end stands; the widget did not overwrite it
+        types = set(s.scalars(select(Event.type).where(Event.session_id == session.id)))
+    assert "TAB_NOT_FOCUS" in types  # recorded before the end: kept
+
+
+def test_a_quiet_widget_asks_the_server_and_stops_when_the_platform_ended_it(app, api_key, browser, client):
+    from server.keys import create_secret_key
+    from widget.transport import STATUS_SECONDS
+
+    with app.state.db.session() as s:
+        secret = create_secret_key(s, "Test University")
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["END_PROCTORING"])
+        started = await widget.init({**VALID_CONFIG, "apiKey": api_key})
+        browser.advance(STATUS_SECONDS * 3)
+        await browser.settle()
+        assert rec.events == []  # asking changes nothing while the session runs
+        client.post(f"/api/v1/sessions/{started['sessionId']}/end", headers={"Authorization": f"Bearer {secret}"})
+        browser.advance(STATUS_SECONDS + 1.1)
+        await browser.settle(60)
+        return rec
+
+    rec = run(scenario())
+    assert [e[1]["reason"] for e in rec.events] == ["ended_by_server"]
