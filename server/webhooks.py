@@ -31,6 +31,7 @@ import ipaddress
 import json
 import logging
 import random
+import secrets
 import socket
 import ssl
 import threading
@@ -387,6 +388,25 @@ class Webhooks:
             "reviewState": session.review_state,
             "concurrent": session.concurrent,
         }
+
+
+def new_secret() -> str:
+    """A webhook signing secret (shown once)."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def set_url(institution: Institution, url: str | None, allow: Iterable[str]) -> str | None:
+    """Point the institution's webhook at ``url`` (None: no webhook) after checking the target;
+    WebhookTargetError if it may not be used. Returns the signing secret made for a first webhook
+    (shown once), else None (the secret stays)."""
+    url = (url or "").strip() or None
+    if url:
+        check_target(url, allow)
+    institution.webhook_url = url
+    if url and not institution.webhook_secret:
+        institution.webhook_secret = made = new_secret()
+        return made
+    return None
 
 
 def redeliver(db_session: Any, institution_id: int, outbox_id: int) -> bool:

@@ -3,11 +3,12 @@ the API key and session tokens) and the platform's (secret keys: sessions, resul
 
 from fastapi import APIRouter
 
-from . import media, platform, sessions
+from . import media, platform, provisioning, sessions
 
 router = APIRouter()
 router.include_router(sessions.router)
 router.include_router(media.router)
 router.include_router(platform.router)
+router.include_router(provisioning.router)
 
 __all__ = ["router"]

@@ -9,7 +9,6 @@ import csv
 import datetime as dt
 import io
 import json
-import secrets
 from typing import Any
 
 from fastapi import Form, HTTPException, Request
@@ -268,10 +267,6 @@ def settings_page(request: Request, saved: bool = False) -> HTMLResponse:
     return _settings(request, reviewer(request), saved=saved)
 
 
-def _new_webhook_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
-
-
 @router.post("/settings", response_class=HTMLResponse)
 def save_settings(request: Request, webhook_url: str = Form(""), retention_days: str = Form("30"),
                   csrf: str = Form("")) -> Response:
@@ -290,15 +285,15 @@ def save_settings(request: Request, webhook_url: str = Form(""), retention_days:
         errors["retention_days"] = "retention: expected a whole number of days from 1 to 3650"
     if errors:
         return _settings(request, user, status=422, errors=errors, webhook_url=url)
-    new_secret = None
-    with db_of(request).session() as s:
-        institution = s.get_one(Institution, user.institution_id)
-        institution.webhook_url = url or None
-        if url and not institution.webhook_secret:
-            institution.webhook_secret = new_secret = _new_webhook_secret()
-        institution.retention_days = int(retention_days)
-        review.audit(s, user.institution_id, user.id, "settings changed", "webhook and retention",
-                     f"webhook {url or 'none'}, retention {int(retention_days)} days", client_address(request))
+    try:
+        with db_of(request).session() as s:
+            institution = s.get_one(Institution, user.institution_id)
+            new_secret = webhooks.set_url(institution, url, request.app.state.options.webhook_allow)
+            institution.retention_days = int(retention_days)
+            review.audit(s, user.institution_id, user.id, "settings changed", "webhook and retention",
+                         f"webhook {url or 'none'}, retention {int(retention_days)} days", client_address(request))
+    except WebhookTargetError as e:  # the host's addresses changed since the check above
+        return _settings(request, user, status=422, errors={"webhook_url": f"webhook URL: {e}"}, webhook_url=url)
     if new_secret:
         return _settings(request, user, saved=True, new_secret=new_secret)
     return RedirectResponse("/dashboard/settings?saved=1", status_code=303)
@@ -325,6 +320,6 @@ def rotate_webhook_secret(request: Request, csrf: str = Form("")) -> HTMLRespons
     user = reviewer_who_may(request, "manage")
     with db_of(request).session() as s:
         institution = s.get_one(Institution, user.institution_id)
-        institution.webhook_secret = new_secret = _new_webhook_secret()
+        institution.webhook_secret = new_secret = webhooks.new_secret()
         review.audit(s, user.institution_id, user.id, "webhook secret rotated", "webhook", "", client_address(request))
     return _settings(request, user, new_secret=new_secret)

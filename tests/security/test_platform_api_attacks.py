@@ -186,3 +186,26 @@ def test_an_idempotency_key_carries_a_request_out_once_and_refuses_another_body(
                        headers={**bearer("eye_sk_forged"), "Idempotency-Key": "escalate-42"}).status_code == 401
     too_long = client.post(f"/api/v1/sessions/{sid}/end", headers={**bearer(secret), "Idempotency-Key": "x" * 256})
     assert too_long.status_code == 400 and "Idempotency-Key" in too_long.json()["message"]
+
+
+def test_one_institutions_key_cannot_provision_anothers(client, api_key):
+    from server.institutions import institution_named
+
+    mine = secret_key(client.app)
+    with client.app.state.db.session() as s:
+        institution_named(s, "Other College", True)
+    theirs = secret_key(client.app, "Other College")
+    their_key = client.post("/api/v1/keys", json={"domains": ["their.example.edu"]}, headers=bearer(theirs)).json()
+    their_reader = client.post("/api/v1/secret-keys", json={"readOnly": True}, headers=bearer(theirs)).json()
+    for path in (f"/api/v1/keys/{their_key['prefix']}/revoke", f"/api/v1/secret-keys/{their_reader['prefix']}/revoke",
+                 f"/api/v1/keys/{api_key[:12]}x/revoke"):
+        r = client.post(path, headers=bearer(mine))
+        assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND", path
+    assert their_key["prefix"] not in {k["prefix"] for k in client.get("/api/v1/keys", headers=bearer(mine)).json()["data"]}
+    assert client.get("/api/v1/keys", headers=bearer(theirs)).json()["data"][0]["revokedAt"] is None
+    # and a read-only key provisions nothing
+    reader = secret_key(client.app, read_only=True)
+    for method, path, body in (("PUT", "/api/v1/webhook", {"url": None}), ("POST", "/api/v1/keys", {"domains": ["x.edu"]}),
+                               ("POST", "/api/v1/users", {"email": "a@b.edu"}), ("POST", "/api/v1/secret-keys", {})):
+        r = client.request(method, path, json=body, headers=bearer(reader))
+        assert r.status_code == 403 and r.json()["code"] == "READ_ONLY_KEY", path

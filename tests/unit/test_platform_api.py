@@ -3,6 +3,7 @@ sessions page by page, read one session's record, events and evidence, end a liv
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -197,3 +198,55 @@ def test_a_reviewers_claim_keeps_the_platform_off_the_session(client, api_key):
     client.get(f"/dashboard/sessions/{sid}")  # the reviewer opens it: it is theirs for 15 minutes
     r = client.post(f"/api/v1/sessions/{sid}/flags/f-1/verdict", json={"verdict": "dismiss"}, headers=bearer(secret))
     assert r.status_code == 409 and r.json()["code"] == "SESSION_CLAIMED" and "rev@test.edu" in r.json()["message"]
+
+
+def test_a_platform_provisions_an_institution_without_a_shell(client):
+    """Webhook, a publishable key with launch tokens, a reviewer's invitation and a read-only
+    secret key — each secret in its answer only, each change audited with the key as actor."""
+    from server.institutions import institution_named
+
+    with client.app.state.db.session() as s:
+        institution_named(s, "Test University", True)
+    client.app.state.options = dataclasses.replace(client.app.state.options, webhook_allow=("127.0.0.1",))
+    secret = secret_key(client.app)
+    auth = bearer(secret)
+    assert client.get("/api/v1/webhook", headers=auth).json() == {"url": None, "secretSet": False}
+    hook = client.put("/api/v1/webhook", json={"url": "http://127.0.0.1:9/eye"}, headers=auth).json()
+    assert hook["url"] == "http://127.0.0.1:9/eye" and hook["secret"].startswith("whsec_")
+    assert "secret" not in client.get("/api/v1/webhook", headers=auth).json()
+    rotated = client.post("/api/v1/webhook/rotate-secret", headers=auth).json()["secret"]
+    assert rotated.startswith("whsec_") and rotated != hook["secret"]
+    private = client.put("/api/v1/webhook", json={"url": "http://10.0.0.8/hook"}, headers=auth)
+    assert private.status_code == 422 and "url" in private.json()["details"]
+
+    made = client.post("/api/v1/keys", json={"domains": ["localhost:5000"], "requireLaunchToken": True}, headers=auth)
+    assert made.status_code == 201
+    key = made.json()
+    assert key["key"].startswith("eye_") and key["launchSecret"].startswith("eyl_") and key["requireLaunchToken"]
+    listed = client.get("/api/v1/keys", headers=auth).json()["data"]
+    assert [k["prefix"] for k in listed] == [key["prefix"]] and "key" not in listed[0]
+    # the new key works in an exam page, with a launch token from its secret
+    refused = client.post("/api/v1/sessions", json={"apiKey": key["key"], "config": VALID_CONFIG}, headers=PAGE)
+    assert refused.json()["code"] == "INVALID_LAUNCH_TOKEN"
+    bad = client.post("/api/v1/keys", json={"domains": ["https://x.edu/path"]}, headers=auth)
+    assert bad.status_code == 422 and "domains" in bad.json()["details"]
+    revoked = client.post(f"/api/v1/keys/{key['prefix']}/revoke", headers=auth).json()
+    assert revoked["revokedAt"] is not None
+
+    invited = client.post("/api/v1/users", json={"email": "Grader@Test.edu", "role": "reviewer"}, headers=auth)
+    assert invited.status_code == 201
+    assert invited.json()["state"] == "invited" and "/dashboard/invite/" in invited.json()["inviteUrl"]
+    assert client.get(invited.json()["inviteUrl"].split("eye.test", 1)[-1]).status_code == 200  # the link works
+    assert client.post("/api/v1/users", json={"email": "x@test.edu", "role": "boss"}, headers=auth).json()["details"] == {
+        "role": "role 'boss': expected one of admin, reviewer, auditor"}
+    assert [u["email"] for u in client.get("/api/v1/users", headers=auth).json()["data"]] == ["grader@test.edu"]
+
+    reader = client.post("/api/v1/secret-keys", json={"readOnly": True}, headers=auth).json()
+    assert reader["key"].startswith("eye_sk_") and reader["readOnly"] is True
+    assert client.post("/api/v1/secret-keys", headers=bearer(reader["key"])).json()["code"] == "READ_ONLY_KEY"
+    assert {k["prefix"] for k in client.get("/api/v1/secret-keys", headers=auth).json()["data"]} == {secret[:14], reader["prefix"]}
+    client.post(f"/api/v1/secret-keys/{reader['prefix']}/revoke", headers=auth)
+    assert client.get("/api/v1/sessions", headers=bearer(reader["key"])).status_code == 401
+    with client.app.state.db.session() as s:
+        actors = {e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.actor == f"secret key {secret[:14]}"))}
+    assert {"settings changed", "webhook secret rotated", "key created", "key revoked", "user invited"} <= actors
