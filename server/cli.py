@@ -168,13 +168,16 @@ def cmd_keys_create_secret(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.session() as s:
-            secret = create_secret_key(s, args.institution, read_only=args.read_only)
+            if bool(args.operator) == bool(args.institution):
+                raise KeyRequestError("expected --institution NAME or --operator (one of them)")
+            secret = create_secret_key(s, None if args.operator else args.institution, read_only=args.read_only)
     except KeyRequestError as e:
         print(f"eye keys create-secret: {e}", file=sys.stderr)
         return 2
     access = "read-only " if args.read_only else ""
-    print(f"Created a {access}secret key for {args.institution}'s exam platform server (the platform API, "
-          "docs/platform-api.md). Keep it on your server, never in a page. It is shown once:")
+    whose = "an operator (every institution; Eye-Institution names one)" if args.operator else f"{args.institution}'s exam platform server"
+    print(f"Created a {access}secret key for {whose} (the platform API, docs/platform-api.md). Keep it on your "
+          "server, never in a page. It is shown once:")
     print(secret)
     return 0
 
@@ -246,7 +249,8 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
             state = "revoked" if secret.revoked_at else "active"
             used = f"last used {iso(secret.last_used_at)}" if secret.last_used_at else "never used"
             kind = "secret key, read-only" if secret.read_only else "secret key"
-            print(f"{secret.prefix}  {state:7}  {secret.institution.name}  ({kind}; {used})")
+            whose = secret.institution.name if secret.institution else "(operator: every institution)"
+            print(f"{secret.prefix}  {state:7}  {whose}  ({kind}; {used})")
     return 0
 
 
@@ -369,7 +373,9 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_keys_create)
     secret = keys_sub.add_parser("create-secret", help="create a secret key for an exam platform's server (the platform "
                                  "API); prints it alone on the last line")
-    secret.add_argument("--institution", required=True)
+    secret.add_argument("--institution", help="the institution the key acts for")
+    secret.add_argument("--operator", action="store_true",
+                        help="an operator's key instead: any institution (named per request), may create institutions")
     secret.add_argument("--read-only", action="store_true", help="the key may list and read, never end or change anything")
     _database_option(secret)
     secret.set_defaults(func=cmd_keys_create_secret)

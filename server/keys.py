@@ -135,14 +135,18 @@ def rotate_key(db: Session, old: ApiKey) -> Rotated:
     return Rotated(secret, key.launch_secret)
 
 
-def create_secret_key(db: Session, institution_name: str, read_only: bool = False) -> str:
-    """A secret key for ``institution_name`` (which must exist); returns the key, shown once."""
-    try:
-        institution = institution_named(db, institution_name, False)
-    except UnknownInstitution as e:
-        raise KeyRequestError(str(e)) from None
+def create_secret_key(db: Session, institution_name: str | None, read_only: bool = False) -> str:
+    """A secret key for ``institution_name`` (which must exist) or, with None, an operator's key
+    (any institution, named per request; may create institutions). Returns the key, shown once."""
+    institution = None
+    if institution_name is not None:
+        try:
+            institution = institution_named(db, institution_name, False)
+        except UnknownInstitution as e:
+            raise KeyRequestError(str(e)) from None
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    db.add(SecretKey(institution=institution, key_hash=digest(secret), prefix=secret[:14], read_only=read_only))
+    db.add(SecretKey(institution=institution, key_hash=digest(secret), prefix=secret[:14], read_only=read_only,
+                     operator=institution is None))
     db.flush()
     return secret
 
@@ -150,7 +154,7 @@ def create_secret_key(db: Session, institution_name: str, read_only: bool = Fals
 def rotate_secret_key(db: Session, old: SecretKey) -> str:
     """A replacement for the secret key ``old`` (same institution, same read-only setting); the
     old one is revoked at once. Returns the new key, shown once."""
-    secret = create_secret_key(db, old.institution.name, old.read_only)
+    secret = create_secret_key(db, old.institution.name if old.institution else None, old.read_only)
     revoke_key(old)
     return secret
 

@@ -23,7 +23,7 @@ from .. import keys, records, review
 from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
 from ..score import integrity
-from ..store import Database, Event, ExamSession, Media
+from ..store import Database, Event, ExamSession, Institution, Media
 from ..store.models import aware, iso, utcnow
 from .errors import ApiError, rate_limited
 
@@ -58,9 +58,12 @@ def _bearer(authorization: str | None) -> str:
     return (authorization or "").removeprefix("Bearer ").strip()
 
 
-def caller(request: Request, db: Session, authorization: str | None, *, writing: bool = False) -> Caller:
+def caller(request: Request, db: Session, authorization: str | None, *, writing: bool = False,
+           operator: bool = False) -> Caller:
     """The secret key's caller; 401 for anything else (a session token, a publishable key, a
-    revoked key, nothing), 403 for a read-only key that writes, 429 past the key's limit."""
+    revoked key, nothing), 403 for a read-only key that writes, 429 past the key's limit. An
+    operator's key acts for the institution its ``Eye-Institution`` header names (by name or id);
+    ``operator``: the route is the operator's alone (403 OPERATOR_ONLY for others)."""
     secret = _bearer(authorization)
     if not secret.startswith(keys.SECRET_PREFIX):
         received = ("nothing" if not secret else "a publishable API key" if keys.find_key(db, secret) is not None
@@ -79,7 +82,30 @@ def caller(request: Request, db: Session, authorization: str | None, *, writing:
     now = utcnow()
     if key.last_used_at is None or aware(key.last_used_at) < now - LAST_USED_EVERY:
         key.last_used_at = now
-    return Caller(key.prefix, key.institution_id, key.read_only)
+    if operator:
+        if not key.operator:
+            raise ApiError(403, "OPERATOR_ONLY", "Only an operator's secret key (`eye keys create-secret --operator`) "
+                           "may do this.")
+        return Caller(key.prefix, 0, key.read_only)
+    if key.institution_id is not None:
+        return Caller(key.prefix, key.institution_id, key.read_only)
+    return Caller(key.prefix, _named_institution(db, request.headers.get(INSTITUTION_HEADER)), key.read_only)
+
+
+INSTITUTION_HEADER = "Eye-Institution"
+
+
+def _named_institution(db: Session, named: str | None) -> int:
+    """The institution an operator's request names (``Eye-Institution: NAME`` or its id)."""
+    if not named:
+        raise ApiError(400, "INSTITUTION_REQUIRED", f"An operator's key acts for one institution per request: send "
+                       f"{INSTITUTION_HEADER}: NAME (or its id).", {INSTITUTION_HEADER: "missing"})
+    found = db.scalar(select(Institution.id).where(Institution.name == named))
+    if found is None and named.isdigit():
+        found = db.scalar(select(Institution.id).where(Institution.id == int(named)))
+    if found is None:
+        raise ApiError(404, "NOT_FOUND", f"No institution {named[:80]!r}.", {INSTITUTION_HEADER: "unknown"})
+    return int(found)
 
 def _db(request: Request) -> Database:
     db: Database = request.app.state.db

@@ -209,3 +209,44 @@ def revoke_secret_key(prefix: str, request: Request, authorization: str | None =
         keys.revoke_key(key)
         _audit(db, request, who, "key revoked", f"key {key.prefix}", "secret key")
         return _secret(key)
+
+
+# --- institutions (an operator's key only) -----------------------------------------------------------
+class InstitutionIn(Strict):
+    name: str
+    retentionDays: int = 30  # noqa: N815
+
+
+def _institution(institution: Institution) -> dict[str, Any]:
+    return {"id": institution.id, "name": institution.name, "retentionDays": institution.retention_days,
+            "createdAt": iso(institution.created_at)}
+
+
+@router.get("/institutions")
+def list_institutions(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """Every institution on this Eye (an operator's key only)."""
+    with request.app.state.db.session() as db:
+        caller(request, db, authorization, operator=True)
+        return {"data": [_institution(i) for i in db.scalars(select(Institution).order_by(Institution.id))]}
+
+
+@router.post("/institutions", status_code=201)
+def create_institution(body: InstitutionIn, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """A new institution (an operator's key only); then act for it with ``Eye-Institution: NAME``
+    to set up its webhook, keys and reviewers."""
+    name = body.name.strip()
+    if not 0 < len(name) <= 200:
+        raise ApiError(422, "INVALID_REQUEST", "name: expected 1 to 200 characters", {"name": "expected 1 to 200 characters"})
+    if not 1 <= body.retentionDays <= 3650:
+        raise ApiError(422, "INVALID_REQUEST", "retentionDays: expected 1 to 3650",
+                       {"retentionDays": f"expected 1 to 3650, received {body.retentionDays}"})
+    with request.app.state.db.session() as db:
+        who = caller(request, db, authorization, writing=True, operator=True)
+        if db.scalar(select(Institution.id).where(Institution.name == name)) is not None:
+            raise ApiError(409, "ALREADY_EXISTS", f"An institution named {name!r} exists already.", {"name": "taken"})
+        institution = Institution(name=name, retention_days=body.retentionDays)
+        db.add(institution)
+        db.flush()
+        review.audit(db, institution.id, None, "institution created", f"institution {institution.id}",
+                     f"retention {body.retentionDays} days", client_address(request), actor=who.actor)
+        return _institution(institution)

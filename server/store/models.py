@@ -133,7 +133,10 @@ class SecretKey(Base):
 
     __tablename__ = "secret_keys"
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    #: The institution the key acts for; None for an operator's key, which names one per request
+    #: (``Eye-Institution``) and may create institutions.
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True, default=None)
+    operator: Mapped[bool] = mapped_column(default=False, server_default=false())
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(20))
     #: A read-only key may list and read, never end, decide or change anything.
@@ -142,7 +145,7 @@ class SecretKey(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     #: When the key was last used (written at most once a minute).
     last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    institution: Mapped[Institution] = relationship()
+    institution: Mapped[Institution | None] = relationship()
 
 
 class KeyDomain(Base):

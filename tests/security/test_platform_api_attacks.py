@@ -209,3 +209,27 @@ def test_one_institutions_key_cannot_provision_anothers(client, api_key):
                                ("POST", "/api/v1/users", {"email": "a@b.edu"}), ("POST", "/api/v1/secret-keys", {})):
         r = client.request(method, path, json=body, headers=bearer(reader))
         assert r.status_code == 403 and r.json()["code"] == "READ_ONLY_KEY", path
+
+
+def test_an_operators_key_provisions_institutions_and_acts_for_the_one_it_names(client, api_key):
+    with client.app.state.db.session() as s:
+        operator = create_secret_key(s, None)
+    institution_key = secret_key(client.app)
+    op = bearer(operator)
+    assert client.post("/api/v1/institutions", json={"name": "New College"}, headers=bearer(institution_key)).json()[
+        "code"] == "OPERATOR_ONLY"
+    made = client.post("/api/v1/institutions", json={"name": "New College", "retentionDays": 90}, headers=op)
+    assert made.status_code == 201 and made.json()["retentionDays"] == 90
+    assert client.post("/api/v1/institutions", json={"name": "New College"}, headers=op).status_code == 409
+    assert {i["name"] for i in client.get("/api/v1/institutions", headers=op).json()["data"]} == {"Test University", "New College"}
+    assert client.get("/api/v1/sessions", headers=op).json()["code"] == "INSTITUTION_REQUIRED"
+    assert client.get("/api/v1/sessions", headers={**op, "Eye-Institution": "Nowhere"}).status_code == 404
+    new = {**op, "Eye-Institution": "New College"}
+    key = client.post("/api/v1/keys", json={"domains": ["localhost:5000"]}, headers=new).json()["key"]
+    created = start(client, key).json()
+    # it sees the institution it names, and only that one
+    assert [s["sessionId"] for s in client.get("/api/v1/sessions", headers=new).json()["data"]] == [created["sessionId"]]
+    by_id = {**op, "Eye-Institution": str(made.json()["id"])}
+    assert client.get(f"/api/v1/sessions/{created['sessionId']}", headers=by_id).status_code == 200
+    old = start(client, api_key).json()
+    assert client.get(f"/api/v1/sessions/{old['sessionId']}", headers=new).status_code == 404

@@ -17,7 +17,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('secret_keys',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=True),
+    sa.Column('operator', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=20), nullable=False),
     sa.Column('read_only', sa.Boolean(), server_default=sa.false(), nullable=False),
