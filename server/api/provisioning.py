@@ -116,7 +116,8 @@ def create_key(body: KeyIn, request: Request, authorization: str | None = Header
             raise ApiError(422, "INVALID_REQUEST", f"domains: {e}", {"domains": str(e)}) from None
         launch = keys.enable_launch_tokens(db, secret) if body.requireLaunchToken else None
         key = keys.find_key(db, secret)
-        assert key is not None  # just made
+        if key is None:  # just made in this transaction: cannot happen
+            raise RuntimeError("the new key was not found")
         _audit(db, request, who, "key created", f"key {key.prefix}", " ".join(body.domains))
         return {**_key(key), "key": secret, **({"launchSecret": launch} if launch else {})}
 
@@ -195,7 +196,8 @@ def create_secret_key(request: Request, body: SecretKeyIn | None = None,
         name = db.get_one(Institution, who.institution_id).name
         secret = keys.create_secret_key(db, name, read_only=bool(body and body.readOnly))
         key = keys.find_secret_key(db, secret)
-        assert key is not None  # just made
+        if key is None:  # just made in this transaction: cannot happen
+            raise RuntimeError("the new secret key was not found")
         _audit(db, request, who, "key created", f"key {key.prefix}", "secret key" + (", read-only" if key.read_only else ""))
         return {**_secret(key), "key": secret}
 
