@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import assets
 from .api import router
-from .api.errors import ApiError
+from .api.errors import ApiError, from_http
 from .api.idempotency import Idempotency
 from .cors import Cors
 from .dashboard import router as dashboard_router
@@ -75,7 +78,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     app.state.evidence = media_location(db, media_dir)
     app.state.media_dir = app.state.evidence.root  # the evidence folder (None with object storage)
     app.include_router(router)
-    app.include_router(dashboard_router)
+    app.include_router(dashboard_router, include_in_schema=False)  # HTML pages, not the API
     for route in assets.routes(static_dir or DEFAULT_STATIC):
         app.router.routes.append(route)
 
@@ -86,6 +89,12 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     @app.exception_handler(NeedsLogin)
     async def needs_login(request: Request, _: NeedsLogin) -> RedirectResponse:
         return RedirectResponse(f"/dashboard/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):  # an API answers in its own error shape, always
+            return from_http(exc.status_code, str(exc.detail), exc.headers).response()
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:

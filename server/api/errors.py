@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -25,3 +26,16 @@ class ApiError(Exception):
 def rate_limited(retry_after: float, what: str) -> ApiError:
     return ApiError(429, "RATE_LIMITED", f"Too many requests for this {what}; retry after {retry_after:.0f} s.",
                     {"retryAfter": retry_after}, headers={"Retry-After": str(int(retry_after))})
+
+
+#: The code of an error the framework raised (a body that is not JSON, a route or method that
+#: does not exist), so that every answer of the API has the one error shape.
+_HTTP_CODES = {400: "INVALID_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def from_http(status: int, detail: str, headers: Mapping[str, str] | None) -> ApiError:
+    """The API's error for an ``HTTPException`` of the framework's (``{"detail"}`` otherwise)."""
+    if status == 400 and "parsing the body" in detail:
+        detail = "The request body is not valid JSON."
+    return ApiError(status, _HTTP_CODES.get(status, "HTTP_ERROR"), detail, {"body": detail} if status == 400 else {},
+                    headers=dict(headers or {}))

@@ -17,6 +17,8 @@ from ..store import Event, Media
 from ..store.models import iso
 from ..tokens import TokenError
 from . import platform
+from .answers import errors
+from .auth import EitherAuth, SessionAuth
 from .errors import ApiError
 from .sessions import authorized
 
@@ -43,12 +45,17 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-@router.post("/sessions/{session_id}/events/{event_id}/media", status_code=201)
+#: The OpenAPI answer of a route that sends an evidence file.
+FILE: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}, "audio/wav": {}}, "description": "the evidence file"}}
+
+
+@router.post("/sessions/{session_id}/events/{event_id}/media", status_code=201,
+             responses=errors(401, 403, 404, 409, 413, 415, 422))
 async def upload_media(
     session_id: str,
     event_id: str,
     request: Request,
-    authorization: str | None = Header(default=None),
+    authorization: SessionAuth,
     origin: str | None = Header(default=None),
     content_type: str | None = Header(default=None),
 ) -> dict[str, Any]:
@@ -119,16 +126,16 @@ def _describe(row: Media) -> dict[str, Any]:
             "createdAt": iso(row.created_at)}
 
 
-@router.get("/sessions/{session_id}/media")
-def list_media(session_id: str, request: Request, authorization: str | None = Header(default=None)) -> list[dict[str, Any]]:
+@router.get("/sessions/{session_id}/media", responses=errors(401, 403, 404))
+def list_media(session_id: str, request: Request, authorization: SessionAuth) -> list[dict[str, Any]]:
     with request.app.state.db.session() as db:
         authorized(request, db, session_id, authorization, None)
         rows = db.scalars(select(Media).where(Media.session_id == session_id).order_by(Media.id)).all()
         return [_describe(r) for r in rows]
 
 
-@router.get("/sessions/{session_id}/events/{event_id}/media")
-def get_media(session_id: str, event_id: str, request: Request, authorization: str | None = Header(default=None)) -> Response:
+@router.get("/sessions/{session_id}/events/{event_id}/media", responses={**FILE, **errors(401, 403, 404)})
+def get_media(session_id: str, event_id: str, request: Request, authorization: EitherAuth) -> Response:
     with request.app.state.db.session() as db:
         if platform.is_secret(authorization):
             return _file(request, platform.evidence(request, db, authorization, session_id, event_id),
@@ -140,7 +147,7 @@ def get_media(session_id: str, event_id: str, request: Request, authorization: s
         return _file(request, row, {})
 
 
-@router.get("/evidence/{token}")
+@router.get("/evidence/{token}", responses={**FILE, **errors(404, 410)})
 def evidence_by_link(token: str, request: Request) -> Response:
     """A webhook's ``mediaUrl``: the evidence file, for whoever holds the signed, unexpired link."""
     try:

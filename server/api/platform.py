@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,8 @@ from ..retention import candidate_record, delete_candidate_of
 from ..score import integrity
 from ..store import Database, Event, ExamSession, Institution, Media
 from ..store.models import aware, iso, utcnow
+from .answers import CandidateDeleted, CandidateExport, EventPage, FlagDecided, SessionPage, SessionRecord, errors
+from .auth import SecretAuth
 from .errors import ApiError, rate_limited
 
 router = APIRouter(prefix="/api/v1")
@@ -155,8 +157,8 @@ def _summary(session: ExamSession, counts: dict[str, int]) -> dict[str, Any]:
 STATES = ("live", "ended")
 
 
-@router.get("/sessions")
-def list_sessions(request: Request, authorization: str | None = Header(default=None),
+@router.get("/sessions", response_model=SessionPage, responses=errors(400, 401))
+def list_sessions(request: Request, authorization: SecretAuth,
                   assessmentId: str | None = None, candidateId: str | None = None,  # noqa: N803 (the API's names)
                   state: str | None = None, reviewState: str | None = None,  # noqa: N803
                   createdAfter: dt.datetime | None = None, limit: int = DEFAULT_PAGE,  # noqa: N803
@@ -228,8 +230,8 @@ def _event(e: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in e.items() if k not in ("created", "offset", "clock")}
 
 
-@router.get("/sessions/{session_id}/events")
-def list_events(session_id: str, request: Request, authorization: str | None = Header(default=None),
+@router.get("/sessions/{session_id}/events", response_model=EventPage, responses=errors(400, 401, 404))
+def list_events(session_id: str, request: Request, authorization: SecretAuth,
                 limit: int = DEFAULT_PAGE, cursor: str | None = None) -> dict[str, Any]:
     """One session's events in the order they were stored, ``limit`` (≤ 100) a page, each with
     its evidence (if any) and its reviewer's verdict (if a flag was decided)."""
@@ -301,9 +303,9 @@ def _review_error(e: review.ReviewError) -> ApiError:
     return ApiError(422, "INVALID_REQUEST", str(e), {field: str(e)})
 
 
-@router.post("/sessions/{session_id}/flags/{event_id}/verdict")
+@router.post("/sessions/{session_id}/flags/{event_id}/verdict", response_model=FlagDecided, responses=errors(401, 403, 404, 409, 422))
 def decide_flag(session_id: str, event_id: str, body: VerdictIn, request: Request,
-                authorization: str | None = Header(default=None)) -> dict[str, Any]:
+                authorization: SecretAuth) -> dict[str, Any]:
     """Confirm or dismiss one flag, by the same rules as the dashboard (ended sessions, open
     reviews, a reviewer's claim respected); the answer has the new score."""
     with _db(request).session() as db:
@@ -320,9 +322,9 @@ def decide_flag(session_id: str, event_id: str, body: VerdictIn, request: Reques
                 "integrityScoreBeforeReview": records.score_of(session, events, before_review=True)[0]}
 
 
-@router.post("/sessions/{session_id}/review")
+@router.post("/sessions/{session_id}/review", response_model=SessionRecord, responses=errors(401, 403, 404, 409, 422))
 def complete_review(session_id: str, body: ReviewIn, request: Request,
-                    authorization: str | None = Header(default=None)) -> dict[str, Any]:
+                    authorization: SecretAuth) -> dict[str, Any]:
     """Clear or escalate (a note is required) an ended session: final, and announced by the
     ``ReviewCompleted`` webhook, as from the dashboard. Answers the session's record."""
     try:
@@ -338,9 +340,9 @@ def complete_review(session_id: str, body: ReviewIn, request: Request,
         request.app.state.webhooks.wake()
 
 
-@router.post("/sessions/{session_id}/reopen")
+@router.post("/sessions/{session_id}/reopen", response_model=SessionRecord, responses=errors(401, 403, 404, 409, 422))
 def reopen_review(session_id: str, body: ReopenIn, request: Request,
-                  authorization: str | None = Header(default=None)) -> dict[str, Any]:
+                  authorization: SecretAuth) -> dict[str, Any]:
     """Open a completed review again, with a note saying why (audited); answers the record."""
     with _db(request).session() as db:
         who = caller(request, db, authorization, writing=True)
@@ -353,8 +355,8 @@ def reopen_review(session_id: str, body: ReopenIn, request: Request,
 
 
 # --- candidates: export and delete everything about one candidate (GDPR requests) -------------
-@router.get("/candidates/{candidate_id:path}/export")
-def export_candidate(candidate_id: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.get("/candidates/{candidate_id:path}/export", response_model=CandidateExport, responses=errors(401))
+def export_candidate(candidate_id: str, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """Everything the institution holds about one candidate: every session with its events,
     verdicts and evidence list (the files by ``GET /sessions/{id}/events/{eventId}/media``). The
     id goes in the path percent-encoded (any characters, ``/`` too). Audited."""
@@ -366,8 +368,8 @@ def export_candidate(candidate_id: str, request: Request, authorization: str | N
         return record
 
 
-@router.delete("/candidates/{candidate_id:path}")
-def delete_candidate(candidate_id: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.delete("/candidates/{candidate_id:path}", response_model=CandidateDeleted, responses=errors(401, 403))
+def delete_candidate(candidate_id: str, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """Delete everything about one candidate in the institution, as ``eye candidates delete``
     does: sessions, events, verdicts, evidence rows and files (or objects), webhook log and queued
     deliveries. Answers how many sessions went; deleting again deletes nothing. Audited."""

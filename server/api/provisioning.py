@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,19 @@ from .. import keys, review, users, webhooks
 from ..middleware import client_address
 from ..store import ApiKey, Institution, SecretKey, User
 from ..store.models import iso
+from .answers import (
+    Account,
+    AccountPage,
+    InstitutionOut,
+    InstitutionPage,
+    PublishableKey,
+    PublishableKeyPage,
+    SecretKeyOut,
+    SecretKeyPage,
+    Webhook,
+    errors,
+)
+from .auth import SecretAuth
 from .errors import ApiError
 from .platform import Caller, caller
 
@@ -54,16 +67,16 @@ def _webhook(institution: Institution) -> dict[str, Any]:
     return {"url": institution.webhook_url, "secretSet": bool(institution.webhook_secret)}
 
 
-@router.get("/webhook")
-def get_webhook(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.get("/webhook", response_model=Webhook, response_model_exclude_unset=True, responses=errors(400, 401, 404))
+def get_webhook(request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """Where the institution's webhooks go (the signing secret is never shown again)."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization)
         return _webhook(db.get_one(Institution, who.institution_id))
 
 
-@router.put("/webhook")
-def put_webhook(body: WebhookIn, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.put("/webhook", response_model=Webhook, response_model_exclude_unset=True, responses=errors(400, 401, 403, 404, 422))
+def put_webhook(body: WebhookIn, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """Set (or, with ``url: null``, remove) the webhook URL: public addresses only, unless the
     operator allowed the host. A first webhook gets a signing secret, in this answer only."""
     with request.app.state.db.session() as db:
@@ -77,8 +90,8 @@ def put_webhook(body: WebhookIn, request: Request, authorization: str | None = H
         return {**_webhook(institution), **({"secret": made} if made else {})}
 
 
-@router.post("/webhook/rotate-secret")
-def rotate_webhook_secret(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.post("/webhook/rotate-secret", response_model=Webhook, responses=errors(400, 401, 403, 404))
+def rotate_webhook_secret(request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """A new signing secret, in this answer only; deliveries from now on are signed with it."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization, writing=True)
@@ -94,8 +107,8 @@ def _key(key: ApiKey) -> dict[str, Any]:
             "createdAt": iso(key.created_at), "revokedAt": iso(key.revoked_at) if key.revoked_at else None}
 
 
-@router.get("/keys")
-def list_keys(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.get("/keys", response_model=PublishableKeyPage, response_model_exclude_unset=True, responses=errors(400, 401, 404))
+def list_keys(request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """The institution's publishable keys (the ones exam pages carry), newest first."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization)
@@ -103,8 +116,8 @@ def list_keys(request: Request, authorization: str | None = Header(default=None)
         return {"data": [_key(k) for k in rows]}
 
 
-@router.post("/keys", status_code=201)
-def create_key(body: KeyIn, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.post("/keys", status_code=201, response_model=PublishableKey, response_model_exclude_unset=True, responses=errors(400, 401, 403, 404, 422))
+def create_key(body: KeyIn, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """A publishable key for these domains (1–5); with ``requireLaunchToken``, its launch secret.
     Both are in this answer only."""
     with request.app.state.db.session() as db:
@@ -129,8 +142,8 @@ def _own(db: Session, model: type[ApiKey] | type[SecretKey], who: Caller, prefix
     return found[0]
 
 
-@router.post("/keys/{prefix}/revoke")
-def revoke_key(prefix: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.post("/keys/{prefix}/revoke", response_model=PublishableKey, response_model_exclude_unset=True, responses=errors(400, 401, 403, 404))
+def revoke_key(prefix: str, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """From now on ``init`` with this key fails with INVALID_API_KEY."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization, writing=True)
@@ -146,8 +159,8 @@ def _user(user: User) -> dict[str, Any]:
     return {"email": user.email, "role": user.role, "state": state, "createdAt": iso(user.created_at)}
 
 
-@router.get("/users")
-def list_users(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.get("/users", response_model=AccountPage, response_model_exclude_unset=True, responses=errors(400, 401, 404))
+def list_users(request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """The institution's dashboard accounts: email, role, and active, invited or disabled."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization)
@@ -155,8 +168,8 @@ def list_users(request: Request, authorization: str | None = Header(default=None
         return {"data": [_user(u) for u in rows]}
 
 
-@router.post("/users", status_code=201)
-def invite_user(body: UserIn, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.post("/users", status_code=201, response_model=Account, responses=errors(400, 401, 403, 404, 422))
+def invite_user(body: UserIn, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """Invite a reviewer by email and role (admin, reviewer or auditor): the one-time invitation
     link (valid 7 days) is in this answer, to send as the platform likes, as the admin page makes it."""
     with request.app.state.db.session() as db:
@@ -178,8 +191,8 @@ def _secret(key: SecretKey) -> dict[str, Any]:
             "revokedAt": iso(key.revoked_at) if key.revoked_at else None}
 
 
-@router.get("/secret-keys")
-def list_secret_keys(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.get("/secret-keys", response_model=SecretKeyPage, response_model_exclude_unset=True, responses=errors(400, 401, 404))
+def list_secret_keys(request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """The institution's secret keys (prefixes, access, last use), newest first."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization)
@@ -187,9 +200,9 @@ def list_secret_keys(request: Request, authorization: str | None = Header(defaul
         return {"data": [_secret(k) for k in rows]}
 
 
-@router.post("/secret-keys", status_code=201)
-def create_secret_key(request: Request, body: SecretKeyIn | None = None,
-                      authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.post("/secret-keys", status_code=201, response_model=SecretKeyOut, responses=errors(400, 401, 403, 404, 422))
+def create_secret_key(request: Request, authorization: SecretAuth,
+                      body: SecretKeyIn | None = None) -> dict[str, Any]:
     """Another secret key for the institution (``readOnly`` for a reporting job); in this answer only."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization, writing=True)
@@ -202,8 +215,8 @@ def create_secret_key(request: Request, body: SecretKeyIn | None = None,
         return {**_secret(key), "key": secret}
 
 
-@router.post("/secret-keys/{prefix}/revoke")
-def revoke_secret_key(prefix: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.post("/secret-keys/{prefix}/revoke", response_model=SecretKeyOut, response_model_exclude_unset=True, responses=errors(400, 401, 403, 404))
+def revoke_secret_key(prefix: str, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """From now on the platform API refuses this secret key (a key may revoke itself)."""
     with request.app.state.db.session() as db:
         who = caller(request, db, authorization, writing=True)
@@ -224,16 +237,16 @@ def _institution(institution: Institution) -> dict[str, Any]:
             "createdAt": iso(institution.created_at)}
 
 
-@router.get("/institutions")
-def list_institutions(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.get("/institutions", response_model=InstitutionPage, responses=errors(401, 403))
+def list_institutions(request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """Every institution on this Eye (an operator's key only)."""
     with request.app.state.db.session() as db:
         caller(request, db, authorization, operator=True)
         return {"data": [_institution(i) for i in db.scalars(select(Institution).order_by(Institution.id))]}
 
 
-@router.post("/institutions", status_code=201)
-def create_institution(body: InstitutionIn, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+@router.post("/institutions", status_code=201, response_model=InstitutionOut, responses=errors(401, 403, 409, 422))
+def create_institution(body: InstitutionIn, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """A new institution (an operator's key only); then act for it with ``Eye-Institution: NAME``
     to set up its webhook, keys and reviewers."""
     name = body.name.strip()

@@ -23,6 +23,8 @@ from ..store.models import aware, iso, utcnow
 from ..store.writer import Refused, refusal
 from ..tokens import GRACE_SECONDS, TokenError
 from . import platform
+from .answers import SessionRecord, errors
+from .auth import EitherAuth, SessionAuth
 from .errors import ApiError, rate_limited
 from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
 
@@ -108,7 +110,7 @@ def _accepted(body: SessionCreate, request: Request, origin: str | None, db: Ses
     return config, key
 
 
-@router.post("/sessions/preflight", status_code=204)
+@router.post("/sessions/preflight", status_code=204, responses=errors(400, 401, 403, 422))
 def preflight(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> None:
     """Would this key, page origin, config and launch token be accepted? Nothing is created: the
     widget asks before it shows the consent notice or opens a device."""
@@ -116,7 +118,7 @@ def preflight(body: SessionCreate, request: Request, origin: str | None = Header
         _accepted(body, request, origin, db, ("preflight_address", "preflight"))
 
 
-@router.post("/sessions", status_code=201, response_model=SessionCreated)
+@router.post("/sessions", status_code=201, response_model=SessionCreated, responses=errors(400, 401, 403, 422))
 def create_session(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> SessionCreated:
     with _db(request).session() as db:
         config, key = _accepted(body, request, origin, db, ("key_address", "key"))
@@ -175,9 +177,11 @@ def authorized(request: Request, db: Session, session_id: str, authorization: st
     return cast(ExamSession, session)  # refusal() refused a missing one
 
 
-@router.get("/sessions/{session_id}", response_model=None)
+@router.get("/sessions/{session_id}", response_model=None,
+            responses={200: {"model": SessionState | SessionRecord, "description": "SessionState with the session token; "
+                             "SessionRecord with a secret key"}, **errors(401, 403, 404)})
 def get_session(
-    session_id: str, request: Request, authorization: str | None = Header(default=None), origin: str | None = Header(default=None)
+    session_id: str, request: Request, authorization: EitherAuth, origin: str | None = Header(default=None)
 ) -> SessionState | dict[str, Any]:
     """With the session token: the session as the server has it (a reloaded page asks before
     resuming). With a secret key: the full record (platform API)."""
@@ -196,12 +200,13 @@ def get_session(
         )
 
 
-@router.post("/sessions/{session_id}/events", response_model=BatchResult, response_model_exclude_none=True)
+@router.post("/sessions/{session_id}/events", response_model=BatchResult, response_model_exclude_none=True,
+             responses=errors(401, 403, 404, 409, 422, 503))
 def post_events(
     session_id: str,
     body: EventBatch,
     request: Request,
-    authorization: str | None = Header(default=None),
+    authorization: SessionAuth,
     origin: str | None = Header(default=None),
 ) -> BatchResult:
     check_token(request, session_id, authorization, limit="events")
@@ -224,12 +229,12 @@ def post_events(
                        ended=ended)
 
 
-@router.post("/sessions/{session_id}/end", response_model=Ended)
+@router.post("/sessions/{session_id}/end", response_model=Ended, responses=errors(401, 403, 404, 409, 422))
 def end_session(
     session_id: str,
     request: Request,
+    authorization: EitherAuth,
     body: EndIn | None = None,
-    authorization: str | None = Header(default=None),
     origin: str | None = Header(default=None),
 ) -> Ended:
     """The widget ends its session (``reason`` manual, time_up or error); with a secret key, the

@@ -28,3 +28,30 @@ def test_no_request_from_the_openapi_spec_gets_a_5xx(eye, exam_page, api_key, tm
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     cases = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
     assert cases and int(cases.group(2)) >= 100, result.stdout[-2000:]  # it really sent requests
+
+
+def test_the_platform_routes_answer_as_their_openapi_document_says(eye, exam_page, api_key, tmp_path):
+    """With a secret key, every platform route's answers — data and errors — match the schemas
+    and statuses the document declares (so the client's and TypeScript's types are true)."""
+    origin = {"Origin": exam_page.origin}
+    created = httpx.post(f"{eye.url}api/v1/sessions", json={"apiKey": api_key, "config": VALID_CONFIG}, headers=origin).json()
+    auth = {"Authorization": f"Bearer {created['token']}", **origin}
+    flag = {"id": "fuzz-flag-1", "type": "FACE_ABSENCE", "createdAt": created["startedAt"],
+            "payload": {"description": "No face", "details": {"seconds": 5}}}
+    assert httpx.post(f"{eye.url}api/v1/sessions/{created['sessionId']}/events", json={"events": [flag]},
+                      headers=auth).json()["stored"] == 1
+    httpx.post(f"{eye.url}api/v1/sessions/{created['sessionId']}/end", json={"reason": "manual"}, headers=auth)
+    secret = eye.create_secret_key()
+    cli = Path(sys.executable).with_name("schemathesis")
+    result = subprocess.run(
+        [str(cli), "run", f"{eye.url}api/v1/openapi.json",
+         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+         "--max-examples", "25", "--seed", "11", "--request-timeout", "10",
+         "--exclude-path-regex", r"secret-keys/\{prefix\}/revoke",  # it would revoke the key fuzzing
+         "--report-ndjson-path", str(tmp_path / "run.ndjson"),
+         "-H", f"Authorization: Bearer {secret}"],
+        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    cases = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
+    assert cases and int(cases.group(2)) >= 100, result.stdout[-2000:]

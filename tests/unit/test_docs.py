@@ -17,7 +17,8 @@ def server_codes() -> set[str]:
     """Every ``code`` the server can answer with, read from its source."""
     found: set[str] = set()
     patterns = [r'ApiError\(\s*\d+,\s*"([A-Z_]+)"', r'TokenError\(\s*"([A-Z_]+)"', r'Refused\(\s*\d+,\s*"([A-Z_]+)"',
-                r'"code":\s*"([A-Z_]+)"', r'_error\(\s*\d+,\s*"([A-Z_]+)"']
+                r'"code":\s*"([A-Z_]+)"', r'_error\(\s*\d+,\s*"([A-Z_]+)"',
+                r'\b[45]\d\d: "([A-Z_]+)"', r'_CODES\.get\(\w+, "([A-Z_]+)"\)']  # the framework's errors, mapped
     for path in (ROOT / "server").rglob("*.py"):
         text = path.read_text()
         for pattern in patterns:
