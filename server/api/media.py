@@ -17,9 +17,8 @@ from ..store import Event, Media
 from ..store.models import iso
 from ..tokens import TokenError
 from . import platform
-from .answers import errors
 from .auth import EitherAuth, SessionAuth
-from .errors import ApiError
+from .errors import ApiError, errors
 from .sessions import authorized
 
 router = APIRouter(prefix="/api/v1")

@@ -19,15 +19,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from eye.answers import CandidateDeleted, CandidateExport, EventPage, FlagDecided, SessionPage, SessionRecord
+
 from .. import keys, records, review
 from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
 from ..score import integrity
 from ..store import Database, Event, ExamSession, Institution, Media
 from ..store.models import aware, iso, utcnow
-from .answers import CandidateDeleted, CandidateExport, EventPage, FlagDecided, SessionPage, SessionRecord, errors
 from .auth import SecretAuth
-from .errors import ApiError, rate_limited
+from .errors import ApiError, errors, rate_limited
 
 router = APIRouter(prefix="/api/v1")
 

@@ -13,11 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import keys, review, users, webhooks
-from ..middleware import client_address
-from ..store import ApiKey, Institution, SecretKey, User
-from ..store.models import iso
-from .answers import (
+from eye.answers import (
     Account,
     AccountPage,
     InstitutionOut,
@@ -27,10 +23,14 @@ from .answers import (
     SecretKeyOut,
     SecretKeyPage,
     Webhook,
-    errors,
 )
+
+from .. import keys, review, users, webhooks
+from ..middleware import client_address
+from ..store import ApiKey, Institution, SecretKey, User
+from ..store.models import iso
 from .auth import SecretAuth
-from .errors import ApiError
+from .errors import ApiError, errors
 from .platform import Caller, caller
 
 router = APIRouter(prefix="/api/v1")

@@ -63,9 +63,3 @@ class EndIn(Strict):
     #: The widget says why it ended; ``platform`` is what a secret key's end is recorded as.
     reason: Literal["manual", "time_up", "error", "platform"] = "platform"
     endedAt: dt.datetime | None = None
-
-
-class Ended(BaseModel):
-    sessionId: str
-    endedAt: str
-    reason: str

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from eye.answers import Ended, SessionRecord
 from widget import config as widget_config
 from widget.errors import WidgetError
 from widget.events import FLAGS
@@ -23,10 +24,9 @@ from ..store.models import aware, iso, utcnow
 from ..store.writer import Refused, refusal
 from ..tokens import GRACE_SECONDS, TokenError
 from . import platform
-from .answers import SessionRecord, errors
 from .auth import EitherAuth, SessionAuth
-from .errors import ApiError, rate_limited
-from .schemas import BatchResult, Ended, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
+from .errors import ApiError, errors, rate_limited
+from .schemas import BatchResult, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
 
 router = APIRouter(prefix="/api/v1")
 

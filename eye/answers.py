@@ -1,7 +1,8 @@
-"""What the platform API answers, as pydantic models: the response schemas of the OpenAPI
-document (``/api/v1/openapi.json``), from which the Python client's and TypeScript's types are
-made. Unknown fields are refused, so an answer that grows a field its model lacks fails in the
-tests rather than drifting from the document."""
+"""What the platform API answers, as pydantic models: the server's response models (the schemas
+of its OpenAPI document, ``/api/v1/openapi.json``, from which TypeScript's types are generated)
+and what :mod:`eye.client` returns. The server refuses unknown fields, so an answer that grows a
+field its model lacks fails in the tests rather than drifting from the document; the client
+ignores them, so an older client keeps working against a newer server."""
 
 from __future__ import annotations
 
@@ -22,15 +23,12 @@ class ErrorBody(Answer):
     details: dict[str, Any] = {}
 
 
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses`` of a route that may answer these error statuses (and, always, 400 for a
-    body that is not JSON, 422 for a parameter that is not valid, and 429)."""
-    meaning = {400: "Not JSON, or a bad query or header (the field is named)", 401: "No valid key or token for this route",
-               403: "The key may not do this (read-only, or not an operator's)", 404: "Not found (or another institution's)",
-               409: "Conflict with the current state", 410: "The link has expired", 413: "Body too large", 415: "Unsupported content type",
-               422: "A field of the body is not valid (named in details)", 429: "Rate limited (see Retry-After)",
-               503: "Could not be stored right now; retry"}
-    return {s: {"model": ErrorBody, "description": meaning[s]} for s in sorted({*statuses, 400, 422, 429})}
+class Ended(Answer):
+    """``POST /sessions/{id}/end``: when, and why (``platform`` when a secret key ended it)."""
+
+    sessionId: str
+    endedAt: str
+    reason: str
 
 
 class Verdict(Answer):
