@@ -8,12 +8,15 @@ the test's Eye server, ``YOUR_API_KEY`` for a key registered for the test page's
   own script); the widget must start under it with no violation.
 - ``ts``: compiled together with ``tsc --strict`` using the docs' ``tsconfig.json`` block, against
   ``loader.d.ts`` and the npm package.
-- ``python``: executed; the webhook ``verify`` is checked against a real signature, the pytest-kit
-  example is run by pytest.
+- ``python``: executed (``YOUR_SECRET_KEY`` stands for a secret key of the test's institution,
+  which holds an ended session with a photo); the webhook ``verify`` is checked against a real
+  signature, the pytest-kit example is run by pytest.
 - ``js``: Node.js recipes, run by ``node``.
 - ``json``: parsed; an event example's ``type`` is its section's event.
 - ``bash``: every ``eye`` command line (usage synopses too) names real sub-commands and options;
-  ``scripts/`` and files named exist; every exported variable is one Eye reads.
+  ``scripts/`` and files named exist; every exported variable is one Eye reads; ``curl`` lines run
+  against the test's server and answer JSON; the ``npx openapi-typescript`` line makes the types
+  the ``ts`` blocks import.
 - ``nginx``: the server block is the one tests/e2e/test_nginx.py runs nginx with.
 """
 
@@ -146,8 +149,17 @@ def test_the_documented_csp_lets_the_widget_run(eye, site, browser):
 
 
 # --- ts ------------------------------------------------------------------------------------------
-def test_typescript_blocks_compile_with_the_documented_tsconfig(tmp_path):
+def documented_line(start: str) -> str:
+    [line] = [line for _, lang, code in ALL if lang == "bash" for line in code.splitlines() if line.startswith(start)]
+    return line
+
+
+def test_typescript_blocks_compile_with_the_documented_tsconfig(tmp_path, eye):
     build()  # the npm package's dist/, which the package example imports
+    generate = shlex.split(documented_line("npx openapi-typescript").replace(PLACEHOLDER_URL, eye.url.rstrip("/")))
+    made = subprocess.run([str(ROOT / "node_modules" / ".bin" / "openapi-typescript"), *generate[2:]], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # the pinned one, as npx would run it
+    assert made.returncode == 0 and "paths" in (tmp_path / "eye-api.d.ts").read_text(), made.stderr
     [tsconfig] = [code for where, lang, code in ALL if lang == "json" and "compilerOptions" in code]
     (tmp_path / "tsconfig.json").write_text(tsconfig)
     (tmp_path / "loader.d.ts").write_text((ROOT / "loader.d.ts").read_text())
@@ -163,8 +175,37 @@ def test_typescript_blocks_compile_with_the_documented_tsconfig(tmp_path):
 
 
 # --- python, js, json ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def secret_key(eye, site):
+    """A secret key of the test's institution, which holds an ended session with a flag and its photo
+    (made as the widget makes them, over HTTP from the test page's origin)."""
+    import httpx
+
+    from tests.conftest import VALID_CONFIG, moment
+
+    page = {"Origin": site.origin}
+    with httpx.Client(base_url=eye.url.rstrip("/") + "/api/v1", headers=page) as http:
+        made = http.post("/sessions", json={"apiKey": site.key, "config": VALID_CONFIG}).json()
+        token = {"Authorization": f"Bearer {made['token']}"}
+        jpeg = b"\xff\xd8\xff\xe0" + b"\x01" * 200
+        flag = {"id": "docs-flag", "type": "MULTIPLE_FACE", "createdAt": moment(),
+                "payload": {"description": "two faces", "media": {"contentType": "image/jpeg", "size": len(jpeg)}}}
+        assert http.post(f"/sessions/{made['sessionId']}/events", json={"events": [flag]}, headers=token).status_code == 200
+        assert http.post(f"/sessions/{made['sessionId']}/events/docs-flag/media", content=jpeg,
+                         headers={**token, "Content-Type": "image/jpeg"}).status_code == 201
+        assert http.post(f"/sessions/{made['sessionId']}/end", json={"reason": "manual"}, headers=token).status_code == 200
+    return eye.create_secret_key()
+
+
+def for_the_platform(code: str, eye, secret_key: str) -> str:
+    return code.replace(PLACEHOLDER_URL, eye.url.rstrip("/")).replace("YOUR_SECRET_KEY", secret_key)
+
+
 @pytest.mark.parametrize("code", of("python"))
-def test_python_blocks_run(code, tmp_path):
+def test_python_blocks_run(code, tmp_path, request):
+    if "YOUR_SECRET_KEY" in code:  # a platform's server: against the test's Eye, with a real secret key
+        eye = request.getfixturevalue("eye")
+        code = for_the_platform(code, eye, request.getfixturevalue("secret_key"))
     if "def test_" in code:  # the pytest-kit example: a test file, run by pytest with the plugin
         (tmp_path / "test_docs_example.py").write_text(code)
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_docs_example.py"],
@@ -249,7 +290,7 @@ def env_names() -> set[str]:
 
 
 @pytest.mark.parametrize("code", of("bash"))
-def test_shell_blocks_name_real_commands_options_files_and_variables(code):
+def test_shell_blocks_name_real_commands_options_files_and_variables(code, request):
     lines, current = [], ""
     for raw in code.splitlines():
         text = raw.split("  #")[0].rstrip() if not raw.lstrip().startswith("#") else ""
@@ -275,6 +316,14 @@ def test_shell_blocks_name_real_commands_options_files_and_variables(code):
             assert (ROOT / line.split()[1]).exists()
         elif first == "python3":
             assert line.startswith("python3 -m venv .venv")
+        elif first == "curl":  # run for real against the test's Eye
+            eye = request.getfixturevalue("eye")
+            args = shlex.split(for_the_platform(line, eye, request.getfixturevalue("secret_key")))
+            ran = subprocess.run(args, capture_output=True, text=True, timeout=30)
+            assert ran.returncode == 0, f"{line}: {ran.stderr}"
+            json.loads(ran.stdout)
+        elif line.startswith("npx openapi-typescript"):
+            pass  # run by test_typescript_blocks_compile_with_the_documented_tsconfig, which needs its output
         else:
             raise AssertionError(f"a shell line the docs runner does not know how to check: {line}")
 
