@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, delete, select, text
 
-from .store import Database, Event, ExamSession, FlagVerdict, Media, Setting, WebhookDelivery, WebhookOutbox
+from .store import Database, Event, ExamSession, FlagVerdict, IdempotentRequest, Media, Setting, WebhookDelivery, WebhookOutbox
 from .store.database import default_media_dir
 
 MEDIA_SETTING = "media_dir"
@@ -148,7 +148,7 @@ def read_checked(store: EvidenceStore | Path, relative: str, expected_sha256: st
 
 
 def delete_sessions(db: Database, store: EvidenceStore | Path, session_ids: list[str]) -> int:
-    """Delete sessions with their events, evidence rows, webhook logs; then, once that committed,
+    """Delete sessions with their events, evidence rows, webhook logs, kept idempotent answers; then, once that committed,
     their evidence files. On SQLite the freed pages are zeroed (``secure_delete``) and the WAL is
     checkpointed, so the deleted personal data is not left readable in the database files."""
     if not session_ids:
@@ -160,6 +160,7 @@ def delete_sessions(db: Database, store: EvidenceStore | Path, session_ids: list
         s.execute(delete(Event).where(Event.session_id.in_(session_ids)))
         s.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id.in_(session_ids)))
         s.execute(delete(WebhookOutbox).where(WebhookOutbox.session_id.in_(session_ids)))
+        s.execute(delete(IdempotentRequest).where(IdempotentRequest.session_id.in_(session_ids)))
         removed = cast("CursorResult[Any]", s.execute(delete(ExamSession).where(ExamSession.id.in_(session_ids)))).rowcount
     store_for(store).delete(paths, session_ids)
     if db.url.startswith("sqlite"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 
 import anyio
@@ -26,6 +27,11 @@ KEEP = dt.timedelta(hours=24)
 MAX_KEY = 255
 NOT_KEPT = {401, 429}
 METHODS = ("POST", "DELETE")
+#: A candidate's deletion keeps no answer (it would name the candidate it deleted); it is
+#: idempotent by itself: a repeat deletes nothing more.
+NOT_KEPT_PATH = re.compile(r"^/api/v1/candidates/")
+#: The session an answer is about, from its path (else its ``sessionId``).
+SESSION_PATH = re.compile(r"^/api/v1/sessions/([0-9A-Za-z-]{1,36})(?:/|$)")
 
 
 #: A request still "in progress" after this long died with its process: its key may be used again.
@@ -48,7 +54,8 @@ class Idempotency:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] == "http" else None
         key = headers.get(HEADER) if headers is not None else None
-        if headers is None or key is None or scope["method"] not in METHODS or not scope["path"].startswith("/api/"):
+        if (headers is None or key is None or scope["method"] not in METHODS or not scope["path"].startswith("/api/")
+                or NOT_KEPT_PATH.match(scope["path"])):
             await self.app(scope, receive, send)
             return
         if not 0 < len(key) <= MAX_KEY:
@@ -84,7 +91,7 @@ class Idempotency:
             status = next((m["status"] for m in sent if m["type"] == "http.response.start"), 500)
         finally:
             answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-            await anyio.to_thread.run_sync(self._finish, owner, key, status, answer)
+            await anyio.to_thread.run_sync(self._finish, owner, key, status, answer, scope["path"])
 
     def _begin(self, owner: str, key: str, fingerprint: str) -> tuple[int, bytes, bool] | None:
         """Claim the key for this request (None: go on), or what to answer instead."""
@@ -112,7 +119,7 @@ class Idempotency:
                 return row.status, (row.response or "").encode(), True
         return self._begin(owner, key, fingerprint)  # gone meanwhile (expired, or stale): a new request
 
-    def _finish(self, owner: str, key: str, status: int, answer: bytes) -> None:
+    def _finish(self, owner: str, key: str, status: int, answer: bytes, path: str) -> None:
         with self.db.session() as s:
             row = s.scalar(select(IdempotentRequest).where(IdempotentRequest.owner == owner, IdempotentRequest.key == key))
             if row is None:
@@ -121,6 +128,18 @@ class Idempotency:
                 s.delete(row)  # it did not happen: the retry runs anew
             else:
                 row.status, row.response = status, answer.decode("utf-8", "replace")
+                row.session_id = session_of(path, row.response)
+
+
+def session_of(path: str, answer: str) -> str | None:
+    """The session a kept answer is about: the one its path names, else its ``sessionId``."""
+    if m := SESSION_PATH.match(path):
+        return m.group(1)
+    try:
+        found = json.loads(answer).get("sessionId")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) and len(found) <= 36 else None
 
 
 async def _answer(send: Send, status: int, body: bytes, replayed: bool = False) -> None:

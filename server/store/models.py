@@ -253,7 +253,8 @@ class AuditEntry(Base):
 
 class IdempotentRequest(Base):
     """A request made with an ``Idempotency-Key``: its fingerprint (method, path, body) and, once
-    answered, the answer, replayed to a retry for 24 h. ``owner`` is the SHA-256 of the credential."""
+    answered, the answer, replayed to a retry for 24 h. ``owner`` is the SHA-256 of the credential;
+    ``session_id`` ties the answer to the session it is about, so it goes when the session goes."""
 
     __tablename__ = "idempotent_requests"
     __table_args__ = (UniqueConstraint("owner", "key"),)
@@ -264,6 +265,9 @@ class IdempotentRequest(Base):
     status: Mapped[int | None] = mapped_column(default=None)
     response: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: The session the kept answer is about (from the path, or the answer's ``sessionId``): deleting
+    #: the session deletes the answer, which may hold the candidate's name and email.
+    session_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
 
 
 class Setting(Base):

@@ -111,3 +111,39 @@ def test_the_server_passes_ruffs_security_rules():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "S", "server/"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_deleted_candidate_does_not_live_on_in_stored_idempotent_answers(tmp_path):
+    """Found by the platform story test: the answers kept for Idempotency-Key replays (a review's
+    answer is the session's record: the candidate's name and email) outlived the candidate's
+    deletion through the platform API. Deleting a candidate deletes them too."""
+    from fastapi.testclient import TestClient
+
+    from server.keys import create_secret_key
+
+    db_path = tmp_path / "eye.db"
+    app = create_app(f"sqlite:///{db_path}", static_dir=tmp_path / "static", media_dir=tmp_path / "media")
+    with app.state.db.session() as s:
+        key = create_key(s, "Test University", ["localhost:5000"])
+        secret = {"Authorization": f"Bearer {create_secret_key(s, 'Test University')}"}
+    with TestClient(app, base_url="http://eye.test") as c:
+        victim = start(c, key, candidateId="gdpr-cand-4417", candidateEmail="ada.unique.4417@example.edu",
+                       candidateFirstName="Philomena", candidateLastName="Vexbridge").json()
+        event = flag(c, victim, kind="MULTIPLE_FACE")
+        sid = victim["sessionId"]
+        for path, body in ((f"/api/v1/sessions/{sid}/end", None),
+                           (f"/api/v1/sessions/{sid}/flags/{event}/verdict", {"verdict": "dismiss"}),
+                           (f"/api/v1/sessions/{sid}/review", {"state": "cleared"})):
+            r = c.post(path, json=body, headers={**secret, "Idempotency-Key": f"k-{path}"})
+            assert r.status_code == 200, r.text
+        gone = c.delete("/api/v1/candidates/gdpr-cand-4417", headers={**secret, "Idempotency-Key": "delete-1"})
+        assert gone.status_code == 200 and gone.json()["deletedSessions"] == 1
+        again = c.delete("/api/v1/candidates/gdpr-cand-4417", headers={**secret, "Idempotency-Key": "delete-1"})
+        assert again.status_code == 200 and again.json()["deletedSessions"] in (0, 1)  # a repeat deletes nothing more
+    app.state.writer.close()
+    app.state.webhooks.close()
+    app.state.db.engine.dispose()
+    for path in (p for p in tmp_path.iterdir() if p.name.startswith("eye.db")):
+        data = path.read_bytes()
+        for secret_text in (b"Philomena", b"Vexbridge", b"ada.unique.4417", b"gdpr-cand-4417"):
+            assert secret_text not in data, (path.name, secret_text)
