@@ -219,11 +219,10 @@ def session_record(request: Request, db: Session, authorization: str | None, ses
     who = caller(request, db, authorization)
     session = own_session(db, who, session_id)
     record = records.session_record(db, session)
-    record.pop("events")
-    events = records.timeline(db, session)
+    events = record.pop("events")  # already in the API's shape; the flags are read from it, not built twice
     record.update(examDuration=session.exam_duration, concurrent=session.concurrent,
                   state="ended" if session.ended_at else "live",
-                  flags=[_event(e) for e in events if e["flag"]])
+                  flags=[e for e in events if e["flag"]])
     return record
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server.keys import create_secret_key, find_secret_key, revoke_key
 from server.store import ExamSession
 
-from .conftest import ORIGIN, flag, start
+from .conftest import ORIGIN, auth, flag, start
 
 
 def secret_key(app, institution="Test University", read_only=False):
@@ -233,3 +233,57 @@ def test_an_operators_key_provisions_institutions_and_acts_for_the_one_it_names(
     assert client.get(f"/api/v1/sessions/{created['sessionId']}", headers=by_id).status_code == 200
     old = start(client, api_key).json()
     assert client.get(f"/api/v1/sessions/{old['sessionId']}", headers=new).status_code == 404
+
+
+def _timed(client, method, path, headers):
+    import time
+
+    began = time.perf_counter()
+    answer = client.request(method, path, headers=headers)
+    return time.perf_counter() - began, answer
+
+
+def test_timing_does_not_tell_another_institutions_session_from_one_that_does_not_exist(client, api_key):
+    """An attacker with institution B's key guesses session ids of A. A session of A that is heavy to
+    read (1,500 events, a photo) must answer B as fast as an id that exists nowhere: the ownership
+    check comes before anything is loaded. Pairs are alternated so the machine's speed and load
+    cancel out; the owner reading the same record shows that the measurement does see a heavy read."""
+    from statistics import median
+
+    from tests.conftest import VALID_CONFIG, moment
+
+    created = start(client, api_key).json()
+    candidate = VALID_CONFIG["candidateId"]
+    sid, token = created["sessionId"], auth(created["token"])
+    event = flag(client, created)
+    for batch in range(3):
+        events = [{"id": f"t{batch}-{i}", "type": "TAB_NOT_FOCUS" if i % 7 == 0 else "TAB_FOCUS_CHANGE", "createdAt": moment(),
+                   "payload": {"description": "x" * 80}} for i in range(500)]
+        assert client.post(f"/api/v1/sessions/{sid}/events", json={"events": events}, headers=token).status_code == 200
+    with client.app.state.db.session() as s:
+        from server.institutions import institution_named
+
+        institution_named(s, "Other College", True)
+    owner = bearer(secret_key(client.app))
+    missing = "00000000-0000-4000-8000-000000000000"
+    routes = [("GET", f"/api/v1/sessions/{sid}"), ("GET", f"/api/v1/sessions/{sid}/events?limit=100"),
+              ("GET", f"/api/v1/sessions/{sid}/events/{event}/media"),
+              ("GET", f"/api/v1/candidates/{candidate}/export")]
+    for method, path in routes:
+        other = bearer(secret_key(client.app, "Other College"))  # a key a route: under its rate limit
+        guess = path.replace(sid, missing).replace(candidate, "nobody-at-all")
+        theirs, nowhere = [], []
+        for _ in range(60):
+            t, a = _timed(client, method, path, other)
+            u, b = _timed(client, method, guess, other)
+            theirs.append(t)
+            nowhere.append(u)
+            echoed = b.text.replace("nobody-at-all", candidate).replace(missing, sid)  # the id asked for, echoed
+            assert (a.status_code, a.text) == (b.status_code, echoed), path  # the same words, too
+        ratio = median(theirs) / median(nowhere)
+        assert 0.67 < ratio < 1.5, f"{path}: another institution's {median(theirs) * 1e3:.2f} ms vs none " \
+                                   f"{median(nowhere) * 1e3:.2f} ms"
+    reads = [_timed(client, "GET", f"/api/v1/sessions/{sid}", owner)[0] for _ in range(15)]
+    other = bearer(secret_key(client.app, "Other College"))
+    refused = [_timed(client, "GET", f"/api/v1/sessions/{sid}", other)[0] for _ in range(15)]
+    assert median(reads) > 2 * median(refused)  # the instrument sees a heavy read when there is one
