@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -159,6 +159,8 @@ class KeyDomain(Base):
 
 class ExamSession(Base):
     __tablename__ = "sessions"
+    #: The platform API's session list: one institution's, newest first, by cursor.
+    __table_args__ = (Index("ix_sessions_institution_started", "institution_id", "started_at", "id"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
