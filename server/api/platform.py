@@ -40,12 +40,12 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking with a secret key: the key's prefix (the audit's actor), its institution,
-    whether it may write."""
+    """Who is asking with a secret key: the key's prefix (the audit's actor) and the institution it
+    acts for (0 on the operator's own routes, which act for none; a read-only key writing never
+    gets this far)."""
 
     prefix: str
     institution_id: int
-    read_only: bool
 
     @property
     def actor(self) -> str:
@@ -89,10 +89,10 @@ def caller(request: Request, db: Session, authorization: str | None, *, writing:
         if not key.operator:
             raise ApiError(403, "OPERATOR_ONLY", "Only an operator's secret key (`eye keys create-secret --operator`) "
                            "may do this.")
-        return Caller(key.prefix, 0, key.read_only)
+        return Caller(key.prefix, 0)
     if key.institution_id is not None:
-        return Caller(key.prefix, key.institution_id, key.read_only)
-    return Caller(key.prefix, _named_institution(db, request.headers.get(INSTITUTION_HEADER)), key.read_only)
+        return Caller(key.prefix, key.institution_id)
+    return Caller(key.prefix, _named_institution(db, request.headers.get(INSTITUTION_HEADER)))
 
 
 INSTITUTION_HEADER = "Eye-Institution"
@@ -218,8 +218,11 @@ def own_session(db: Session, who: Caller, session_id: str) -> ExamSession:
 
 def session_record(request: Request, db: Session, authorization: str | None, session_id: str) -> dict[str, Any]:
     """``GET /sessions/{id}`` with a secret key: the full record (the widget's route calls this)."""
-    who = caller(request, db, authorization)
-    session = own_session(db, who, session_id)
+    return record_of(db, own_session(db, caller(request, db, authorization), session_id))
+
+
+def record_of(db: Session, session: ExamSession) -> dict[str, Any]:
+    """A session's record as the platform API answers it (the caller already checked)."""
     record = records.session_record(db, session)
     events = record.pop("events")  # already in the API's shape; the flags are read from it, not built twice
     record.update(examDuration=session.exam_duration, concurrent=session.concurrent,
@@ -337,7 +340,7 @@ def complete_review(session_id: str, body: ReviewIn, request: Request,
                 review.set_state(db, session, body.state, body.note, None, client_address(request), actor=who.actor)
             except review.ReviewError as e:
                 raise _review_error(e) from None
-            return session_record(request, db, authorization, session_id)
+            return record_of(db, session)
     finally:
         request.app.state.webhooks.wake()
 
@@ -353,7 +356,7 @@ def reopen_review(session_id: str, body: ReopenIn, request: Request,
             review.reopen(db, session, body.note, None, client_address(request), actor=who.actor)
         except review.ReviewError as e:
             raise _review_error(e) from None
-        return session_record(request, db, authorization, session_id)
+        return record_of(db, session)
 
 
 # --- candidates: export and delete everything about one candidate (GDPR requests) -------------

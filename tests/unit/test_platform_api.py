@@ -250,3 +250,22 @@ def test_a_platform_provisions_an_institution_without_a_shell(client):
     with client.app.state.db.session() as s:
         actors = {e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.actor == f"secret key {secret[:14]}"))}
     assert {"settings changed", "webhook secret rotated", "key created", "key revoked", "user invited"} <= actors
+
+
+def test_each_platform_request_counts_once_against_the_keys_rate_limit(client, api_key):
+    """A review or a reopen answers the session's record: one request, one hit of the limit."""
+    secret = secret_key(client.app)
+    created = start(client, api_key)
+    sid = created["sessionId"]
+    client.post(f"/api/v1/sessions/{sid}/end", json={"reason": "manual"}, headers={**PAGE, **bearer(created["token"])})
+    limit = client.app.state.limits["secret_key"]
+
+    def left() -> int:
+        return limit._limiter.get_window_stats(limit.item, "eye", limit.name, secret[:14]).remaining  # noqa: SLF001
+
+    for method, path, body in (("GET", f"/api/v1/sessions/{sid}", None),
+                               ("POST", f"/api/v1/sessions/{sid}/review", {"state": "cleared"}),
+                               ("POST", f"/api/v1/sessions/{sid}/reopen", {"note": "appeal"})):
+        before = left()
+        assert client.request(method, path, json=body, headers=bearer(secret)).status_code == 200, path
+        assert before - left() == 1, path
