@@ -22,7 +22,9 @@ from .dashboard import router as dashboard_router
 from .dashboard.auth import NeedsLogin
 from .evidence import media_location
 from .limits import LIMITS, limiters, storage_for
+from .lms.launches import PlatformKeys
 from .logs import AccessLog
+from .lti import router as lti_router
 from .middleware import BodyLimit, SecurityHeaders
 from .options import Options
 from .store import Database
@@ -79,6 +81,8 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     app.state.media_dir = app.state.evidence.root  # the evidence folder (None with object storage)
     app.include_router(router)
     app.include_router(dashboard_router, include_in_schema=False)  # HTML pages, not the API
+    app.state.lti_keys = PlatformKeys()  # the LMS platforms' public keys, cached
+    app.include_router(lti_router, include_in_schema=False)  # LTI 1.3: an LMS's door, not the API
     for route in assets.routes(static_dir or DEFAULT_STATIC):
         app.router.routes.append(route)
 

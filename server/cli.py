@@ -354,6 +354,62 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lti_add_platform(args: argparse.Namespace) -> int:
+    from .institutions import UnknownInstitution
+    from .lms.platforms import PlatformError, add_platform
+
+    try:
+        with _database(args).session() as s:
+            platform = add_platform(s, args.institution, issuer=args.issuer, client_id=args.client_id,
+                                    deployment_id=args.deployment_id, auth_url=args.auth_url, jwks_url=args.jwks_url,
+                                    token_url=args.token_url)
+            number = platform.id
+    except (PlatformError, UnknownInstitution) as e:
+        print(f"eye lti add-platform: {e}", file=sys.stderr)
+        return 2
+    print(f"Registered LTI platform {number} for {args.institution}: {args.issuer} (client {args.client_id}, "
+          f"deployment {args.deployment_id}). In the LMS, give Eye's tool these URLs (your public URL in front):")
+    print("  login (OIDC initiation): /lti/login   redirect / launch: /lti/launch   public keys (JWKS): /lti/jwks.json")
+    return 0
+
+
+def cmd_lti_list(args: argparse.Namespace) -> int:
+    from .lms.platforms import platforms
+
+    with _database(args).session() as s:
+        found = platforms(s)
+        for p in found:
+            print(f"{p.id}\t{p.institution.name}\t{p.issuer}\tclient {p.client_id}\tdeployment {p.deployment_id}"
+                  f"\tauth {p.auth_url}\tjwks {p.jwks_url}")
+    if not found:
+        print("no LTI platforms registered (eye lti add-platform)")
+    return 0
+
+
+def cmd_lti_remove(args: argparse.Namespace) -> int:
+    from .lms.platforms import PlatformError, remove_platform
+
+    try:
+        with _database(args).session() as s:
+            gone = remove_platform(s, args.platform)
+            issuer = gone.issuer
+    except PlatformError as e:
+        print(f"eye lti remove: {e}", file=sys.stderr)
+        return 2
+    print(f"Removed LTI platform {args.platform} ({issuer}): its launches are refused from now on.")
+    return 0
+
+
+def cmd_lti_rotate_key(args: argparse.Namespace) -> int:
+    from .lms.signing import PUBLISHED_AFTER_RETIREMENT, rotate
+
+    with _database(args).session() as s:
+        kid = rotate(s).kid
+    print(f"Eye signs LTI messages with the new key {kid} from now on; the old one stays in /lti/jwks.json for "
+          f"{int(PUBLISHED_AFTER_RETIREMENT.total_seconds())} s, until what it signed has expired.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eye", description="Eye proctoring server")
     sub = p.add_subparsers(dest="command", required=True)
@@ -385,6 +441,27 @@ def parser() -> argparse.ArgumentParser:
         command = keys_sub.add_parser(name, help=helptext)
         if name != "list":
             command.add_argument("prefix", help="the key's first characters, as `eye keys list` shows them")
+        _database_option(command)
+        command.set_defaults(func=func)
+    lti = sub.add_parser("lti", help="connect an LMS (LTI 1.3)")
+    lti_sub = lti.add_subparsers(dest="lti_command", required=True)
+    add = lti_sub.add_parser("add-platform", help="register an LMS as an LTI 1.3 platform of an institution")
+    add.add_argument("--institution", required=True)
+    add.add_argument("--issuer", required=True, help="the platform's issuer (iss), as the LMS shows it")
+    add.add_argument("--client-id", required=True, help="the client id the LMS gave Eye's tool")
+    add.add_argument("--deployment-id", required=True, help="the deployment id the LMS gave Eye's tool")
+    add.add_argument("--auth-url", required=True, help="the platform's OIDC authorization URL")
+    add.add_argument("--jwks-url", required=True, help="the platform's public keys (JWKS) URL")
+    add.add_argument("--token-url", help="the platform's OAuth2 token URL (for its services)")
+    _database_option(add)
+    add.set_defaults(func=cmd_lti_add_platform)
+    for name, func, helptext in (("list", cmd_lti_list, "list the registered LTI platforms"),
+                                 ("remove", cmd_lti_remove, "unregister an LTI platform (its launches are refused)"),
+                                 ("rotate-key", cmd_lti_rotate_key, "sign LTI messages with a new key (the old one "
+                                  "stays published until what it signed expired)")):
+        command = lti_sub.add_parser(name, help=helptext)
+        if name == "remove":
+            command.add_argument("platform", type=int, help="the number `eye lti list` shows")
         _database_option(command)
         command.set_defaults(func=func)
     users = sub.add_parser("users", help="manage reviewer accounts")

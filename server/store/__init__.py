@@ -11,6 +11,9 @@ from .models import (
     IdempotentRequest,
     Institution,
     KeyDomain,
+    LtiLogin,
+    LtiPlatform,
+    LtiSigningKey,
     Media,
     ReviewerSession,
     SecretKey,
@@ -20,4 +23,4 @@ from .models import (
     WebhookOutbox,
 )
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "IdempotentRequest", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "IdempotentRequest", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "LtiLogin", "LtiPlatform", "LtiSigningKey", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]

@@ -282,3 +282,48 @@ class Setting(Base):
     __tablename__ = "settings"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class LtiPlatform(Base):
+    """An LMS registered as an LTI 1.3 platform of one institution (``eye lti add-platform``): who
+    it is (``issuer``, Eye's ``client_id`` there, the ``deployment_id``) and where its login
+    endpoint and public keys are. A launch from anything else is refused."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", "deployment_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    auth_url: Mapped[str] = mapped_column(String(1000))
+    jwks_url: Mapped[str] = mapped_column(String(1000))
+    token_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    institution: Mapped[Institution] = relationship()
+
+
+class LtiLogin(Base):
+    """One OIDC login Eye started for a platform: the ``state`` the browser must bring back (its
+    cookie too) and the ``nonce`` the id_token must carry; used once, then kept until it expires
+    so a replayed id_token finds it spent."""
+
+    __tablename__ = "lti_logins"
+    #: SHA-256 of the state (the state itself lives only in the browser's cookie and the form).
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class LtiSigningKey(Base):
+    """One of Eye's RS256 keys for the messages it signs to platforms (``LtiStartAssessment``);
+    the newest signs, a retired one is still published in ``/lti/jwks.json`` until what it signed
+    has expired (``eye lti rotate-key``)."""
+
+    __tablename__ = "lti_signing_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
