@@ -3,6 +3,7 @@ SQLite file, and a static page server on another origin (``localhost`` instead o
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import socket
@@ -12,6 +13,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -283,3 +286,19 @@ class Cluster:
             if instance.proc.poll() is None:
                 instance.stop()
         self.engine.dispose()
+
+
+@contextlib.contextmanager
+def throwaway_database(postgres_url: str, prefix: str = "eye_test") -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of ``postgres_url`` for as long as the
+    block runs (dropped afterwards, connections and all); yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -12,15 +12,13 @@ import json
 import os
 import subprocess
 import time
-import uuid
 
 import pytest
 from PIL import Image
-from sqlalchemy import create_engine, text
 
 from eye.client import EyeClient, EyeError
 from eye_testing import media as fx
-from eye_testing.servers import EyeServer, PageServer, eye_command
+from eye_testing.servers import EyeServer, PageServer, eye_command, throwaway_database
 from tests.conftest import BROWSER_ONLY, VALID_CONFIG
 from tests.receiver import Receiver
 
@@ -41,14 +39,8 @@ def database(request, tmp_path):
         return
     if not POSTGRES:
         pytest.skip("scripts/test.sh starts PostgreSQL (EYE_TEST_POSTGRES_URL)")
-    name = f"eye_story_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database(POSTGRES, "eye_story") as url:
+        yield url
 
 
 def bodies(receiver: Receiver, event: str) -> list[dict]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
+from eye_testing.servers import throwaway_database
 from server.app import create_app
 from server.keys import create_key
 from widget.browser.fake import FakeFile, FakeMediaBrowser
@@ -29,14 +28,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'eye.db'}"
         return
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"eye_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database(POSTGRES) as url:
+        yield url
 
 
 @pytest.fixture
