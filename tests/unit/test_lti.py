@@ -75,7 +75,8 @@ def test_a_learner_launching_a_plain_link_is_told_there_is_nothing_to_do(client)
         sent = answer.headers["location"]
         assert sent.startswith(platform.auth_url + "?") and "response_mode=form_post" in sent and "prompt=none" in sent
         assert "redirect_uri=" in sent and "%2Flti%2Flaunch" in sent
-        landed = client.post("/lti/launch", data={"id_token": platform.sign(platform.claims(nonce)), "state": state})
+        landed = client.post("/lti/launch", data={"id_token": platform.sign(platform.claims(nonce)), "state": state},
+                             headers={"Origin": "https://lms.example.edu"})  # a cross-site form post, as browsers send it
         assert landed.status_code == 200 and "Nothing to do here" in landed.text
     finally:
         platform.stop()
