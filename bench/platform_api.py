@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -108,8 +109,6 @@ def run(label: str, args: argparse.Namespace) -> None:
         eye = EyeServer(Path(tmp), db_url, env=ENV)
         try:
             eye.create_key("localhost:5000")
-            import subprocess
-
             subprocess.run(eye_command("keys", "create", "--institution", "Other College", "--create-institution",
                                        "--domain", "localhost:5001", "--database-url", eye.db_url),
                            cwd=tmp, capture_output=True, check=True)

@@ -181,8 +181,17 @@ def session_record(db: Session, session: ExamSession) -> dict[str, Any]:
         "scoreBreakdown": [line.__dict__ for line in lines],
         "reviewState": session.review_state, "reviewNote": session.review_note,
         "reviewedAt": iso(session.reviewed_at) if session.reviewed_at else None,
-        "events": [{k: v for k, v in e.items() if k not in ("created", "offset", "clock")} for e in events],
+        "events": [public_event(e) for e in events],
     }
+
+
+#: Timeline fields for the dashboard's own pages only (the raw time, and the time into the exam).
+_INTERNAL = ("created", "offset", "clock")
+
+
+def public_event(e: dict[str, Any]) -> dict[str, Any]:
+    """A timeline event as exports and the platform API give it (without the internal fields)."""
+    return {k: v for k, v in e.items() if k not in _INTERNAL}
 
 
 CSV_COLUMNS = ["sessionId", "candidateId", "assessmentId", "eventId", "type", "flag", "createdAt", "description", "details",

@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from eye_testing.servers import PageServer
 from server.lms import claims as c
 
-LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+LEARNER, INSTRUCTOR = c.LEARNER, c.INSTRUCTOR
 
 
 class Platform:

@@ -231,10 +231,6 @@ def record_of(db: Session, session: ExamSession) -> dict[str, Any]:
     return record
 
 
-def _event(e: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in e.items() if k not in ("created", "offset", "clock")}
-
-
 @router.get("/sessions/{session_id}/events", response_model=EventPage, responses=errors(400, 401, 404))
 def list_events(session_id: str, request: Request, authorization: SecretAuth,
                 limit: int = DEFAULT_PAGE, cursor: str | None = None) -> dict[str, Any]:
@@ -253,7 +249,7 @@ def list_events(session_id: str, request: Request, authorization: SecretAuth,
         rows = list(db.scalars(select(Event).where(Event.session_id == session.id, Event.id > after)
                                .order_by(Event.id).limit(_limit(limit) + 1)))
         more, rows = len(rows) > limit, rows[:limit]
-        return {"data": [_event(e) for e in records.timeline(db, session, rows)],
+        return {"data": [records.public_event(e) for e in records.timeline(db, session, rows)],
                 "nextCursor": Cursor.dump([rows[-1].id]) if more else None}
 
 

@@ -21,6 +21,10 @@ PROCTORING_SETTINGS = AP + "proctoring_settings"
 END_ASSESSMENT_RETURN = AP + "end_assessment_return"
 VERIFIED_USER = AP + "verified_user"
 
+#: LIS roles (LTI 1.3 core, appendix A.2) Eye tells apart.
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 START_PROCTORING = "LtiStartProctoring"
 START_ASSESSMENT = "LtiStartAssessment"

@@ -79,19 +79,21 @@ class PlatformKeys:
         return keys
 
     def key(self, url: str, kid: str) -> Any:
+        """The public key ``kid`` of the platform whose JWKS is at ``url``."""
         with self._lock:
             cached = self._cache.get(url)
-        fresh = cached is not None and time.monotonic() - cached[0] < self.ttl
-        if cached is not None and fresh:
-            for k in cached[1].keys:
-                if k.key_id == kid:
-                    return k.key
-            if time.monotonic() - cached[0] < self.refetch:
-                raise LaunchRefused(f"the id_token is signed by a key (kid {kid[:60]!r}) that is not among the platform's keys")
-        for k in self._fetch(url).keys:
-            if k.key_id == kid:
-                return k.key
-        raise LaunchRefused(f"the id_token is signed by a key (kid {kid[:60]!r}) that is not among the platform's keys")
+        age = time.monotonic() - cached[0] if cached is not None else None
+        keys = cached[1] if cached is not None else None
+        if age is None or keys is None or age >= self.ttl or (_find(keys, kid) is None and age >= self.refetch):
+            keys = self._fetch(url)
+        found = _find(keys, kid)
+        if found is None:
+            raise LaunchRefused(f"the id_token is signed by a key (kid {kid[:60]!r}) that is not among the platform's keys")
+        return found
+
+
+def _find(keys: jwt.PyJWKSet, kid: str) -> Any:
+    return next((k.key for k in keys.keys if k.key_id == kid), None)
 
 
 @dataclass(frozen=True)

@@ -34,11 +34,11 @@ def add_platform(db: Session, institution: str, *, issuer: str, client_id: str, 
     if taken is not None:
         raise PlatformError(f"issuer {issuer!r} with client id {client_id!r} and deployment {deployment_id!r} is "
                             f"registered already (platform {taken.id})")
+    if urlsplit(issuer).scheme not in ("https", "http"):
+        raise PlatformError(f"issuer: expected the platform's issuer URL, received {issuer[:200]!r}")
     platform = LtiPlatform(institution=institution_named(db, institution, False), issuer=issuer, client_id=client_id,
                            deployment_id=deployment_id, auth_url=_url("auth-url", auth_url),
                            jwks_url=_url("jwks-url", jwks_url), token_url=_url("token-url", token_url) if token_url else None)
-    if urlsplit(issuer).scheme not in ("https", "http"):
-        raise PlatformError(f"issuer: expected the platform's issuer URL, received {issuer[:200]!r}")
     db.add(platform)
     db.flush()
     return platform

@@ -16,7 +16,6 @@ from ..store import Database
 
 router = APIRouter(prefix="/lti")
 STATE_COOKIE = "eye_lti_state"
-LEARNER_ROLES = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",)
 
 
 def _db(request: Request) -> Database:
@@ -74,7 +73,7 @@ def launch(request: Request, id_token: str = Form(""), state: str = Form("")) ->
         except LaunchRefused as e:
             answer = refused(e)
         else:
-            if done.message_type == c.RESOURCE_LINK_REQUEST and all(r in LEARNER_ROLES for r in done.roles):
+            if done.message_type == c.RESOURCE_LINK_REQUEST and all(r == c.LEARNER for r in done.roles):
                 answer = page("Nothing to do here", "Eye proctors your exam when you start it from your course; "
                               "this link is for your instructors.")
             else:
