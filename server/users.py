@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
+from starlette.responses import Response
 
 from .institutions import UnknownInstitution, institution_named
 from .store import ExamSession, Institution, ReviewerSession, User
@@ -27,6 +28,31 @@ _DUMMY = _hasher.hash("not-a-real-password")
 
 class UserError(ValueError):
     pass
+
+
+#: The dashboard's sign-in: a random token in an HttpOnly, SameSite=Lax cookie on ``/dashboard``
+#: (Secure over HTTPS); the database keeps only its hash. The dashboard's login form and an LMS
+#: instructor launch both sign in this way.
+SESSION_COOKIE = "eye_reviewer"
+SESSION_SECONDS = 12 * 3600
+
+
+def session_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(db: Session, user: User) -> str:
+    """A new dashboard session for ``user`` (expired ones are swept); returns the cookie's token."""
+    token = secrets.token_urlsafe(32)
+    db.execute(delete(ReviewerSession).where(ReviewerSession.expires_at < utcnow()))
+    db.add(ReviewerSession(token_hash=session_hash(token), user_id=user.id, csrf=secrets.token_urlsafe(24),
+                           expires_at=utcnow() + dt.timedelta(seconds=SESSION_SECONDS)))
+    return token
+
+
+def set_session_cookie(response: Response, token: str, secure: bool) -> None:
+    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
+                        secure=secure, path="/dashboard")
 
 
 ROLES = ("admin", "reviewer", "auditor")
@@ -44,6 +70,20 @@ def create_user(db: Session, institution_name: str, email: str, password: str, c
     db.flush()
     email = _check_email_and_role(db, institution.id, email, role)
     user = User(institution=institution, email=email, password_hash=_hasher.hash(password), role=role)
+    db.add(user)
+    db.flush()
+    return user
+
+
+#: An account made from an LMS launch has no password: this matches no argon2 hash, so it signs
+#: in only from its LMS.
+NO_PASSWORD = "!"  # noqa: S105
+
+
+def create_lms_user(db: Session, institution_id: int, email: str, role: str) -> User:
+    """A dashboard account for an LMS instructor (``server.lms.instructors``): no password."""
+    _check_role(role)
+    user = User(institution_id=institution_id, email=email, password_hash=NO_PASSWORD, role=role)
     db.add(user)
     db.flush()
     return user

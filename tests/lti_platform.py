@@ -5,6 +5,7 @@ through Eye's ``/lti/login`` and ``/lti/launch``. (The end-to-end tests use Open
 from __future__ import annotations
 
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from eye_testing.servers import PageServer
 from server.lms import claims as c
 
-LEARNER, INSTRUCTOR = c.LEARNER, c.INSTRUCTOR
+LEARNER, INSTRUCTOR, ADMINISTRATOR = c.LEARNER, c.INSTRUCTOR, c.ADMINISTRATOR
 
 
 class Platform:
@@ -64,13 +65,49 @@ class Platform:
         sent = parse_qs(urlsplit(answer.headers["location"]).query)
         return sent["state"][0], sent["nonce"][0], answer
 
-    def launch(self, client, *, tweak=None, token: str | None = None, **claims):
+    def launch(self, client, *, tweak=None, token: str | None = None, follow: bool = True, **claims):
         """A whole launch: login, then the id_token (``claims`` changed, or ``tweak(claims)``) posted back."""
         state, nonce, _ = self.login(client)
         made = self.claims(nonce, **claims)
         if tweak:
             tweak(made)
-        return client.post("/lti/launch", data={"id_token": token or self.sign(made), "state": state})
+        return client.post("/lti/launch", data={"id_token": token or self.sign(made), "state": state},
+                           follow_redirects=follow)
+
+    def start_proctoring(self, client, sub: str = "learner-42", attempt: int = 1, **claims):
+        """An ``LtiStartProctoring`` launch (the answer: a 303 to the attempt's page, or a refusal)."""
+        more = {c.SESSION_DATA: "platform-csrf-token", c.START_ASSESSMENT_URL: f"{self.server.origin}/start_assessment",
+                c.ATTEMPT_NUMBER: attempt, c.RESOURCE_LINK: {"id": "exam-link-1", "title": "Final exam"}, **claims}
+        return self.launch(client, message_type=c.START_PROCTORING, sub=sub, follow=False, **more)
+
+    def end_assessment(self, client, sub: str = "learner-42", attempt: int = 1, **claims):
+        return self.launch(client, message_type=c.END_ASSESSMENT, sub=sub, **{c.ATTEMPT_NUMBER: attempt, **claims})
+
+    def open_attempt(self, client, sub: str = "learner-42", attempt: int = 1, **claims) -> tuple[str, dict]:
+        """Start proctoring, open the attempt's page and start the widget's session as its page
+        would: (the attempt's path, the page's data with ``sessionId`` added)."""
+        answer = self.start_proctoring(client, sub, attempt, **claims)
+        assert answer.status_code == 303, answer.text
+        path = answer.headers["location"]
+        data = page_data(client.get(path))
+        origin = client.app.state.public_url
+        config = dict(data["config"])
+        created = client.post("/api/v1/sessions", headers={"Origin": origin}, json={
+            "apiKey": config.pop("apiKey"), "launchToken": config.pop("launchToken"), "config": config})
+        assert created.status_code == 201, created.text
+        data["sessionId"] = created.json()["sessionId"]
+        tied = client.post(f"{path}/session", headers={"Origin": origin}, json={"sessionId": data["sessionId"]})
+        assert tied.status_code == 200, tied.text
+        return path, data
 
     def stop(self) -> None:
         self.server.stop()
+
+
+def page_data(answer) -> dict:
+    """What Eye's proctoring page hands its script (the widget config, a resume record, its URLs)."""
+    assert answer.status_code == 200, answer.text
+    match = re.search(r'<script type="application/json" id="eye-attempt">(.*?)</script>', answer.text, re.S)
+    assert match, answer.text
+    return json.loads(match.group(1))
+

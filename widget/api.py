@@ -25,7 +25,7 @@ from .monitors import (
     WindowMonitor,
 )
 from .monitors.screen_share import SharedScreen
-from .session import ACTIVE, INITIALIZING, Lifecycle, Tally
+from .session import ACTIVE, INITIALIZING, Lifecycle, Tally, saved_session_key
 from .transport import Transport
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ class Widget:
 
     @staticmethod
     def _saved_key(config: dict[str, Any]) -> str:
-        return f"eye:session:{config['assessmentId']}:{config['candidateId']}"
+        return saved_session_key(config["assessmentId"], config["candidateId"])
 
     async def _resume(self, transport: Transport, config: dict[str, Any]) -> dict[str, Any] | None:
         """After a reload in the same tab: continue the active session of this assessment and

@@ -59,3 +59,11 @@ class Tally:
             seen, self._seen = self._seen, []
             return seen
         return None
+
+
+def saved_session_key(assessment_id: str, candidate_id: str) -> str:
+    """Where the tab keeps its live session (``sessionStorage``) so a reload resumes it: the value
+    is ``{sessionId, token, startedAt, localStartedAt}`` (Eye's LTI proctoring page seeds it on a
+    relaunch of an attempt whose session is live)."""
+    return f"eye:session:{assessment_id}:{candidate_id}"
+

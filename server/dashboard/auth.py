@@ -9,7 +9,6 @@ echoed in a hidden field.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from fastapi import HTTPException, Request
@@ -18,18 +17,13 @@ from sqlalchemy import delete
 
 from ..store import ReviewerSession, User
 from ..store.models import utcnow
+from ..users import SESSION_COOKIE, open_session, session_hash, set_session_cookie
 
-SESSION_COOKIE = "eye_reviewer"
 CSRF_COOKIE = "eye_csrf"
-SESSION_SECONDS = 12 * 3600
 
 
 class NeedsLogin(Exception):
     """Raised by ``reviewer()`` for a visitor who is not signed in: answered with a redirect."""
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _secure(request: Request) -> bool:
@@ -37,13 +31,9 @@ def _secure(request: Request) -> bool:
 
 
 def sign_in(request: Request, response: Response, user: User) -> None:
-    token = secrets.token_urlsafe(32)
     with request.app.state.db.session() as s:
-        s.execute(delete(ReviewerSession).where(ReviewerSession.expires_at < utcnow()))
-        s.add(ReviewerSession(token_hash=_hash(token), user_id=user.id, csrf=secrets.token_urlsafe(24),
-                              expires_at=utcnow() + dt.timedelta(seconds=SESSION_SECONDS)))
-    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
-                        secure=_secure(request), path="/dashboard")
+        token = open_session(s, user)
+    set_session_cookie(response, token, _secure(request))
 
 
 def sign_out(request: Request, response: Response) -> None:
@@ -51,7 +41,7 @@ def sign_out(request: Request, response: Response) -> None:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         with request.app.state.db.session() as s:
-            s.execute(delete(ReviewerSession).where(ReviewerSession.token_hash == _hash(raw)))
+            s.execute(delete(ReviewerSession).where(ReviewerSession.token_hash == session_hash(raw)))
     response.delete_cookie(SESSION_COOKIE, path="/dashboard", secure=_secure(request), httponly=True, samesite="lax")
 
 
@@ -64,7 +54,7 @@ def _session(request: Request) -> tuple[User, str] | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         with request.app.state.db.session() as s:
-            row = s.get(ReviewerSession, _hash(raw))
+            row = s.get(ReviewerSession, session_hash(raw))
             if row is not None and row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) > utcnow():
                 user = s.get(User, row.user_id)
                 if user is not None and user.disabled_at is None:

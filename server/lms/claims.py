@@ -24,6 +24,12 @@ VERIFIED_USER = AP + "verified_user"
 #: LIS roles (LTI 1.3 core, appendix A.2) Eye tells apart.
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator"
+#: Roles that make an LMS user an instructor (a teaching assistant is a sub-role of Instructor).
+INSTRUCTOR_ROLES = (INSTRUCTOR, "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#")
+#: Roles that make an LMS user an administrator: of the course, the institution or the system.
+ADMINISTRATOR_ROLES = (ADMINISTRATOR, "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+                       "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator")
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 START_PROCTORING = "LtiStartProctoring"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from .. import users
+from ..lms import attempts, instructors, signing
 from ..lms import claims as c
-from ..lms import signing
-from ..lms.launches import LaunchRefused, PlatformKeys, check_launch, start_login
+from ..lms.launches import Launch, LaunchRefused, PlatformKeys, check_launch, start_login
 from ..lms.platforms import for_login
 from ..store import Database
+from .attempt_page import ATTEMPT_COOKIE, attempt_path
+from .attempt_page import router as attempt_router
+from .pages import page
 
 router = APIRouter(prefix="/lti")
 STATE_COOKIE = "eye_lti_state"
@@ -21,15 +24,6 @@ STATE_COOKIE = "eye_lti_state"
 def _db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
-
-
-def page(title: str, text: str, status: int = 200) -> HTMLResponse:
-    """A plain page for a person who came from their LMS."""
-    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} · Eye</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-            f'<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem">'
-            f'<h1>{html.escape(title)}</h1><p id="lti-message">{html.escape(text)}</p></body></html>')
-    return HTMLResponse(body, status_code=status)
 
 
 def refused(e: LaunchRefused) -> HTMLResponse:
@@ -65,22 +59,45 @@ async def login(request: Request) -> Response:
 @router.post("/launch", response_class=HTMLResponse)
 def launch(request: Request, id_token: str = Form(""), state: str = Form("")) -> Response:
     """The platform posts the id_token here (form_post); refused with a page saying why, else
-    handled by its message type."""
+    carried out by its message type. A refused launch creates nothing."""
     keys: PlatformKeys = request.app.state.lti_keys
-    with _db(request).session() as db:
-        try:
+    try:
+        with _db(request).session() as db:
             done = check_launch(db, keys, id_token, state, request.cookies.get(STATE_COOKIE))
+    except LaunchRefused as e:
+        answer: Response = refused(e)
+    else:
+        try:
+            with _db(request).session() as db:  # its own transaction: a refusal here rolls back all of it
+                answer = _carry_out(request, db, done)
         except LaunchRefused as e:
             answer = refused(e)
-        else:
-            if done.message_type == c.RESOURCE_LINK_REQUEST and all(r == c.LEARNER for r in done.roles):
-                answer = page("Nothing to do here", "Eye proctors your exam when you start it from your course; "
-                              "this link is for your instructors.")
-            else:
-                answer = page("Not handled yet", f"Eye checked this {done.message_type} launch, but does not "
-                              "carry it out yet.", 501)
     answer.delete_cookie(STATE_COOKIE, path="/lti")
     return answer
+
+
+def _carry_out(request: Request, db: Any, done: Launch) -> Response:
+    secure = request.url.scheme == "https"
+    if done.message_type == c.START_PROCTORING:
+        attempt, secret = attempts.open_attempt(db, done)
+        answer: Response = RedirectResponse(attempt_path(attempt.id), status_code=303)
+        answer.set_cookie(ATTEMPT_COOKIE, secret, max_age=24 * 3600, httponly=True, path=attempt_path(attempt.id),
+                          secure=secure, samesite="lax")
+        return answer
+    if done.message_type == c.END_ASSESSMENT:
+        attempts.end_attempt(db, done)
+        return page("Attempt finished", "Proctoring of this attempt has ended. You may close the Eye window.")
+    role = instructors.dashboard_role(done)
+    if role is None:
+        return page("Nothing to do here", "Eye proctors your exam when you start it from your course; "
+                    "this link is for your instructors.")
+    user = instructors.sign_in_user(db, done, role)
+    answer = RedirectResponse("/dashboard/", status_code=303)
+    users.set_session_cookie(answer, users.open_session(db, user), secure)
+    return answer
+
+
+router.include_router(attempt_router)
 
 
 @router.get("/jwks.json")

@@ -11,9 +11,11 @@ from .models import (
     IdempotentRequest,
     Institution,
     KeyDomain,
+    LtiAttempt,
     LtiLogin,
     LtiPlatform,
     LtiSigningKey,
+    LtiUser,
     Media,
     ReviewerSession,
     SecretKey,
@@ -23,4 +25,4 @@ from .models import (
     WebhookOutbox,
 )
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "IdempotentRequest", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "LtiLogin", "LtiPlatform", "LtiSigningKey", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "IdempotentRequest", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "LtiAttempt", "LtiLogin", "LtiPlatform", "LtiSigningKey", "LtiUser", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]

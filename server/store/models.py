@@ -177,6 +177,8 @@ class ExamSession(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(20), default=None)
+    #: The LMS's attempt number when an LTI proctoring launch started this session.
+    attempt_number: Mapped[int | None] = mapped_column(default=None)
     #: Another session of the same candidate and assessment was live at the same time.
     concurrent: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Human review: ``unreviewed`` → ``in review`` → ``cleared`` or ``escalated`` (with a note).
@@ -300,7 +302,54 @@ class LtiPlatform(Base):
     jwks_url: Mapped[str] = mapped_column(String(1000))
     token_url: Mapped[str | None] = mapped_column(String(1000), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The dashboard role an LMS Instructor / Administrator signs in with ("reviewer", "admin" or
+    #: "none": not signed in).
+    instructor_role: Mapped[str] = mapped_column(String(12), default="reviewer", server_default="reviewer")
+    administrator_role: Mapped[str] = mapped_column(String(12), default="admin", server_default="admin")
+    #: How long a proctored attempt may last when the LMS does not say (seconds).
+    exam_seconds: Mapped[float] = mapped_column(default=3 * 3600.0, server_default="10800")
+    #: The publishable key (with launch tokens required) of Eye's own proctoring page for this
+    #: platform's attempts: made on the first attempt, for Eye's public host.
+    widget_key: Mapped[str | None] = mapped_column(String(100), default=None)
     institution: Mapped[Institution] = relationship()
+
+
+class LtiAttempt(Base):
+    """One proctored attempt an LMS started with ``LtiStartProctoring``: who (``subject``, the
+    LTI ``sub``), which assessment (the resource link) and which attempt; what the platform wants
+    echoed in ``LtiStartAssessment``; the Eye session that watches it. A relaunch of the same
+    attempt finds this row again; the browser holding it proves so with a cookie whose hash is
+    ``browser_hash``."""
+
+    __tablename__ = "lti_attempts"
+    __table_args__ = (UniqueConstraint("platform_id", "subject", "resource_link_id", "attempt_number"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    attempt_number: Mapped[int]
+    title: Mapped[str] = mapped_column(Text, default="")
+    person: Mapped[dict[str, Any]]
+    features: Mapped[dict[str, Any]]
+    session_data: Mapped[str] = mapped_column(Text)
+    start_assessment_url: Mapped[str] = mapped_column(String(1000))
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), default=None, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    assessment_started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    window_closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    platform: Mapped[LtiPlatform] = relationship()
+
+
+class LtiUser(Base):
+    """An LMS person Eye signed into the dashboard from an instructor launch: the platform's
+    ``sub`` is the identity (never an email match), the user is the one it signs in as."""
+
+    __tablename__ = "lti_users"
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class LtiLogin(Base):

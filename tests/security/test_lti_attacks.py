@@ -139,3 +139,50 @@ def test_a_removed_platforms_launch_is_refused(client, platform):
         remove_platform(s, platforms(s)[0].id)
     refused(client.post("/lti/launch", data={"id_token": platform.sign(platform.claims(nonce)), "state": state}),
             "did not start this login")
+
+
+def test_an_end_assessment_for_another_users_attempt_is_refused(client, platform):
+    _, data = platform.open_attempt(client, sub="learner-42")
+    # mallory's own id_token (the platform signs her sub) naming learner-42's resource link and attempt
+    refused(platform.end_assessment(client, sub="mallory", attempt=1), "no such attempt")
+    with client.app.state.db.session() as s:
+        session = s.get(ExamSession, data["sessionId"])
+        assert session.ended_at is None  # learner-42's attempt goes on
+
+
+def test_a_learner_cannot_take_the_instructor_path(client, platform):
+    refused(platform.launch(client, roles=(), sub="learner-42"), "roles")  # no roles at all
+    for roles in ((c.LEARNER,), (c.LEARNER, "http://purl.imsglobal.org/vocab/lis/v2/membership#InstructorX",
+                                 "urn:evil:Instructor", "Learner")):
+        answer = platform.launch(client, roles=roles, sub="learner-42", follow=False)
+        assert answer.status_code == 200 and "Nothing to do here" in answer.text, (roles, answer.text)
+        assert "eye_reviewer" not in answer.headers.get("set-cookie", "")
+        assert client.get("/dashboard/", follow_redirects=False).status_code in (302, 303)
+    nothing_created(client)
+
+
+def test_an_attempt_is_only_open_in_the_browser_its_launch_came_to(client, platform):
+    path, data = platform.open_attempt(client)
+    origin = {"Origin": client.app.state.public_url}
+    thief = client.__class__(client.app, base_url=str(client.base_url))
+    assert thief.get(path).status_code == 403
+    assert thief.post(f"{path}/assessment", headers=origin).status_code == 409
+    assert thief.post(f"{path}/session", headers=origin, json={"sessionId": data["sessionId"]}).status_code == 409
+    thief.cookies.set("eye_lti_attempt", "guessed", path=path)
+    assert thief.get(path).status_code == 403
+
+
+def test_the_attempt_calls_come_from_eyes_own_page_only(client, platform):
+    path, data = platform.open_attempt(client)
+    for headers in ({"Origin": "https://evil.example"}, {}):
+        assert client.post(f"{path}/assessment", headers=headers).status_code == 403
+        assert client.post(f"{path}/session", headers=headers, json={"sessionId": data["sessionId"]}).status_code == 403
+
+
+def test_an_attempt_cannot_be_tied_to_someone_elses_session(client, platform):
+    _, other = platform.open_attempt(client, sub="learner-7")
+    client.cookies.clear()
+    path, _ = platform.open_attempt(client, sub="learner-42")
+    origin = {"Origin": client.app.state.public_url}
+    answer = client.post(f"{path}/session", headers=origin, json={"sessionId": other["sessionId"]})
+    assert answer.status_code == 409 and "sessionId" in answer.json()["detail"]
