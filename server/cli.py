@@ -362,7 +362,8 @@ def cmd_lti_add_platform(args: argparse.Namespace) -> int:
         with _database(args).session() as s:
             platform = add_platform(s, args.institution, issuer=args.issuer, client_id=args.client_id,
                                     deployment_id=args.deployment_id, auth_url=args.auth_url, jwks_url=args.jwks_url,
-                                    token_url=args.token_url)
+                                    token_url=args.token_url, instructor_role=args.instructor_role,
+                                    administrator_role=args.administrator_role, exam_seconds=args.exam_seconds)
             number = platform.id
     except (PlatformError, UnknownInstitution) as e:
         print(f"eye lti add-platform: {e}", file=sys.stderr)
@@ -380,7 +381,8 @@ def cmd_lti_list(args: argparse.Namespace) -> int:
         found = platforms(s)
         for p in found:
             print(f"{p.id}\t{p.institution.name}\t{p.issuer}\tclient {p.client_id}\tdeployment {p.deployment_id}"
-                  f"\tauth {p.auth_url}\tjwks {p.jwks_url}")
+                  f"\tauth {p.auth_url}\tjwks {p.jwks_url}\tinstructor → {p.instructor_role}"
+                  f"\tadministrator → {p.administrator_role}\tattempts up to {p.exam_seconds:.0f} s")
     if not found:
         print("no LTI platforms registered (eye lti add-platform)")
     return 0
@@ -443,6 +445,8 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("prefix", help="the key's first characters, as `eye keys list` shows them")
         _database_option(command)
         command.set_defaults(func=func)
+    from .lms.platforms import MAPPABLE
+
     lti = sub.add_parser("lti", help="connect an LMS (LTI 1.3)")
     lti_sub = lti.add_subparsers(dest="lti_command", required=True)
     add = lti_sub.add_parser("add-platform", help="register an LMS as an LTI 1.3 platform of an institution")
@@ -453,6 +457,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--auth-url", required=True, help="the platform's OIDC authorization URL")
     add.add_argument("--jwks-url", required=True, help="the platform's public keys (JWKS) URL")
     add.add_argument("--token-url", help="the platform's OAuth2 token URL (for its services)")
+    add.add_argument("--instructor-role", default="reviewer", choices=MAPPABLE,
+                     help="the dashboard role an LMS Instructor signs in with (default reviewer; none: not at all)")
+    add.add_argument("--administrator-role", default="admin", choices=MAPPABLE,
+                     help="the dashboard role an LMS Administrator signs in with (default admin)")
+    add.add_argument("--exam-seconds", type=float, default=3 * 3600,
+                     help="how long a proctored attempt may last, in seconds (default 10800)")
     _database_option(add)
     add.set_defaults(func=cmd_lti_add_platform)
     for name, func, helptext in (("list", cmd_lti_list, "list the registered LTI platforms"),

@@ -96,6 +96,12 @@ def _verifies(password_hash: str, password: str) -> bool:
         return False
 
 
+def accounts_in(db: Session, institution_id: int, email: str) -> bool:
+    """Has the institution an account with this address?"""
+    return db.scalar(select(User.id).where(User.institution_id == institution_id,
+                                          func.lower(User.email) == email.strip().lower())) is not None
+
+
 def accounts_with_email(db: Session, email: str) -> list[User]:
     """Every account with this address (one per institution at most), oldest first."""
     return list(db.scalars(select(User).where(func.lower(User.email) == email.strip().lower()).order_by(User.id)))

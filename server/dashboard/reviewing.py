@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import records as data
 from .. import reports, review
+from ..lms import attempts
 from ..middleware import client_address
 from ..score import CAP
 from ..store import Media
@@ -72,13 +73,16 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
             except review.Claimed as e:
                 held_by = f"{e.email} is reviewing this session until {e.until:%H:%M} UTC."
         events = data.timeline(s, session)
+        attempt = attempts.of_session(s, session.id)
+        platform = attempt.platform.issuer if attempt is not None else None
         score, lines = data.score_of(session, events)
         before = data.score_of(session, events, before_review=True)[0]
         return render(request, "session.html", user=user, session=session, events=events, score=score, lines=lines,
                       score_before=before, states=review.STATES,
                       can_decide=deciding and open_review and not held_by,
                       can_reopen=deciding and session.review_state in review.DONE_STATES, error=request.query_params.get("error"),
-                      held_by=held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP)
+                      held_by=held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP,
+                      attempt=attempt, platform=platform)
 
 
 @router.post("/sessions/{session_id}/flags/{event_id}/verdict")

@@ -34,8 +34,10 @@ from .launches import Launch, LaunchRefused
 ASSESSMENT_ENDED = "assessment_ended"
 #: What an LTI attempt watches unless the platform's ``proctoring_settings`` say otherwise. The
 #: entire screen is always shared: the assessment is the LMS's page, whose focus and clipboard
-#: Eye's page cannot see.
-DEFAULT_FEATURES: dict[str, bool] = {"aiProctoring": True, "facialRecognition": True, "screenMonitoring": True}
+#: Eye's page cannot see. Focus, fullscreen and clipboard of Eye's own page are off: the
+#: candidate is meant to work in the other window, so they would only raise false flags.
+DEFAULT_FEATURES: dict[str, bool] = {"aiProctoring": True, "facialRecognition": True, "screenMonitoring": True,
+                                     "tabMonitoring": False, "fullscreen": False, "clipboard": False}
 #: A launch token for the proctoring page is good for this long (the widget uses it at once).
 PAGE_TOKEN_SECONDS = 3600
 
@@ -105,13 +107,17 @@ def open_attempt(db: Session, launch: Launch) -> tuple[LtiAttempt, str]:
     if attempt is not None and attempt.ended_at is not None:
         raise LaunchRefused(f"attempt {number} of this assessment is over (the LMS ended it); a new try is a new "
                             "attempt, started from the course")
-    person = {"given_name": _text(claims, "given_name"), "family_name": _text(claims, "family_name"),
-              "email": _text(claims, "email", 320)}
+    given, family = _text(claims, "given_name"), _text(claims, "family_name")
+    if not given and not family and _text(claims, "name"):  # only a full name (Open edX sends this)
+        given, _, family = _text(claims, "name").partition(" ")
+    person = {"given_name": given, "family_name": family, "email": _text(claims, "email", 320)}
     if attempt is None:
         attempt = LtiAttempt(id=str(uuid.uuid4()), platform_id=platform.id, subject=subject, resource_link_id=link_id,
                              attempt_number=number, features=_features(claims))
         db.add(attempt)
-    attempt.title = _text(link, "title", 500) if isinstance(link, dict) else ""
+    context = claims.get(c.CONTEXT)
+    attempt.title = ((_text(link, "title", 500) if isinstance(link, dict) else "")
+                     or (_text(context, "title", 500) if isinstance(context, dict) else ""))
     attempt.person, attempt.session_data, attempt.start_assessment_url = person, session_data, start_url
     attempt.browser_hash = browser_hash(secret)
     db.flush()
@@ -164,7 +170,7 @@ def page_config(db: Session, attempt: LtiAttempt, public_url: str, max_seconds: 
         email = f"{hashlib.sha256(attempt.subject.encode()).hexdigest()[:16]}@lms.invalid"
     return {
         "apiKey": platform.widget_key, "assessmentId": attempt.resource_link_id,
-        "assessmentTitle": attempt.title or attempt.resource_link_id, "candidateId": attempt.subject,
+        "assessmentTitle": attempt.title or "Proctored assessment", "candidateId": attempt.subject,
         "candidateEmail": email, "candidateFirstName": first, "candidateLastName": last,
         "institutionName": platform.institution.name, "examDuration": duration, "features": attempt.features,
         "launchToken": keys.sign_launch_token(launch_secret, attempt.resource_link_id, attempt.subject,
@@ -220,6 +226,11 @@ def start_assessment(db: Session, attempt: LtiAttempt) -> tuple[str, str]:
         message[c.VERIFIED_USER] = {"given_name": first, "family_name": last}
     attempt.assessment_started_at = attempt.assessment_started_at or utcnow()
     return attempt.start_assessment_url, signing.sign(db, message)
+
+
+def of_session(db: Session, session_id: str) -> LtiAttempt | None:
+    """The LMS attempt a session watched (the dashboard shows it), or None."""
+    return db.scalar(select(LtiAttempt).where(LtiAttempt.session_id == session_id))
 
 
 def window_closed(db: Session, attempt: LtiAttempt) -> None:

@@ -9,12 +9,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ..store import LtiUser, User
-from ..users import ROLES, create_lms_user
+from ..users import ROLES, accounts_in, create_lms_user
 from . import claims as c
 from .launches import Launch, LaunchRefused
-
-#: The mapping's values: a dashboard role, or nobody signed in.
-MAPPABLE = (*ROLES, "none")
 
 
 def _has(roles: list[str], names: tuple[str, ...]) -> bool:
@@ -44,7 +41,10 @@ def sign_in_user(db: Session, launch: Launch, role: str) -> User:
     user = db.get(User, link.user_id) if link is not None else None
     if user is None:
         email = launch.claims.get("email")
-        shown = email.strip()[:320] if isinstance(email, str) and "@" in email else f"{subject[:200]}@lms.invalid"
+        shown = email.strip().lower()[:320] if isinstance(email, str) and "@" in email else ""
+        if not shown or accounts_in(db, platform.institution_id, shown):
+            # no address, or one an account made in Eye has (it stays that person's own account)
+            shown = f"lms-{platform.id}-{subject[:200]}@lms.invalid"
         user = create_lms_user(db, platform.institution_id, shown, role)
         db.add(LtiUser(platform_id=platform.id, subject=subject, user_id=user.id))
     elif user.disabled_at is not None:

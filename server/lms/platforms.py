@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session
 
 from ..institutions import institution_named
 from ..store import LtiLogin, LtiPlatform
+from ..users import ROLES
+
+#: What an LMS role may map to: a dashboard role, or ``none`` (not signed in).
+MAPPABLE = (*ROLES, "none")
 
 
 class PlatformError(ValueError):
@@ -24,8 +28,16 @@ def _url(field: str, value: str) -> str:
 
 
 def add_platform(db: Session, institution: str, *, issuer: str, client_id: str, deployment_id: str, auth_url: str,
-                 jwks_url: str, token_url: str | None = None) -> LtiPlatform:
-    """Register the platform for ``institution`` (which must exist)."""
+                 jwks_url: str, token_url: str | None = None, instructor_role: str = "reviewer",
+                 administrator_role: str = "admin", exam_seconds: float = 3 * 3600) -> LtiPlatform:
+    """Register the platform for ``institution`` (which must exist); ``instructor_role`` and
+    ``administrator_role`` map LMS roles to dashboard roles (``none``: not signed in);
+    ``exam_seconds``: how long an attempt may last."""
+    for field, role in (("instructor-role", instructor_role), ("administrator-role", administrator_role)):
+        if role not in MAPPABLE:
+            raise PlatformError(f"{field}: expected one of {', '.join(MAPPABLE)}, received {role!r}")
+    if not 60 <= exam_seconds <= 7 * 24 * 3600:
+        raise PlatformError(f"exam-seconds: expected 60 to 604800 seconds, received {exam_seconds:g}")
     for field, value in (("issuer", issuer), ("client-id", client_id), ("deployment-id", deployment_id)):
         if not value.strip() or len(value) > 255:
             raise PlatformError(f"{field}: expected 1 to 255 characters, received {len(value)}")
@@ -38,14 +50,27 @@ def add_platform(db: Session, institution: str, *, issuer: str, client_id: str, 
         raise PlatformError(f"issuer: expected the platform's issuer URL, received {issuer[:200]!r}")
     platform = LtiPlatform(institution=institution_named(db, institution, False), issuer=issuer, client_id=client_id,
                            deployment_id=deployment_id, auth_url=_url("auth-url", auth_url),
-                           jwks_url=_url("jwks-url", jwks_url), token_url=_url("token-url", token_url) if token_url else None)
+                           jwks_url=_url("jwks-url", jwks_url), token_url=_url("token-url", token_url) if token_url else None,
+                           instructor_role=instructor_role, administrator_role=administrator_role,
+                           exam_seconds=float(exam_seconds))
     db.add(platform)
     db.flush()
     return platform
 
 
-def platforms(db: Session) -> list[LtiPlatform]:
-    return list(db.scalars(select(LtiPlatform).order_by(LtiPlatform.id)))
+def platforms(db: Session, institution_id: int | None = None) -> list[LtiPlatform]:
+    """Every registration (of one institution, if given), oldest first."""
+    query = select(LtiPlatform).order_by(LtiPlatform.id)
+    if institution_id is not None:
+        query = query.where(LtiPlatform.institution_id == institution_id)
+    return list(db.scalars(query))
+
+
+def tool_urls(public_url: str) -> dict[str, str]:
+    """What an LMS administrator pastes into the LMS for Eye's tool (``public_url`` in front)."""
+    base = public_url.rstrip("/")
+    return {"Login (OIDC initiation) URL": f"{base}/lti/login", "Redirect / launch (target link) URL": f"{base}/lti/launch",
+            "Public keyset (JWKS) URL": f"{base}/lti/jwks.json", "Domain": base.split("://", 1)[-1]}
 
 
 def remove_platform(db: Session, platform_id: int) -> LtiPlatform:

@@ -186,3 +186,17 @@ def test_an_attempt_cannot_be_tied_to_someone_elses_session(client, platform):
     origin = {"Origin": client.app.state.public_url}
     answer = client.post(f"{path}/session", headers=origin, json={"sessionId": other["sessionId"]})
     assert answer.status_code == 409 and "sessionId" in answer.json()["detail"]
+
+
+def test_an_lms_user_cannot_take_over_the_eye_account_with_their_email(client, platform):
+    from server.users import create_user
+
+    with client.app.state.db.session() as s:
+        create_user(s, "Test University", "boss@example.edu", "correct horse battery", role="admin")
+    answer = platform.launch(client, roles=(c.INSTRUCTOR,), sub="teacher-7", email="Boss@example.edu", follow=False)
+    assert answer.status_code == 303
+    page = client.get("/dashboard/")
+    assert "boss@example.edu (admin)" not in page.text and "lms-1-teacher-7@lms.invalid (reviewer)" in page.text
+    with client.app.state.db.session() as s:
+        boss = s.scalar(select(User).where(User.email == "boss@example.edu"))
+        assert boss.role == "admin" and boss.password_hash != "!"

@@ -114,3 +114,44 @@ def test_the_role_mapping_is_the_registrations(client, platform):
     answer = platform.launch(client, roles=(INSTRUCTOR,), sub="teacher-7")
     assert "Nothing to do here" in answer.text
     assert client.get("/dashboard/", follow_redirects=False).status_code in (302, 303)
+
+
+def test_closing_the_proctoring_window_mid_attempt_is_recorded(client, platform):
+    path, data = platform.open_attempt(client)
+    assert client.post(f"{path}/closed", headers={"Origin": client.app.state.public_url}).status_code == 204
+    with client.app.state.db.session() as s:
+        attempt = s.scalar(select(LtiAttempt))
+        assert attempt.window_closed_at is not None and attempt.ended_at is None
+    page = _reviewer_page(client, platform, data["sessionId"])
+    assert "Proctoring window closed" in page
+
+
+def test_the_title_is_the_links_else_the_courses_and_eyes_own_page_watches_no_focus(client, platform):
+    _, data = platform.open_attempt(client, **{c.RESOURCE_LINK: {"id": "exam-link-1"},
+                                               c.CONTEXT: {"id": "course-1", "title": "Proctoring 101"}})
+    assert data["config"]["assessmentTitle"] == "Proctoring 101"
+    # the candidate works in the LMS's window: focus, fullscreen and clipboard of Eye's page would only flag that
+    assert {k: data["config"]["features"][k] for k in ("tabMonitoring", "fullscreen", "clipboard")} == {
+        "tabMonitoring": False, "fullscreen": False, "clipboard": False}
+
+
+def _reviewer_page(client, platform, session_id: str) -> str:
+    """The session's page in the dashboard, as an instructor from the LMS sees it."""
+    client.cookies.clear()
+    platform.launch(client, roles=(INSTRUCTOR,), sub="teacher-7", email="grace@example.edu")
+    answer = client.get(f"/dashboard/sessions/{session_id}")
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_the_lms_page_shows_admins_the_tool_urls_and_their_platforms(client, platform):
+    platform.launch(client, roles=(INSTRUCTOR,), sub="teacher-7")
+    assert client.get("/dashboard/lms").status_code == 403  # a reviewer manages nothing
+    client.cookies.clear()
+    platform.launch(client, roles=(ADMINISTRATOR,), sub="admin-1")
+    page = client.get("/dashboard/lms")
+    assert page.status_code == 200
+    public = client.app.state.public_url.rstrip("/")
+    for url in ("/lti/login", "/lti/launch", "/lti/jwks.json"):
+        assert f"<code>{public}{url}</code>" in page.text
+    assert platform.issuer in page.text and platform.client_id in page.text
