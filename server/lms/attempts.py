@@ -160,7 +160,7 @@ def _names(attempt: LtiAttempt) -> tuple[str, str]:
 def page_config(db: Session, attempt: LtiAttempt, public_url: str, max_seconds: float) -> dict[str, Any]:
     """The widget's ``init`` config for the attempt's proctoring page (with a launch token for it)."""
     platform = attempt.platform
-    host = urlsplit(public_url).netloc
+    host = keys.normalize_domain(urlsplit(public_url).netloc)
     key = _widget_key(db, platform, host)
     duration = int(min(platform.exam_seconds, max_seconds))
     launch_secret = cast(str, key.launch_secret)  # _widget_key enabled launch tokens
@@ -261,6 +261,8 @@ def end_attempt(db: Session, launch: Launch) -> LtiAttempt:
     if session is not None:
         session.ended_at, session.end_reason = now, ASSESSMENT_ENDED
         review.announce_end(db, session)
+        review.audit(db, session.institution_id, None, "session ended", f"session {session.id}",
+                     f"by the LMS (LtiEndAssessment, attempt {attempt.attempt_number})", actor=f"LMS {launch.platform.issuer}")
     return attempt
 
 

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from .. import users
+from .. import review, users
 from ..lms import attempts, instructors, signing
 from ..lms import claims as c
 from ..lms.launches import Launch, LaunchRefused, PlatformKeys, check_launch, start_login
 from ..lms.platforms import for_login
+from ..middleware import client_address
 from ..store import Database
 from .attempt_page import ATTEMPT_COOKIE, attempt_path
 from .attempt_page import router as attempt_router
@@ -92,6 +93,8 @@ def _carry_out(request: Request, db: Any, done: Launch) -> Response:
         return page("Nothing to do here", "Eye proctors your exam when you start it from your course; "
                     "this link is for your instructors.")
     user = instructors.sign_in_user(db, done, role)
+    review.audit(db, user.institution_id, user.id, "sign-in", f"user {user.id}", f"from the LMS {done.platform.issuer}",
+                 client_address(request))
     answer = RedirectResponse("/dashboard/", status_code=303)
     users.set_session_cookie(answer, users.open_session(db, user), secure)
     return answer

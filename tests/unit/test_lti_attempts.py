@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from server.lms import claims as c
-from server.store import ExamSession, LtiAttempt, LtiPlatform, User
+from server.store import AuditEntry, ExamSession, LtiAttempt, LtiPlatform, User
 from tests.lti_platform import ADMINISTRATOR, INSTRUCTOR, Platform, page_data
 
 
@@ -52,6 +52,8 @@ def test_a_proctored_attempt_from_start_to_end(client, platform):
     with client.app.state.db.session() as s:
         session = s.get(ExamSession, data["sessionId"])
         assert session.ended_at is not None and session.end_reason == "assessment_ended"
+        audited = s.scalar(select(AuditEntry).where(AuditEntry.action == "session ended"))
+        assert "LtiEndAssessment" in audited.detail and audited.actor == f"LMS {platform.issuer}"
     # the attempt is over: its page and a relaunch say so, a new attempt is a new session
     assert client.get(path).status_code == 403
     again = platform.start_proctoring(client, attempt=1)
@@ -98,6 +100,8 @@ def test_an_instructor_launch_signs_in_to_the_dashboard(client, platform, roles,
     assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/"
     page = client.get("/dashboard/")
     assert page.status_code == 200 and "grace@example.edu" in page.text
+    with client.app.state.db.session() as s:
+        assert "from the LMS" in s.scalar(select(AuditEntry).where(AuditEntry.action == "sign-in")).detail
     with client.app.state.db.session() as s:
         user = s.scalar(select(User).where(User.email == "grace@example.edu"))
         assert user.role == role and user.institution.name == "Test University"
