@@ -110,6 +110,29 @@ def test_a_candidate_takes_a_proctored_open_edx_attempt(openedx, browser):
     context.close()
 
 
+def test_a_closed_proctoring_window_is_recorded_and_a_relaunch_resumes_the_session(openedx, browser):
+    eye, lms = openedx
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{lms}/harness/login?user=kim")
+    page.goto(f"{lms}/harness/launch?message=LtiStartProctoring&attempt=1")
+    page.wait_for_url(f"{eye.url}lti/attempts/*", timeout=30000)
+    page.click("#eye-consent-accept", timeout=120000)
+    page.wait_for_selector("#open:not([hidden])", timeout=180000)
+    [(attempt_id, session_id)] = eye.query("SELECT id, session_id FROM lti_attempts WHERE subject = :s", s="openedx-kim")
+    page.close()  # mid-attempt: the page's beacon tells Eye
+    _poll(lambda: eye.query("SELECT 1 FROM lti_attempts WHERE id = :a AND window_closed_at IS NOT NULL", a=attempt_id))
+    # the candidate starts the same attempt again from the LMS: the same session goes on
+    page = context.new_page()
+    page.goto(f"{lms}/harness/launch?message=LtiStartProctoring&attempt=1")
+    page.wait_for_url(f"{eye.url}lti/attempts/{attempt_id}", timeout=30000)
+    page.click("#eye-consent-accept", timeout=120000)
+    page.wait_for_selector("#open:not([hidden])", timeout=180000)
+    assert eye.query("SELECT session_id FROM lti_attempts WHERE id = :a", a=attempt_id)[0][0] == session_id
+    assert eye.query("SELECT count(*) FROM sessions WHERE candidate_id = 'openedx-kim'")[0][0] == 1
+    context.close()
+
+
 def test_an_instructor_launch_lands_in_the_dashboard(openedx, browser):
     eye, lms = openedx
     context = browser.new_context()

@@ -71,7 +71,7 @@ def _launch_data(request, message_type: str, role: str, attempt: int | None = No
     user = request.user
     return Lti1p3LaunchData(
         user_id=user.id, user_role=role, config_id=config.config_id, resource_link_id=LOCATION,
-        external_user_id=f"openedx-{user.id}", name=user.get_full_name(), email=user.email,
+        external_user_id=f"openedx-{user.username}", name=user.get_full_name(), email=user.email,
         preferred_username=user.username, message_type=message_type, context_id=COURSE, context_label="Proctored101",
         context_title="Proctoring 101", proctoring_launch_data=proctoring)
 
