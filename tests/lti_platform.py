@@ -10,6 +10,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from eye_testing.servers import PageServer
@@ -110,4 +111,14 @@ def page_data(answer) -> dict:
     match = re.search(r'<script type="application/json" id="eye-attempt">(.*?)</script>', answer.text, re.S)
     assert match, answer.text
     return json.loads(match.group(1))
+
+
+@pytest.fixture
+def platform(client):
+    """A platform registered with the test app's "Test University" (import this fixture)."""
+    made = Platform()
+    with client.app.state.db.session() as s:
+        made.register(s)
+    yield made
+    made.stop()
 

@@ -78,16 +78,23 @@ def _poll(what, timeout: float = 90):
     raise AssertionError("timed out waiting")
 
 
-def test_a_candidate_takes_a_proctored_open_edx_attempt(openedx, browser):
-    eye, lms = openedx
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{lms}/harness/login?user=ada")
-    page.goto(f"{lms}/harness/launch?message=LtiStartProctoring&attempt=1")
+def _proctored(page, eye, lms: str, user: str | None, attempt: int = 1) -> None:
+    """``user`` (signed in to the LMS first, unless None) starts ``attempt`` from the LMS, consents
+    on Eye's proctoring page and waits until proctoring is active."""
+    if user is not None:
+        page.goto(f"{lms}/harness/login?user={user}")
+    page.goto(f"{lms}/harness/launch?message=LtiStartProctoring&attempt={attempt}")
     # LMS → Eye's /lti/login → the LMS's launch gate → Eye's /lti/launch → Eye's proctoring page
     page.wait_for_url(f"{eye.url}lti/attempts/*", timeout=30000)
     page.click("#eye-consent-accept", timeout=120000)
     page.wait_for_selector("#open:not([hidden])", timeout=180000)
+
+
+def test_a_candidate_takes_a_proctored_open_edx_attempt(openedx, browser):
+    eye, lms = openedx
+    context = browser.new_context()
+    page = context.new_page()
+    _proctored(page, eye, lms, "ada")
     session_id, attempt_number, reason = eye.query("SELECT id, attempt_number, end_reason FROM sessions")[0]
     assert attempt_number == 1 and reason is None
     with context.expect_page() as opened:
@@ -114,20 +121,14 @@ def test_a_closed_proctoring_window_is_recorded_and_a_relaunch_resumes_the_sessi
     eye, lms = openedx
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{lms}/harness/login?user=kim")
-    page.goto(f"{lms}/harness/launch?message=LtiStartProctoring&attempt=1")
-    page.wait_for_url(f"{eye.url}lti/attempts/*", timeout=30000)
-    page.click("#eye-consent-accept", timeout=120000)
-    page.wait_for_selector("#open:not([hidden])", timeout=180000)
+    _proctored(page, eye, lms, "kim")
     [(attempt_id, session_id)] = eye.query("SELECT id, session_id FROM lti_attempts WHERE subject = :s", s="openedx-kim")
     page.close()  # mid-attempt: the page's beacon tells Eye
     _poll(lambda: eye.query("SELECT 1 FROM lti_attempts WHERE id = :a AND window_closed_at IS NOT NULL", a=attempt_id))
     # the candidate starts the same attempt again from the LMS: the same session goes on
     page = context.new_page()
-    page.goto(f"{lms}/harness/launch?message=LtiStartProctoring&attempt=1")
-    page.wait_for_url(f"{eye.url}lti/attempts/{attempt_id}", timeout=30000)
-    page.click("#eye-consent-accept", timeout=120000)
-    page.wait_for_selector("#open:not([hidden])", timeout=180000)
+    _proctored(page, eye, lms, None)
+    assert page.url == f"{eye.url}lti/attempts/{attempt_id}"
     assert eye.query("SELECT session_id FROM lti_attempts WHERE id = :a", a=attempt_id)[0][0] == session_id
     assert eye.query("SELECT count(*) FROM sessions WHERE candidate_id = 'openedx-kim'")[0][0] == 1
     context.close()

@@ -16,16 +16,7 @@ from sqlalchemy import func, select
 
 from server.lms import claims as c
 from server.store import ExamSession, LtiLogin, User
-from tests.lti_platform import Platform
-
-
-@pytest.fixture
-def platform(client):
-    made = Platform()
-    with client.app.state.db.session() as s:
-        made.register(s)
-    yield made
-    made.stop()
+from tests.lti_platform import Platform, platform  # noqa: F401  (fixture)
 
 
 def refused(answer, *words):

@@ -11,16 +11,7 @@ from sqlalchemy import select
 
 from server.lms import claims as c
 from server.store import AuditEntry, ExamSession, LtiAttempt, LtiPlatform, User
-from tests.lti_platform import ADMINISTRATOR, INSTRUCTOR, Platform, page_data
-
-
-@pytest.fixture
-def platform(client):
-    made = Platform()
-    with client.app.state.db.session() as s:
-        made.register(s)
-    yield made
-    made.stop()
+from tests.lti_platform import ADMINISTRATOR, INSTRUCTOR, page_data, platform  # noqa: F401  (fixture)
 
 
 def test_a_proctored_attempt_from_start_to_end(client, platform):
