@@ -12,6 +12,10 @@ What it does, in order:
 3. Packs the browser-side Python package ``widget/`` into a wheel.
 4. Writes ``static/loader.js`` with a manifest of versioned asset paths, so that every file but
    ``loader.js`` itself can be cached forever.
+5. Writes a brotli (``.br``, quality 11) and a gzip (``.gz``, level 9) sibling of every file that
+   compresses by at least a tenth (wasm, JavaScript, JSON, model weights; zips and wheels are
+   compressed already), which ``eye serve`` and nginx send by ``Accept-Encoding``. Compressed
+   bytes are kept in ``.cache/compressed/`` by content hash, so a rebuild does not redo them.
 
 Run: ``python build.py`` (add ``--help`` for the options).
 """
@@ -264,9 +268,43 @@ def build(args: argparse.Namespace) -> dict:
     (fresh / "loader.js").write_text(source.replace(MANIFEST_MARK, json.dumps(manifest)))
     (fresh / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
+    compress_all(fresh)
     shutil.rmtree(STATIC, ignore_errors=True)
     fresh.rename(STATIC)
     return manifest
+
+
+#: Kinds of file already compressed (their siblings would not pay) or served only by other means.
+NOT_COMPRESSED = {".zip", ".whl", ".br", ".gz", ".png", ".jpg", ".jpeg", ".woff2"}
+#: A sibling is written only if it is at most this share of the original.
+WORTH = 0.9
+
+
+def _encoded(data: bytes, kind: str) -> bytes:
+    """``data`` in brotli (``br``) or gzip (``gz``), from the cache when this content was seen."""
+    import gzip
+
+    import brotli
+
+    cached = CACHE / "compressed" / f"{sha256(data)}.{kind}"
+    if cached.is_file():
+        return cached.read_bytes()
+    out = brotli.compress(data, quality=11) if kind == "br" else gzip.compress(data, 9, mtime=0)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(out)
+    return out
+
+
+def compress_all(folder: Path) -> None:
+    """Brotli and gzip siblings (``x.wasm.br``, ``x.wasm.gz``) of every file in ``folder`` worth it."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix in NOT_COMPRESSED or path.stat().st_size < 1024:
+            continue
+        data = path.read_bytes()
+        for kind in ("br", "gz"):
+            out = _encoded(data, kind)
+            if len(out) <= WORTH * len(data):
+                path.with_name(path.name + "." + kind).write_bytes(out)
 
 
 def main(argv: list[str] | None = None) -> int:

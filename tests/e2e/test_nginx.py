@@ -122,3 +122,20 @@ def test_media_urls_are_on_the_public_url_and_work(deployment):
     log = eye.log_path.read_text()
     assert token not in log and "/api/v1/evidence/[redacted]" in log
     assert '"client": "127.0.0.9"' in log  # the real client, not the proxy
+
+
+def test_assets_arrive_compressed_through_the_proxy(deployment):
+    """The deployment's nginx passes Eye's brotli and gzip files through as they are."""
+    import json
+
+    _, proxy, _, _ = deployment
+    manifest = json.loads((ROOT / "static" / "manifest.json").read_text())
+    wasm = f"{proxy.url}/{manifest['pyodide']}pyodide.asm.wasm"
+    plain = (ROOT / "static" / manifest["pyodide"] / "pyodide.asm.wasm").read_bytes()
+    for accept, encoding in (("gzip, deflate, br, zstd", "br"), ("gzip", "gzip")):
+        with httpx.stream("GET", wasm, headers={"Accept-Encoding": accept}, verify=False) as answer:
+            wire = b"".join(answer.iter_raw())
+            assert answer.headers["content-encoding"] == encoding and answer.headers["vary"] == "Accept-Encoding"
+            assert answer.headers["content-type"] == "application/wasm"
+            assert len(wire) < len(plain) / 3  # what crosses the wire
+        assert httpx.get(wasm, headers={"Accept-Encoding": accept}, verify=False).content == plain

@@ -249,3 +249,48 @@ def test_the_end_keeps_the_widgets_time_clamped_to_the_session(client, api_key):
             assert abs((ended - expected).total_seconds()) < 0.002, case
         else:
             assert 0 <= (dt.datetime.now(dt.timezone.utc) - ended).total_seconds() < 5, case
+
+
+def test_assets_go_out_compressed_to_a_browser_that_accepts_it(tmp_path, monkeypatch):
+    import gzip
+
+    import brotli
+    from fastapi.testclient import TestClient
+
+    import build
+    from server.app import create_app
+
+    static = tmp_path / "static"
+    (static / "runtime" / "v1").mkdir(parents=True)
+    wasm = b"\0asm" + bytes(range(256)) * 400
+    (static / "runtime" / "v1" / "pyodide.asm.wasm").write_bytes(wasm)
+    (static / "runtime" / "v1" / "python_stdlib.zip").write_bytes(b"PK" + bytes(4000))  # a zip: no siblings
+    (static / "loader.js").write_text("// loader " * 500)
+    monkeypatch.setattr(build, "CACHE", tmp_path / "cache")
+    build.compress_all(static)
+    assert (static / "runtime" / "v1" / "pyodide.asm.wasm.br").is_file()
+    assert not (static / "runtime" / "v1" / "python_stdlib.zip.br").exists()
+    with TestClient(create_app(f"sqlite:///{tmp_path / 'a.db'}", static_dir=static)) as c:
+        path = "/runtime/v1/pyodide.asm.wasm"
+        br = c.get(path, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        assert br.headers["content-encoding"] == "br" and br.headers["vary"] == "Accept-Encoding"
+        assert br.headers["content-type"] == "application/wasm"  # so the browser compiles it as it streams
+        assert int(br.headers["content-length"]) == (static / "runtime" / "v1" / "pyodide.asm.wasm.br").stat().st_size
+        assert br.content == wasm and brotli.decompress((static / "runtime/v1/pyodide.asm.wasm.br").read_bytes()) == wasm
+        gz = c.get(path, headers={"Accept-Encoding": "gzip"})
+        assert gz.headers["content-encoding"] == "gzip" and gz.content == wasm
+        assert gzip.decompress((static / "runtime/v1/pyodide.asm.wasm.gz").read_bytes()) == wasm
+        plain = c.get(path, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.content == wasm and plain.headers["vary"] == "Accept-Encoding"
+        refused = c.get(path, headers={"Accept-Encoding": "br;q=0, gzip;q=0.5"})
+        assert refused.headers["content-encoding"] == "gzip"
+        # each encoding has its own ETag, and revalidates to a 304 with it
+        assert len({br.headers["etag"], gz.headers["etag"], plain.headers["etag"]}) == 3
+        again = c.get(path, headers={"Accept-Encoding": "br", "If-None-Match": br.headers["etag"]})
+        assert again.status_code == 304 and again.headers["vary"] == "Accept-Encoding"
+        stale = c.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": br.headers["etag"]})
+        assert stale.status_code == 200 and stale.headers["content-encoding"] == "gzip"
+        loader = c.get("/loader.js", headers={"Accept-Encoding": "br"})
+        assert loader.headers["content-encoding"] == "br" and loader.headers["cache-control"] == "no-cache"
+        zipped = c.get("/runtime/v1/python_stdlib.zip", headers={"Accept-Encoding": "br"})
+        assert "content-encoding" not in zipped.headers and "vary" not in zipped.headers
