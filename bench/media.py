@@ -10,6 +10,12 @@ liveness on every frame) against today's set; then the same media run
 again with ``features.screenMonitoring`` (the fake entire screen shared; snapshots every ~10 s in
 both media runs, so every other one pictures the screen).
 
+Then the widget's **whole life**, at 1× and 4× CPU throttling: the page loads, ``LoadProctormeWidget()``,
+``init``, the consent notice read for 3 s, STARTED, the start-up snapshot, ``--life-seconds`` of
+monitoring (default 60), ``endProctoring()``; every main-thread long task (> 50 ms) is printed with
+the phase it fell in and the script the browser blames for it (Long Animation Frame attribution).
+Goal: none.
+
 CPU is CDP ``Performance.getMetrics`` ``ProcessTime`` of the renderer (the page's main thread and
 its workers, where the face analysis runs). Goal: ≥ 2 frames/s, 0 long tasks from the widget,
 ≤ 25% of one core (≤ 30% with every camera-intelligence feature on).
@@ -40,6 +46,68 @@ window.__longtasks = [];
 new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longtasks.push(e.duration); })
   .observe({ type: "longtask", buffered: true });
 """
+
+
+#: Long tasks and long animation frames (with their scripts) from the page's first moment.
+WHOLE_LIFE = """
+window.__tasks = []; window.__frames = [];
+new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__tasks.push([e.startTime, e.duration]); })
+  .observe({ type: "longtask", buffered: true });
+new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__frames.push([e.startTime, e.duration,
+  e.scripts.map((s) => `${s.invoker} (${(s.sourceURL || "").split("/").pop() || "?"}${s.sourceFunctionName ? " " + s.sourceFunctionName : ""}) ${Math.round(s.duration)} ms`)]); })
+  .observe({ type: "long-animation-frame", buffered: true });
+"""
+
+
+def whole_life(playwright, launch, pages, key: str, config: dict, seconds: float, video: Path, audio: Path,
+               throttle: float) -> dict:
+    """Every main-thread long task from page load to END_PROCTORING, each with its phase and the
+    scripts blamed for it."""
+    browser = launch(playwright, video=str(video), audio=str(audio))
+    try:
+        page = browser.new_page()
+        page.add_init_script(WHOLE_LIFE)
+        cdp = page.context.new_cdp_session(page)
+        if throttle != 1.0:
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+        marks: list[tuple[str, float]] = []
+
+        def mark(name: str) -> None:
+            marks.append((name, page.evaluate("performance.now()")))
+
+        page.goto(f"{pages.origin}/exam.html")
+        page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
+        mark("load")
+        page.evaluate("(n) => window.boot(n, [])", NAMES_FOR_BENCH)
+        page.wait_for_function("window.widget !== undefined", timeout=240000)
+        mark("init")
+        page.evaluate("(c) => { window.pending = window.startExam(c); }", {**config, "apiKey": key})
+        page.wait_for_selector("#eye-consent-accept", timeout=120000)
+        mark("consent notice")
+        page.wait_for_timeout(3000)
+        page.click("#eye-consent-accept", timeout=30000)
+        mark("after consent")
+        result = page.evaluate("window.pending")
+        assert result["ok"], result
+        mark("monitoring")
+        page.wait_for_timeout(seconds * 1000)
+        mark("end")
+        page.evaluate("window.widget.endProctoring()")
+        page.wait_for_function("window.widget.state === 'ended'", timeout=60000)
+        page.wait_for_timeout(2000)
+        mark("after end")
+        tasks, frames = page.evaluate("window.__tasks"), page.evaluate("window.__frames")
+    finally:
+        browser.close()
+
+    def phase(at: float) -> str:
+        return next((name for name, t in reversed(marks) if at >= t), "page")
+
+    found = []
+    for start, duration in tasks:
+        blamed = [scripts for f_start, f_duration, scripts in frames if f_start <= start + 1 and start < f_start + f_duration]
+        found.append({"at_ms": start, "ms": duration, "phase": phase(start), "blamed": blamed[0] if blamed else []})
+    return {"tasks": found}
 
 
 def metric(cdp, name: str) -> float:
@@ -104,6 +172,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--no-throttle", action="store_true", help="skip the 4x and 6x CPU-throttled runs")
+    parser.add_argument("--life-seconds", type=float, default=60, help="monitoring in the whole-life runs")
+    parser.add_argument("--only-life", action="store_true", help="only the whole-life runs")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -122,6 +192,11 @@ def main() -> int:
             smart_config = {**config, "features": {"objectDetection": True, "gazeTracking": True, "livenessCheck": True}}
             baseline_config = {**BROWSER_ONLY, "examDuration": 3600}
             with sync_playwright() as p:
+                lives = {rate: whole_life(p, launch, pages, key, config, args.life_seconds, video, audio, rate)
+                         for rate in (1.0, 4.0)}
+                if args.only_life:
+                    print_lives(lives, args.life_seconds)
+                    return 0
                 base = run(p, launch, pages, key, baseline_config, args.seconds, video, audio, media=False)
                 full = run(p, launch, pages, key, config, args.seconds, video, audio, media=True)
                 smart = run(p, launch, pages, key, smart_config, args.seconds, video, audio, media=True)
@@ -131,6 +206,7 @@ def main() -> int:
         finally:
             pages.stop()
             eye.stop()
+    print_lives(lives, args.life_seconds)
     print(f"one-face clip, {args.seconds:.0f} s monitored, browser {pw_config['chromium_path']()}")
     print(f"analysed frames/s:             {full['fps']:.2f}   (goal ≥ 2)")
     print(f"analysis ms/frame median, p95: {full['median_ms']:.0f}, {full['p95_ms']:.0f}")
@@ -150,6 +226,15 @@ def main() -> int:
           f"(longest {screen['longest_task_ms']:.0f} ms), page CPU {screen['cpu']:.1%} "
           f"(ratio to the same run without it {screen['cpu'] / max(full['cpu'], 1e-6):.2f}x)")
     return 0
+
+
+def print_lives(lives: dict, seconds: float) -> None:
+    for rate, life in lives.items():
+        tasks = life["tasks"]
+        print(f"whole life at {rate:.0f}x CPU (load → consent → start → {seconds:.0f} s monitoring → end): "
+              f"{len(tasks)} long task(s), {sum(t['ms'] for t in tasks):.0f} ms in all (goal: 0)")
+        for t in tasks:
+            print(f"  {t['ms']:6.0f} ms  in {t['phase']:15}  {'; '.join(t['blamed']) or '(no script named)'}")
 
 
 if __name__ == "__main__":
