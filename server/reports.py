@@ -4,6 +4,7 @@ score distribution, flags by type, and per flag type how many reviewers confirme
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ class Report:
     sessions: int
     states: dict[str, int]
     histogram: list[int]
-    median_score: int | None
+    median_score: float | None
     flags: list[FlagLine] = field(default_factory=list)
 
     def bars(self, width: int = 300, height: int = 100) -> list[dict[str, Any]]:
@@ -79,4 +80,4 @@ def assessment_report(db: Session, institution_id: int, assessment_id: str) -> R
         if kind in lines:
             setattr(lines[kind], verdict, n)
     return Report(assessment_id, sessions[0].assessment_title, len(sessions), states, histogram,
-                  scores[len(scores) // 2] if scores else None, list(lines.values()))
+                  statistics.median(scores) if scores else None, list(lines.values()))

@@ -66,6 +66,13 @@ def page_number(page: str) -> int:
     return int(page)
 
 
+@router.get("/favicon.svg")
+def favicon() -> FileResponse:
+    """Eye's icon, which every dashboard page names (so no browser asks for a missing one)."""
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
+
+
 @router.get("/review.js")
 def review_script() -> FileResponse:
     """Keyboard review (progressive: every page works without it)."""

@@ -156,7 +156,9 @@ def report_page(request: Request, assessment: str = "") -> HTMLResponse:
     flags by type, and confirmed vs dismissed per flag type (which detectors raise false flags)."""
     user = reviewer(request)
     with db_of(request).reading() as s:
-        report = reports.assessment_report(s, user.institution_id, assessment) if assessment else None
         choices = data.assessments(s, user.institution_id)
+        if not assessment and choices:  # opens on the latest assessment rather than on nothing
+            assessment = choices[0]["id"]
+        report = reports.assessment_report(s, user.institution_id, assessment) if assessment else None
     return render(request, "report.html", user=user, report=report, assessment=assessment, choices=choices,
                   status=200 if report or not assessment else 404)

@@ -1,0 +1,69 @@
+"""What a fresh trial of the dashboard tripped over (issue 25), each as a test that would have
+caught it: markup in a page's title or as its first text, a report's median of an even count,
+a report that opens empty, the favicon."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from server import reports
+from server.store import ExamSession
+from server.users import create_user
+from tests.unit.test_dashboard import PASSWORD, exam, login
+
+PAGES = ["/dashboard/", "/dashboard/review", "/dashboard/sessions", "/dashboard/keys", "/dashboard/settings",
+         "/dashboard/report", "/dashboard/users", "/dashboard/audit", "/dashboard/lms"]
+
+
+@pytest.fixture
+def admin(client, api_key):
+    with client.app.state.db.session() as s:
+        create_user(s, "Test University", "rev@test.edu", PASSWORD)
+    exam(client, api_key, flags=("MULTIPLE_FACE", "FACE_ABSENCE"))
+    assert login(client).status_code in (302, 303)
+    with client.app.state.db.session() as s:
+        return s.query(ExamSession).one().id
+
+
+def first_text(page: str) -> str:
+    """The first text a browser paints in the body (tags, scripts and styles left out)."""
+    body = page.split("<body", 1)[1].split(">", 1)[1]
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body)).split()[0]
+
+
+def test_every_dashboard_page_has_a_clean_title_and_starts_with_words(client, admin):
+    for path in [*PAGES, f"/dashboard/sessions/{admin}", "/dashboard/login"]:
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        title = re.search(r"<title>(.*?)</title>", page.text, re.S).group(1)
+        assert "<" not in title and ">" not in title and title.endswith("· Eye reviewer"), (path, title)
+        assert first_text(page.text)[0].isalnum(), (path, first_text(page.text))
+
+
+def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(client, admin, api_key):
+    exam(client, api_key, flags=(), candidate="cand-8")  # a clean session next to the flagged one
+    with client.app.state.db.reading() as s:
+        first = s.query(ExamSession).first()
+        report = reports.assessment_report(s, first.institution_id, first.assessment_id)
+        scores = sorted(r.score for r in reports.session_rows(s, list(s.query(ExamSession))))
+    assert len(scores) == 2 and scores[0] < scores[1] == 100
+    assert report.median_score == (scores[0] + scores[1]) / 2
+
+
+def test_the_report_opens_on_an_assessment(client, admin):
+    page = client.get("/dashboard/report")
+    assert page.status_code == 200 and "median integrity score" in page.text
+
+
+def test_every_page_names_a_favicon_that_exists(client, admin):
+    from server.lti.pages import page
+
+    assert 'href="/dashboard/favicon.svg"' in page("t", "x").body.decode()  # the LMS's pages
+    for path in ("/dashboard/", "/dashboard/login"):
+        icon = re.search(r'<link rel="icon"[^>]*href="([^"]+)"', client.get(path).text).group(1)
+        answer = client.get(icon)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
