@@ -21,8 +21,28 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: env EYE_DATABASE_URL, else ./eye.db)")
 
 
+def _announce_database(url: str | None) -> None:
+    """Say on stderr which database this command opens (its password hidden), and when it is a
+    SQLite file that does not exist yet: a command run from another folder makes a new, empty
+    one there, which is rarely what was meant."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from .store import default_url
+
+    parsed = make_url(url or default_url())
+    note = ""
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        if not Path(parsed.database).exists():
+            note = (" (new and empty: no file was there; pass --database-url or set EYE_DATABASE_URL to use "
+                    "an existing one)")
+    print(f"eye: database {parsed.render_as_string(hide_password=True)}{note}", file=sys.stderr)
+
+
 def _database(args: argparse.Namespace) -> Database:
-    """The database the command names, migrated to the current schema."""
+    """The database the command names (said on stderr), migrated to the current schema."""
+    _announce_database(args.database_url)
     db = Database(args.database_url)
     db.migrate()
     return db
@@ -97,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SystemExit(f"eye serve: --workers: expected 1 or more, received {args.workers}")
     if args.workers == 1:
+        _announce_database(args.database_url)
         _run(create_app(args.database_url, media_dir=args.media_dir, options=options, listen_url=_listen_url(args)),
              args.host, args.port)
         return 0
@@ -254,6 +275,27 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_domain(args: argparse.Namespace) -> int:
+    """``eye keys add-domain|remove-domain PREFIX HOST``."""
+    from .keys import KeyRequestError, add_domain, remove_domain
+    from .store import ApiKey
+
+    adding = args.keys_command == "add-domain"
+    with _database(args).session() as s:
+        key = _key(s, args.prefix)
+        if not isinstance(key, ApiKey):
+            raise SystemExit("eye keys: a secret key has no domains (it is used by a server, never a page)")
+        try:
+            done = add_domain(key, args.domain) if adding else remove_domain(key, args.domain)
+        except KeyRequestError as e:
+            print(f"eye keys {args.keys_command}: {e}", file=sys.stderr)
+            return 2
+        listed = ", ".join(d.domain for d in key.domains)
+    print(f"{key.prefix}… {'now also starts sessions from' if adding else 'no longer starts sessions from'} {done}; "
+          f"its domains: {listed}")
+    return 0
+
+
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     from .keys import revoke_key
     from .store import SecretKey
@@ -329,27 +371,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from .app import DEFAULT_STATIC, create_app
     from .demo import routes
-    from .keys import create_key
-    from .store import Institution, User
+    from .keys import create_key, normalize_domain, revoke_key
+    from .store import ApiKey, Institution, User
     from .users import create_user
 
+    _announce_database(args.database_url)
     app = create_app(args.database_url, media_dir=args.media_dir, options=_options(args), listen_url=_listen_url(args))
-    reviewer_email, password = "reviewer@demo.example", None
+    admin_email, password = "admin@demo.example", None
+    domains = [f"{args.host}:{args.port}", f"localhost:{args.port}"]
     with app.state.db.session() as s:
-        secret = create_key(s, "Demo Institution", [f"{args.host}:{args.port}", f"localhost:{args.port}"])
-        if s.scalar(select(User).join(User.institution).where(User.email == reviewer_email,
+        # one live demo key per origin: an earlier run's key for the same origin is revoked
+        for old in s.scalars(select(ApiKey).join(ApiKey.institution).where(
+                Institution.name == "Demo Institution", ApiKey.revoked_at.is_(None))):
+            if sorted(d.domain for d in old.domains) == sorted(normalize_domain(d) for d in domains):
+                revoke_key(old)
+        secret = create_key(s, "Demo Institution", domains)
+        if s.scalar(select(User).join(User.institution).where(User.email == admin_email,
                                                                Institution.name == "Demo Institution")) is None:
             password = random_secrets.token_urlsafe(12)
-            create_user(s, "Demo Institution", reviewer_email, password)
+            create_user(s, "Demo Institution", admin_email, password, role="admin")
     for route in routes(secret, DEFAULT_STATIC):
         app.router.routes.append(route)
     base = f"http://{args.host}:{args.port}"
     print(f"Eye demo: open {base}/demo/ (script tag) or {base}/demo/python/ (PyScript); "
           f"demo key for this origin: {secret[:12]}…", flush=True)
     if password:
-        print(f"Reviewer dashboard: {base}/dashboard/  email {reviewer_email}  password {password}", flush=True)
+        print(f"Reviewer dashboard (admin): {base}/dashboard/  email {admin_email}  password {password}", flush=True)
     else:
-        print(f"Reviewer dashboard: {base}/dashboard/  email {reviewer_email} (password printed at its first run)", flush=True)
+        print(f"Reviewer dashboard (admin): {base}/dashboard/  email {admin_email} (its password was printed at the first "
+              f"run; set a new one with `eye users password --email {admin_email}`)", flush=True)
     _run(app, args.host, args.port)
     return 0
 
@@ -445,6 +495,13 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("prefix", help="the key's first characters, as `eye keys list` shows them")
         _database_option(command)
         command.set_defaults(func=func)
+    for name, helptext in (("add-domain", "let a key start sessions from one more page origin (at most 5)"),
+                           ("remove-domain", "stop a key starting sessions from a page origin")):
+        command = keys_sub.add_parser(name, help=helptext)
+        command.add_argument("prefix", help="the key's first characters, as `eye keys list` shows them")
+        command.add_argument("domain", help="HOST[:PORT] of the exam page")
+        _database_option(command)
+        command.set_defaults(func=cmd_keys_domain)
     from .lms.platforms import MAPPABLE
 
     lti = sub.add_parser("lti", help="connect an LMS (LTI 1.3)")

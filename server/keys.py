@@ -83,6 +83,33 @@ def create_key(db: Session, institution_name: str, domains: list[str], create_in
     return secret
 
 
+def add_domain(key: ApiKey, domain: str) -> str:
+    """Let ``key`` start sessions from one more page origin too (at most ``MAX_DOMAINS`` in all);
+    returns the domain as stored."""
+    wanted = normalize_domain(domain)
+    if wanted in [d.domain for d in key.domains]:
+        return wanted
+    if len(key.domains) >= MAX_DOMAINS:
+        raise KeyRequestError(f"a key may list at most {MAX_DOMAINS} domains; {key.prefix}… has "
+                              f"{len(key.domains)} (remove one, or create another key)")
+    key.domains.append(KeyDomain(domain=wanted))
+    return wanted
+
+
+def remove_domain(key: ApiKey, domain: str) -> str:
+    """``key`` no longer starts sessions from ``domain`` (live sessions go on); a key keeps at
+    least one domain (revoke it instead). Returns the domain removed."""
+    wanted = normalize_domain(domain)
+    found = [d for d in key.domains if d.domain == wanted]
+    if not found:
+        raise KeyRequestError(f"{key.prefix}… does not list {wanted} (it lists "
+                              f"{', '.join(d.domain for d in key.domains)})")
+    if len(key.domains) == 1:
+        raise KeyRequestError(f"a key needs at least one domain: revoke {key.prefix}… instead")
+    key.domains.remove(found[0])
+    return wanted
+
+
 def _new_secret() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 

@@ -90,7 +90,10 @@ def _accepted(body: SessionCreate, request: Request, origin: str | None, db: Ses
                        "server, never in a page; the page uses a publishable key from `eye keys create` (and the "
                        "secret key should be rotated with `eye keys rotate`, since the page exposed it).")
     if key is None:
-        raise ApiError(401, "INVALID_API_KEY", "The API key is not valid (unknown or revoked).")
+        raise ApiError(401, "INVALID_API_KEY", f"The API key {body.apiKey[:12]!r}… is not valid (unknown or revoked). "
+                       "A publishable key (eye_…) comes from the dashboard's Keys page or `eye keys create "
+                       "--institution NAME --domain YOUR-EXAM-HOST` on the Eye server; `eye keys list` shows which "
+                       "keys are active.")
     if not any(keys.domain_matches(d.domain, origin) for d in key.domains):
         shown = keys.origin_host(origin) or "(no Origin header)"
         raise ApiError(

@@ -236,6 +236,25 @@ def revoke_key(request: Request, key_id: int, csrf: str = Form("")) -> Response:
     return RedirectResponse("/dashboard/keys", status_code=303)
 
 
+@router.post("/keys/{key_id}/domains", response_class=HTMLResponse)
+def change_domains(request: Request, key_id: int, domain: str = Form(""), action: str = Form("add"),
+                   csrf: str = Form("")) -> Response:
+    """Add a page origin to a key, or remove one (at most MAX_DOMAINS, at least one)."""
+    check_csrf(request, csrf)
+    user = reviewer_who_may(request, "manage")
+    try:
+        with db_of(request).session() as s:
+            key = _own_key(s, user, key_id)
+            done = keys_mod.add_domain(key, domain) if action == "add" else keys_mod.remove_domain(key, domain)
+            review.audit(s, user.institution_id, user.id, f"key domain {'added' if action == 'add' else 'removed'}",
+                         f"key {key.prefix}", done, client_address(request))
+    except keys_mod.KeyRequestError as e:  # nothing changed
+        with db_of(request).session() as s:
+            return render(request, "keys.html", status=422, user=user, keys=_keys(s, user.institution_id), error=str(e),
+                          max_domains=keys_mod.MAX_DOMAINS)
+    return RedirectResponse("/dashboard/keys", status_code=303)
+
+
 @router.post("/keys/{key_id}/rotate", response_class=HTMLResponse)
 def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLResponse:
     check_csrf(request, csrf)

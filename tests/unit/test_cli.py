@@ -59,3 +59,51 @@ def test_keys_users_purge_and_candidates(tmp_path):
     assert "Deleted 1 session" in deleted.stdout
     with engine.connect() as c:
         assert c.execute(text("select count(*) from sessions")).scalar() == 0
+
+
+def test_every_command_says_which_database_it_opened(tmp_path):
+    made = eye(tmp_path, "keys", "list")
+    assert f"eye: database sqlite:///{tmp_path / 'eye.db'} (new and empty" in made.stderr  # run from the wrong folder
+    again = eye(tmp_path, "keys", "list")
+    assert f"eye: database sqlite:///{tmp_path / 'eye.db'}\n" in again.stderr  # the same file, now there
+    hidden = subprocess.run([sys.executable, "-m", "server.cli", "keys", "list", "--database-url",
+                             "postgresql+psycopg://eye:hunter2@127.0.0.1:1/eye"], capture_output=True, text=True)
+    assert "eye:***@127.0.0.1:1/eye" in hidden.stderr and "hunter2" not in hidden.stderr
+
+
+def test_a_key_gets_and_loses_domains(tmp_path):
+    secret = eye(tmp_path, "keys", "create", "--institution", "U", "--create-institution", "--domain",
+                 "exams.u.edu").stdout.strip().splitlines()[-1]
+    added = eye(tmp_path, "keys", "add-domain", secret[:12], "Quiz.U.edu:8443")
+    assert added.returncode == 0, added.stderr
+    assert "exams.u.edu, quiz.u.edu:8443" in eye(tmp_path, "keys", "list").stdout
+    for extra in ("a.u.edu", "b.u.edu", "c.u.edu"):
+        assert eye(tmp_path, "keys", "add-domain", secret[:12], extra).returncode == 0
+    full = eye(tmp_path, "keys", "add-domain", secret[:12], "d.u.edu")
+    assert full.returncode != 0 and "at most 5" in full.stderr
+    assert eye(tmp_path, "keys", "remove-domain", secret[:12], "exams.u.edu").returncode == 0
+    listed = eye(tmp_path, "keys", "list").stdout
+    assert "exams.u.edu" not in listed and "quiz.u.edu:8443" in listed
+    for d in ("quiz.u.edu:8443", "a.u.edu", "b.u.edu"):
+        eye(tmp_path, "keys", "remove-domain", secret[:12], d)
+    last = eye(tmp_path, "keys", "remove-domain", secret[:12], "c.u.edu")
+    assert last.returncode != 0 and "at least one" in last.stderr  # revoke it instead
+    unknown = eye(tmp_path, "keys", "remove-domain", secret[:12], "nope.u.edu")
+    assert unknown.returncode != 0 and "nope.u.edu" in unknown.stderr
+
+
+def test_a_second_demo_keeps_one_demo_key_and_says_how_to_get_a_password(tmp_path, monkeypatch, capsys):
+    from server import cli
+
+    monkeypatch.setattr(cli, "_run", lambda *a, **k: None)
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    args = ["demo", "--database-url", db, "--media-dir", str(tmp_path / "media")]
+    cli.main(args)
+    first = capsys.readouterr().out
+    assert "admin@demo.example  password " in first and "(admin)" in first
+    cli.main(args)
+    second = capsys.readouterr().out
+    assert "eye users password --email admin@demo.example" in second
+    engine = create_engine(db)
+    with engine.connect() as c:
+        assert c.execute(text("select count(*) from api_keys where revoked_at is null")).scalar() == 1

@@ -1,6 +1,7 @@
 """What a fresh trial of the dashboard tripped over (issue 25), each as a test that would have
 caught it: markup in a page's title or as its first text, a report's median of an even count,
-a report that opens empty, the favicon."""
+a report that opens empty, the favicon, a key that cannot get another domain, an unknown key's
+error that did not say where keys come from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from server import reports
 from server.store import ExamSession
 from server.users import create_user
+from tests.conftest import VALID_CONFIG
 from tests.unit.test_dashboard import PASSWORD, exam, login
 
 PAGES = ["/dashboard/", "/dashboard/review", "/dashboard/sessions", "/dashboard/keys", "/dashboard/settings",
@@ -67,3 +69,28 @@ def test_every_page_names_a_favicon_that_exists(client, admin):
         icon = re.search(r'<link rel="icon"[^>]*href="([^"]+)"', client.get(path).text).group(1)
         answer = client.get(icon)
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_an_admin_adds_and_removes_a_keys_domain_on_the_keys_page(client, admin, api_key):
+    from tests.unit.test_dashboard import csrf_of
+
+    page = client.get("/dashboard/keys").text
+    key_id = re.search(r'action="/dashboard/keys/(\d+)/domains"', page).group(1)
+    token = csrf_of(client, "/dashboard/keys")
+    added = client.post(f"/dashboard/keys/{key_id}/domains", data={"domain": "Quiz.Test.edu", "action": "add", "csrf": token})
+    assert added.status_code == 200 and "quiz.test.edu" in added.text
+    api = client.post("/api/v1/sessions/preflight", headers={"Origin": "https://quiz.test.edu"},
+                      json={"apiKey": api_key, "config": VALID_CONFIG})
+    assert api.status_code == 204, api.text  # the new origin may start sessions now
+    removed = client.post(f"/dashboard/keys/{key_id}/domains", data={"domain": "localhost:5000", "action": "remove", "csrf": token})
+    assert removed.status_code == 200 and "localhost:5000" not in removed.text.split('id="keys"')[1]
+    last = client.post(f"/dashboard/keys/{key_id}/domains", data={"domain": "quiz.test.edu", "action": "remove", "csrf": token})
+    assert last.status_code == 422 and "at least one domain" in last.text
+
+
+def test_an_unknown_key_says_where_keys_come_from(client):
+    answer = client.post("/api/v1/sessions/preflight", headers={"Origin": "http://localhost:5000"},
+                         json={"apiKey": "eye_not-a-real-key", "config": VALID_CONFIG})
+    assert answer.status_code == 401
+    message = answer.json()["message"]
+    assert "Keys page" in message and "eye keys create" in message
