@@ -14,6 +14,12 @@ from .score import WEIGHTS, integrity
 from .store import Event, ExamSession, FlagVerdict, Media, User
 from .store.models import iso
 
+#: Why a session ended, in words for reviewers (the codes: the widget's END_REASONS, the platform
+#: API's ``platform``, the sweep's ``abandoned``, the LMS's ``assessment_ended``).
+END_REASON_WORDS = {"manual": "ended by the candidate", "time_up": "time up", "error": "ended by an error",
+                    "ended_by_server": "ended by the server", "platform": "ended by the exam platform",
+                    "abandoned": "abandoned (never ended)", "assessment_ended": "ended by the LMS"}
+
 FLAG_TYPES = tuple(WEIGHTS)
 PAGE_SIZE = 25
 

@@ -27,6 +27,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["query"] = lambda params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
 templates.env.filters["urlencode"] = lambda value: quote(str(value), safe="")
 templates.env.filters["label"] = lambda event_type: LABELS.get(event_type, event_type)
+templates.env.filters["reason"] = lambda code: data.END_REASON_WORDS.get(code, code) if code else ""
 templates.env.globals["iso"] = iso
 router = APIRouter(prefix="/dashboard")
 MAX_PAGE = 1_000_000

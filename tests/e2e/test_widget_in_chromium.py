@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from eye_testing import leave_tab, return_to_tab
 from tests.conftest import BROWSER_ONLY as VALID_CONFIG
 
 pytestmark = pytest.mark.e2e
@@ -40,12 +41,8 @@ def wait_for(page, name, count=1, timeout=15000):
 
 
 def blur(page, focused: bool):
-    """A real window blur/focus: with Playwright's focus emulation off, bring another tab to the
-    front (the exam window loses focus) or the exam page back (it regains focus)."""
-    if not hasattr(page, "other_tab"):
-        page.context.new_cdp_session(page).send("Emulation.setFocusEmulationEnabled", {"enabled": False})
-        page.other_tab = page.context.new_page()
-    (page if focused else page.other_tab).bring_to_front()
+    """A real window blur/focus, as the testing kit's helpers make it."""
+    (return_to_tab if focused else leave_tab)(page)
 
 
 def session_rows(eye, session_id):

@@ -94,3 +94,12 @@ def test_an_unknown_key_says_where_keys_come_from(client):
     assert answer.status_code == 401
     message = answer.json()["message"]
     assert "Keys page" in message and "eye keys create" in message
+
+
+def test_the_sessions_list_says_flags_and_reasons_in_words(client, admin):
+    page = client.get("/dashboard/sessions").text
+    table = page.split("<table", 1)[1]
+    assert "FACE_ABSENCE" not in table and "MULTIPLE_FACE" not in table
+    assert "No face in view 1" in table and "More than one face 1" in table
+    assert "<th>Ended</th>" in table and "<th>Review</th>" in table and "<th>Reason</th>" not in table
+    assert "ended by the candidate" in table  # end reason "manual", in words
