@@ -230,6 +230,17 @@ def set_role(db: Session, user: User, role: str) -> None:
         _release_claims(db, user)
 
 
+def set_time_zone(db: Session, user: User, zone: str) -> None:
+    """The IANA time zone (``Europe/Berlin``) the dashboard shows ``user``'s times in."""
+    from zoneinfo import available_timezones
+
+    if zone not in available_timezones() and zone != "UTC":
+        raise UserError(f"time_zone: expected an IANA time zone such as Europe/Berlin, received {zone[:60]!r}")
+    found = db.get(User, user.id)
+    if found is not None:
+        found.time_zone = zone
+
+
 def set_disabled(db: Session, user: User, disabled: bool) -> None:
     """Disable (every signed-in session of the account ends at once, the sessions it held for
     review are released; its decisions stay in the audit trail) or enable an account again."""

@@ -4,13 +4,16 @@ the page's security headers, and finding the reviewer's own session (another ins
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from sqlalchemy.orm import Session
 
 from widget.events import LABELS
@@ -29,6 +32,29 @@ templates.env.filters["urlencode"] = lambda value: quote(str(value), safe="")
 templates.env.filters["label"] = lambda event_type: LABELS.get(event_type, event_type)
 templates.env.filters["reason"] = lambda code: data.END_REASON_WORDS.get(code, code) if code else ""
 templates.env.globals["iso"] = iso
+
+
+@pass_context
+def when(context: Any, moment: dt.datetime | str | None) -> str:
+    """A time for people: ``3 Dec 2026, 16:14 UTC``, in the signed-in user's time zone."""
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    user = context.get("user")
+    zone = ZoneInfo(getattr(user, "time_zone", None) or "UTC")
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+@pass_context
+def clock(context: Any, moment: dt.datetime | None) -> str:
+    """Only the time of day (``16:14``), in the signed-in user's time zone."""
+    return when(context, moment).split(", ")[-1].split(" ")[0] if moment else ""
+
+
+templates.env.filters["when"] = when
+templates.env.filters["clock"] = clock
 router = APIRouter(prefix="/dashboard")
 MAX_PAGE = 1_000_000
 #: Pages run no inline script; the one script (keyboard review) is served from this origin.

@@ -7,9 +7,10 @@ without reloading the page."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Form, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -21,7 +22,7 @@ from ..score import CAP
 from ..store import Media
 from ..store.models import iso
 from .auth import check_csrf, may, reviewer, reviewer_who_may
-from .pages import db_of, own_session, page_number, render, router
+from .pages import db_of, own_session, page_number, render, router, templates
 
 
 def _wants_json(request: Request) -> bool:
@@ -43,18 +44,33 @@ def review_queue(request: Request, assessment: str | None = None, page: str = "1
                 first_media.setdefault(m.session_id, m.event_client_id)
         pages = max(1, -(-total // review.QUEUE_PAGE))
         return render(request, "review.html", user=user, rows=rows, first_media=first_media, total=total,
-                      page=number, pages=pages, assessment=assessment or "")
+                      page=number, pages=pages, assessment=assessment or "", reviewed=reviewed_note(request, user, s))
 
 
 @router.get("/review/next")
-def next_session(request: Request, after: str = "", assessment: str = "") -> Response:
-    """The most urgent session nobody else is working on (the ``n`` key); the queue when none is left."""
+def next_session(request: Request, after: str = "", assessment: str = "", done: str = "") -> Response:
+    """The most urgent session nobody else is working on (the ``n`` key); the queue when none is left.
+    ``done``: the session ``after`` was just decided, and the next page says so."""
     user = reviewer(request)
     with db_of(request).reading() as s:
         found = review.next_in_queue(s, user.institution_id, user.id, after or None, assessment or None)
+    told = {"reviewed": after} if done and after else {}
     if found is None:
-        return RedirectResponse("/dashboard/review?" + urlencode({"assessment": assessment} if assessment else {}), status_code=303)
-    return RedirectResponse(f"/dashboard/sessions/{found}", status_code=303)
+        return RedirectResponse("/dashboard/review?" + urlencode({**({"assessment": assessment} if assessment else {}), **told}),
+                                status_code=303)
+    return RedirectResponse(f"/dashboard/sessions/{found}" + (f"?{urlencode(told)}" if told else ""), status_code=303)
+
+
+def reviewed_note(request: Request, user: Any, s: Any) -> str | None:
+    """"Ada Lovelace (Algebra I): cleared." for the session a reviewer just decided (``?reviewed=ID``)."""
+    reviewed = request.query_params.get("reviewed")
+    if not reviewed:
+        return None
+    try:
+        done = own_session(user, reviewed, s)
+    except HTTPException:
+        return None
+    return f"{done.candidate_name} ({done.assessment_title}): {done.review_state}. "
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
@@ -82,7 +98,7 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
                       can_decide=deciding and open_review and not held_by,
                       can_reopen=deciding and session.review_state in review.DONE_STATES, error=request.query_params.get("error"),
                       held_by=held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP,
-                      attempt=attempt, platform=platform)
+                      attempt=attempt, platform=platform, reviewed=reviewed_note(request, user, s))
 
 
 @router.post("/sessions/{session_id}/flags/{event_id}/verdict")
@@ -97,10 +113,18 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
             decided = review.decide_flag(s, session, event_id, verdict, note, user.id, client_address(request))
             if _wants_json(request):  # keyboard review: the new score, read in the same transaction
                 events = data.timeline(s, session)
-                return JSONResponse({"flagId": event_id, "verdict": decided.verdict, "note": decided.note or "",
-                                     "decidedAt": iso(decided.decided_at), "reviewState": session.review_state,
-                                     "score": data.score_of(session, events)[0],
-                                     "scoreBeforeReview": data.score_of(session, events, before_review=True)[0]})
+                score, lines = data.score_of(session, events)
+                before = data.score_of(session, events, before_review=True)[0]
+                verdict = next(e["verdict"] for e in events if e["id"] == event_id)
+                # the page's own fragments, so what it shows is what a reload would show
+                fragment = {"user": user, "request": request}
+                return JSONResponse({
+                    "flagId": event_id, "verdict": decided.verdict, "note": decided.note or "",
+                    "decidedAt": iso(decided.decided_at), "reviewState": session.review_state, "score": score,
+                    "scoreBeforeReview": before,
+                    "decidedHtml": templates.get_template("_decided.html").render(verdict=verdict, **fragment),
+                    "scoreHtml": templates.get_template("_score.html").render(score=score, score_before=before,
+                                                                              lines=lines, cap=CAP, **fragment)})
     except review.ReviewError as e:
         if _wants_json(request):
             return JSONResponse({"message": str(e)}, status_code=409 if isinstance(e, (review.Claimed, review.Closed)) else 422)
@@ -121,7 +145,7 @@ def session_review(request: Request, session_id: str, state: str = Form(""), not
         return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
     request.app.state.webhooks.wake()
     if state in review.DONE_STATES:
-        return RedirectResponse(f"/dashboard/review/next?{urlencode({'after': session_id})}", status_code=303)
+        return RedirectResponse(f"/dashboard/review/next?{urlencode({'after': session_id, 'done': '1'})}", status_code=303)
     return RedirectResponse(f"/dashboard/sessions/{session_id}", status_code=303)
 
 

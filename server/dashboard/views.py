@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .. import keys as keys_mod
 from .. import records as data
 from .. import review, webhooks
+from .. import users as users_mod
 from ..evidence import read_checked
 from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
@@ -267,6 +268,31 @@ def rotate_key(request: Request, key_id: int, csrf: str = Form("")) -> HTMLRespo
                      client_address(request))
         return render(request, "keys.html", user=user, keys=_keys(s, user.institution_id), new_secret=rotated.secret,
                       new_launch_secret=rotated.launch_secret, max_domains=keys_mod.MAX_DOMAINS)
+
+
+# --- the signed-in user's own account -------------------------------------------------------
+def _account(request: Request, user: User, status: int = 200, **context: Any) -> HTMLResponse:
+    from zoneinfo import available_timezones
+
+    return render(request, "account.html", status=status, user=user, zones=sorted(available_timezones() | {"UTC"}),
+                  **context)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request) -> HTMLResponse:
+    return _account(request, reviewer(request))
+
+
+@router.post("/account", response_class=HTMLResponse)
+def save_account(request: Request, time_zone: str = Form(""), csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    user = reviewer(request)
+    try:
+        with db_of(request).session() as s:
+            users_mod.set_time_zone(s, user, time_zone.strip())
+    except users_mod.UserError as e:
+        return _account(request, user, status=422, error=str(e))
+    return RedirectResponse("/dashboard/account?saved=1", status_code=303)
 
 
 # --- settings: webhook, retention ---------------------------------------------------------

@@ -52,6 +52,8 @@ class User(Base):
     #: ``admin`` (keys, settings, deletions, and deciding), ``reviewer`` (deciding) or ``auditor``
     #: (reading only).
     role: Mapped[str] = mapped_column(String(12), default="admin", server_default="admin")
+    #: The IANA time zone the dashboard shows this user's times in (``/dashboard/account``).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: A disabled account cannot sign in (its sessions ended when it was disabled); kept for the audit trail.
     disabled_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -67,6 +67,10 @@ def test_a_reviewer_clears_a_session_by_keyboard(eye, browser):
     page.wait_for_selector(f"tr[id='flag-{tab}'][data-verdict=dismissed]")
     assert page.get_attribute("tr.current", "id") == f"flag-{absence}"  # … and on to the next undecided flag
     assert int(page.inner_text("#score")) == before + 5  # TAB_NOT_FOCUS weighs 5
+    # the breakdown says the same as the score, and who decided, without a reload (issue 25)
+    breakdown = page.inner_text("#breakdown")
+    assert "TAB_NOT_FOCUS" not in breakdown, breakdown
+    assert "by admin@test.edu" in page.inner_text(f"tr[id='flag-{tab}'] .decided")
     page.keyboard.press("k")
     page.keyboard.press("k")
     assert page.get_attribute("tr.current", "id") == f"flag-{multiple}"

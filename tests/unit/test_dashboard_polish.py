@@ -103,3 +103,46 @@ def test_the_sessions_list_says_flags_and_reasons_in_words(client, admin):
     assert "No face in view 1" in table and "More than one face 1" in table
     assert "<th>Ended</th>" in table and "<th>Review</th>" in table and "<th>Reason</th>" not in table
     assert "ended by the candidate" in table  # end reason "manual", in words
+
+
+def test_times_are_in_words_and_in_the_users_time_zone(client, admin):
+    page = client.get(f"/dashboard/sessions/{admin}").text
+    started = re.search(r"started ([^·]+?) ·", page).group(1)
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC", started), started  # no ISO, no ms
+    from tests.unit.test_dashboard import csrf_of
+
+    saved = client.post("/dashboard/account", data={"time_zone": "Europe/Berlin", "csrf": csrf_of(client, "/dashboard/account")})
+    assert saved.status_code in (200, 303)
+    page = client.get(f"/dashboard/sessions/{admin}").text
+    assert re.search(r"started \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} CET ·", page), page[:2000]
+    bad = client.post("/dashboard/account", data={"time_zone": "Mars/Olympus", "csrf": csrf_of(client, "/dashboard/account")})
+    assert bad.status_code == 422 and "time_zone" in bad.text
+
+
+def test_a_keyboard_verdict_answers_with_the_new_breakdown_and_who_decided(client, admin):
+    from tests.unit.test_dashboard import csrf_of
+
+    page = client.get(f"/dashboard/sessions/{admin}").text
+    action = re.search(r'<form class="verdict" method="post" action="([^"]+)"', page).group(1)
+    answer = client.post(action, data={"verdict": "dismiss", "csrf": csrf_of(client, f"/dashboard/sessions/{admin}")},
+                         headers={"Accept": "application/json"}).json()
+    assert "by rev@test.edu" in answer["decidedHtml"] and "UTC" in answer["decidedHtml"]
+    assert 'id="score-section"' in answer["scoreHtml"]
+    fresh = client.get(f"/dashboard/sessions/{admin}").text
+    section = re.search(r'<section aria-label="Integrity score" id="score-section">.*?</section>', fresh, re.S).group(0)
+    assert answer["scoreHtml"].strip() == section.strip()  # what the page shows after a reload
+
+
+def test_after_clearing_the_next_page_says_what_was_decided(client, admin, api_key):
+    from tests.unit.test_dashboard import csrf_of
+
+    exam(client, api_key, flags=("FACE_ABSENCE",), candidate="cand-9")  # a second session waiting
+    token = csrf_of(client, f"/dashboard/sessions/{admin}")
+    page = client.post(f"/dashboard/sessions/{admin}/review", data={"state": "cleared", "csrf": token})
+    other = page.url.path.rsplit("/", 1)[1]
+    assert page.status_code == 200 and page.url.path.startswith("/dashboard/sessions/") and other != admin
+    assert "Ada Lovelace (Algebra I): cleared. This is the next session to review." in html.unescape(page.text)
+    token = csrf_of(client, f"/dashboard/sessions/{other}")
+    last = client.post(f"/dashboard/sessions/{other}/review", data={"state": "escalated", "note": "two faces", "csrf": token})
+    assert last.url.path == "/dashboard/review"
+    assert "escalated." in last.text and "Nothing else is waiting" in last.text

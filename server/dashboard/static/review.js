@@ -40,8 +40,9 @@
     if (!answer.ok) { say(`Not saved: ${data.message}`); return; }
     row.dataset.verdict = data.verdict;
     row.classList.toggle("dismissed", data.verdict === "dismissed");
-    row.querySelector(".decided").textContent = `${data.verdict}${data.note ? ": " + data.note : ""} (${data.decidedAt})`;
-    document.getElementById("score").textContent = data.score;
+    // the server's own fragments (escaped by its templates): what a reload would show
+    row.querySelector(".decided").innerHTML = data.decidedHtml;
+    document.getElementById("score-section").outerHTML = data.scoreHtml;
     document.getElementById("review-state").textContent = data.reviewState;
     const next = nextUndecided(current);
     if (next >= 0) show(next);
