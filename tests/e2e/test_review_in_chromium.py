@@ -78,8 +78,9 @@ def test_a_reviewer_clears_a_session_by_keyboard(eye, browser):
     page.wait_for_selector(f"tr[id='flag-{multiple}'][data-verdict=confirmed]")
     assert "Confirmed. Score" in page.inner_text("#review-status")
     assert "in review" == page.inner_text("#review-state")
-    page.keyboard.press("x")  # clear the session: on to the next one in the queue
-    page.wait_for_url(f"**/dashboard/sessions/{mild['sessionId']}")
+    page.keyboard.press("x")  # clear the session: on to the next one in the queue, which says so
+    page.wait_for_url(f"**/dashboard/sessions/{mild['sessionId']}?reviewed={worst['sessionId']}")
+    assert ": cleared. This is the next session to review." in page.inner_text("#reviewed")
 
     page.goto(f"{eye.url}dashboard/review")
     assert worst["sessionId"] not in page.content() and mild["sessionId"] in page.content()
