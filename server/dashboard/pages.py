@@ -48,9 +48,14 @@ def when(context: Any, moment: dt.datetime | str | None) -> str:
 
 
 @pass_context
-def clock(context: Any, moment: dt.datetime | None) -> str:
-    """Only the time of day (``16:14``), in the signed-in user's time zone."""
-    return when(context, moment).split(", ")[-1].split(" ")[0] if moment else ""
+def clock(context: Any, moment: dt.datetime | None, seconds: bool = False) -> str:
+    """Only the time of day (``16:14``, or ``16:14:05``), in the signed-in user's time zone."""
+    if not moment:
+        return ""
+    user = context.get("user")
+    zone = ZoneInfo(getattr(user, "time_zone", None) or "UTC")
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
+    return f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
 
 
 templates.env.filters["when"] = when

@@ -88,7 +88,7 @@ def test_a_completed_review_is_announced_by_a_signed_webhook(app, client, review
     decide(client, sid, events[1]["id"], "dismiss")
     r = client.post(f"/dashboard/sessions/{sid}/review", data={"state": "escalated", "note": "a second face, twice",
                     "csrf": csrf_of(client, f"/dashboard/sessions/{sid}")}, follow_redirects=False)
-    assert r.headers["location"] == f"/dashboard/review/next?after={sid}"
+    assert r.headers["location"] == f"/dashboard/review/next?after={sid}&done=1"
     headers, body, _ = receiver.wait(1)[0]
     expected = "sha256=" + hmac.new(b"s3cret", headers["X-Eye-Timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
     assert headers["X-Eye-Signature"] == expected
