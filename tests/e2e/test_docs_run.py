@@ -332,3 +332,19 @@ def test_the_nginx_block_is_the_one_the_nginx_test_runs():
     [block] = [code for where, lang, code in ALL if lang == "nginx"]
     source = (ROOT / "tests" / "e2e" / "test_nginx.py").read_text()
     assert "docs\" / \"deployment.md\"" in source and "```nginx" in source and "server {" in block
+
+
+def test_the_embedding_example_loads_as_the_page_opens_and_shows_progress(eye, site, browser):
+    """Before anyone clicks, the page loads the widget and says how far it got (issue 25: the
+    example used to load inside the click handler and only log progress to the console)."""
+    [code] = [code for where, lang, code in ALL if lang == "html" and where.startswith("docs/embedding.md")
+              and "LoadEyeWidget" in code]
+    site.add("/embedding.html", f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>docs</title></head>'
+                                f'<body>\n{as_served(code, eye, site)}\n</body></html>')
+    page = browser.new_page()
+    seen = []
+    page.on("console", lambda m: seen.append(m.text))
+    page.goto(f"{site.origin}/embedding.html")
+    page.wait_for_selector("#start:not([disabled])", timeout=90000)  # nobody clicked
+    assert page.inner_text("#stage") == "Proctoring is ready." and page.eval_on_selector("#loading", "e => e.value") == 1
+    page.close()

@@ -146,3 +146,12 @@ def test_after_clearing_the_next_page_says_what_was_decided(client, admin, api_k
     last = client.post(f"/dashboard/sessions/{other}/review", data={"state": "escalated", "note": "two faces", "csrf": token})
     assert last.url.path == "/dashboard/review"
     assert "escalated." in last.text and "Nothing else is waiting" in last.text
+
+
+def test_the_demo_page_uses_the_name_the_docs_teach():
+    from pathlib import Path
+
+    import server
+
+    source = (Path(server.__file__).parent / "demo" / "exam.html").read_text()
+    assert "LoadEyeWidget(" in source and "LoadProctormeWidget(" not in source
