@@ -63,7 +63,28 @@ def consent_text(config: dict[str, Any], camera: bool, microphone: bool, screen:
         text += (" It also needs your entire screen shared: a picture of your screen is uploaded when you leave "
                  "the exam window, leave fullscreen, copy or paste, or connect another screen, and now and then; "
                  "your screen is never recorded continuously.")
+    browser = [what for name, what in (
+        ("tabMonitoring", "when you leave this exam's tab or window"),
+        ("fullscreen", "when you leave fullscreen or make the window small"),
+        ("clipboard", "when you copy, cut or paste (never what)"),
+        ("multipleScreens", "whether more than one screen is connected"),
+    ) if features.get(name, True)]
+    if browser:
+        text += " This page also records " + _listed(browser) + "."
+    text += (f" What is recorded is seen only by the reviewers at {config['institutionName']}, who decide whether "
+             "anything was wrong.")
     return text
+
+
+def declined_text(config: dict[str, Any]) -> str:
+    """What a candidate who declined reads, in the second person: what happens now and next."""
+    return (f"You declined proctoring, so this exam cannot start, and nothing was recorded. If you change your "
+            f"mind, start the exam again and allow proctoring; if you cannot take a proctored exam, contact "
+            f"{config['institutionName']}.")
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 class Widget:
@@ -81,6 +102,7 @@ class Widget:
         self._starting: Any = None
         self._ending: Any = None
         self._overlay: Any = None
+        self._left_overlay: Any = None
         self._media: Any = None
         self._analyzer: Any = None
         self._screen = SharedScreen()
@@ -185,10 +207,16 @@ class Widget:
                 gaze=features["gazeTracking"], liveness=features["livenessCheck"])
             analyzer_ready = asyncio.ensure_future(self._analyzer.start())
             analyzer_ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # failures are reported below
+        if self._left_overlay is not None:  # a declined notice from an earlier init
+            self._left_overlay.remove()
+            self._left_overlay = None
         if camera or microphone or screen:
             self._overlay = self._browser.make_overlay(config.get("containerId"))
             self._overlay.set_status("Eye proctoring: waiting for your consent")
             if not await self._overlay.consent(consent_text(config, camera, microphone, screen)):
+                # the panel stays and tells the candidate what happens next (the page gets the error)
+                self._overlay.declined(declined_text(config))
+                self._left_overlay, self._overlay = self._overlay, None
                 raise WidgetError(PERMISSION_DENIED, "The candidate declined proctoring", {"consent": "declined"})
             if screen:  # first, while the consent click still counts as the gesture the picker needs
                 self._screen.screen = await self._share_screen()

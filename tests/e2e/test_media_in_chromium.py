@@ -169,6 +169,10 @@ def test_declined_consent_rejects_before_any_camera_opens(exam, clips, media_key
     result = e.start(media_key, consent=False)
     assert result["ok"] is False and result["code"] == "PERMISSION_DENIED"
     assert "STARTED" not in e.names()
+    # what happens next, said to the candidate on the page (no error code on screen)
+    said = e.page.inner_text("#eye-status")
+    assert said.startswith("You declined proctoring") and "PERMISSION_DENIED" not in said
+    assert not e.page.locator("#eye-overlay video").is_visible()
 
 
 SWITCHED_OFF = [

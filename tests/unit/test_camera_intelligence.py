@@ -257,3 +257,17 @@ def test_embeddings_thin_out_while_the_same_face_stays_and_come_at_once_when_it_
     judge.observe(34, [])  # nobody: nothing to embed
     judge.observe(34.5, [me(), me(box=(0.6, 0.1, 0.2, 0.3))])  # two faces: no rush either
     assert not judge.embedding_due(35, 34.9)
+
+
+def test_the_consent_text_names_every_signal_the_exam_records_and_who_sees_it():
+    """Informed consent (issue 23): not only the camera and microphone, but the browser signals the
+    features record, and who reviews the evidence."""
+    config = validate({**VALID_CONFIG, "apiKey": "k"})  # default features: tab, fullscreen, clipboard, screens on
+    text = consent_text(config, camera=True, microphone=True)
+    for words in ("leave this exam's tab or window", "leave fullscreen", "copy, cut or paste",
+                  "more than one screen", "reviewers at Test University"):
+        assert words in text, (words, text)
+    quiet = validate({**VALID_CONFIG, "apiKey": "k", "features": {
+        "tabMonitoring": False, "fullscreen": False, "clipboard": False, "multipleScreens": False}})
+    text = consent_text(quiet, camera=True, microphone=True)
+    assert "fullscreen" not in text and "paste" not in text and "tab" not in text

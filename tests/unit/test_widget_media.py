@@ -138,7 +138,13 @@ def test_refusal_is_permission_denied_and_nothing_runs(api_key, browser, how):
     with pytest.raises(WidgetError) as info:
         session(browser, api_key, 1)
     assert info.value.code == "PERMISSION_DENIED"
-    assert browser.overlays[0].removed and all(m.closed for m in browser.medias)
+    if how == "declined consent":  # the candidate reads what happens next, in the second person (issue 23)
+        left = browser.overlays[0]
+        assert not left.removed and left.status.startswith("You declined proctoring") and "Test University" in left.status
+        assert "PERMISSION_DENIED" not in left.status
+    else:
+        assert browser.overlays[0].removed
+    assert all(m.closed for m in browser.medias)
     # the face worker warmed up its models during the notice (no camera was opened for it): it is shut down
     assert all(a.closed for a in browser.analyzers)
 

@@ -221,6 +221,9 @@ class FakeOverlay:
         await asyncio.sleep(0)
         return True
 
+    def declined(self, text: str) -> None:
+        self.status = text
+
     def remove(self) -> None:
         self.removed = True
 

@@ -125,6 +125,12 @@ class Overlay:
         self.video.srcObject = stream
         self.video.style.display = "block"
 
+    def declined(self, text: str) -> None:
+        """What the candidate reads after declining: the panel stays, saying ``text``."""
+        self.video.srcObject = None
+        self.video.style.display = "none"
+        self.status.textContent = text
+
     def remove(self) -> None:
         self.video.srcObject = None
         self.root.remove()
