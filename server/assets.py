@@ -54,12 +54,13 @@ def routes(static_dir: Path) -> list[Route]:
             raise HTTPException(404, f"not found: {relative}")
         headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
         sent = path
-        siblings = [(name, path.with_name(path.name + suffix)) for name, suffix in ENCODINGS]
-        if any(sibling.is_file() for _, sibling in siblings):
+        siblings = [(name, sibling) for name, suffix in ENCODINGS
+                    if (sibling := path.with_name(path.name + suffix)).is_file()]  # each looked at once
+        if siblings:
             headers["Vary"] = "Accept-Encoding"
             allowed = accepted_encodings(request.headers.get("accept-encoding", ""))
             for name, sibling in siblings:
-                if name in allowed and sibling.is_file():
+                if name in allowed:
                     sent, headers["Content-Encoding"] = sibling, name
                     break
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

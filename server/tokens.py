@@ -21,6 +21,11 @@ KEY_FILE_ENV = "EYE_SECRET_KEY_FILE"
 GRACE_SECONDS = 30 * 60
 
 
+def expires_at(started_at: float, exam_duration: float) -> float:
+    """When a session's token stops working: the exam's planned end plus the grace (epoch seconds)."""
+    return started_at + exam_duration + GRACE_SECONDS
+
+
 class TokenError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)

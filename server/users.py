@@ -154,7 +154,7 @@ def _check_email_and_role(db: Session, institution_id: int, email: str, role: st
     if "@" not in email or len(email) > 320:
         raise UserError(f"email {email[:80]!r}: expected an email address")
     _check_role(role)
-    if db.scalar(select(User.id).where(User.institution_id == institution_id, func.lower(User.email) == email)) is not None:
+    if accounts_in(db, institution_id, email):
         raise UserError(f"an account with email {email} already exists in your institution")
     return email
 

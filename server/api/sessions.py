@@ -22,7 +22,7 @@ from ..middleware import client_address
 from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
 from ..store.writer import Refused, refusal
-from ..tokens import GRACE_SECONDS, TokenError
+from ..tokens import TokenError, expires_at
 from . import platform
 from .auth import EitherAuth, SessionAuth
 from .errors import ApiError, errors, rate_limited
@@ -61,7 +61,7 @@ def _live_twins(db: Session, session: ExamSession) -> list[ExamSession]:
         ExamSession.institution_id == session.institution_id, ExamSession.assessment_id == session.assessment_id,
         ExamSession.candidate_id == session.candidate_id, ExamSession.ended_at.is_(None), ExamSession.id != session.id))
     now = utcnow().timestamp()
-    return [o for o in others if aware(o.started_at).timestamp() + o.exam_duration + GRACE_SECONDS > now]
+    return [o for o in others if expires_at(aware(o.started_at).timestamp(), o.exam_duration) > now]
 
 
 def _accepted(body: SessionCreate, request: Request, origin: str | None, db: Session,
@@ -148,8 +148,7 @@ def create_session(body: SessionCreate, request: Request, origin: str | None = H
             session.concurrent = True
             for other in twins:
                 other.concurrent = True
-        expires = session.started_at.timestamp() + session.exam_duration + GRACE_SECONDS
-        token = request.app.state.tokens.issue(session.id, expires)
+        token = request.app.state.tokens.issue(session.id, expires_at(session.started_at.timestamp(), session.exam_duration))
         logs.info("session created", sessionId=session.id, institution=key.institution_id, key=key.prefix,
                   concurrent=session.concurrent, client=client_address(request))
         return SessionCreated(sessionId=session.id, token=token, startedAt=iso(session.started_at))

@@ -34,16 +34,20 @@ templates.env.filters["reason"] = lambda code: data.END_REASON_WORDS.get(code, c
 templates.env.globals["iso"] = iso
 
 
+def _local(context: Any, moment: dt.datetime | str) -> dt.datetime:
+    """``moment`` (a datetime, naive meaning UTC, or an ISO string) in the signed-in user's time zone."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    zone = ZoneInfo(getattr(context.get("user"), "time_zone", None) or "UTC")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
+
+
 @pass_context
 def when(context: Any, moment: dt.datetime | str | None) -> str:
     """A time for people: ``3 Dec 2026, 16:14 UTC``, in the signed-in user's time zone."""
     if not moment:
         return ""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    user = context.get("user")
-    zone = ZoneInfo(getattr(user, "time_zone", None) or "UTC")
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
+    local = _local(context, moment)
     return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
 
 
@@ -52,10 +56,7 @@ def clock(context: Any, moment: dt.datetime | None, seconds: bool = False) -> st
     """Only the time of day (``16:14``, or ``16:14:05``), in the signed-in user's time zone."""
     if not moment:
         return ""
-    user = context.get("user")
-    zone = ZoneInfo(getattr(user, "time_zone", None) or "UTC")
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
-    return f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{_local(context, moment):{'%H:%M:%S' if seconds else '%H:%M'}}"
 
 
 templates.env.filters["when"] = when

@@ -7,19 +7,19 @@ without reloading the page."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import records as data
 from .. import reports, review
 from ..lms import attempts
 from ..middleware import client_address
 from ..score import CAP
-from ..store import Media
+from ..store import Media, User
 from ..store.models import iso
 from .auth import check_csrf, may, reviewer, reviewer_who_may
 from .pages import db_of, own_session, page_number, render, router, templates
@@ -61,7 +61,7 @@ def next_session(request: Request, after: str = "", assessment: str = "", done: 
     return RedirectResponse(f"/dashboard/sessions/{found}" + (f"?{urlencode(told)}" if told else ""), status_code=303)
 
 
-def reviewed_note(request: Request, user: Any, s: Any) -> str | None:
+def reviewed_note(request: Request, user: User, s: Session) -> str | None:
     """"Ada Lovelace (Algebra I): cleared." for the session a reviewer just decided (``?reviewed=ID``)."""
     reviewed = request.query_params.get("reviewed")
     if not reviewed:

@@ -25,10 +25,11 @@ from widget.session import saved_session_key
 from .. import keys, review
 from ..store import ApiKey, Event, ExamSession, LtiAttempt, LtiPlatform
 from ..store.models import aware, iso, utcnow
-from ..tokens import GRACE_SECONDS, Tokens
+from ..tokens import Tokens, expires_at
 from . import claims as c
 from . import signing
 from .launches import Launch, LaunchRefused
+from .platforms import acceptable_url
 
 #: The end reason of a session the LMS ended with ``LtiEndAssessment``.
 ASSESSMENT_ENDED = "assessment_ended"
@@ -56,11 +57,17 @@ def _text(claims: dict[str, Any], name: str, limit: int = 255) -> str:
 
 
 def _start_url(value: Any) -> str:
-    parts = urlsplit(value if isinstance(value, str) else "")
-    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
-    if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
+    if not acceptable_url(value):
         raise LaunchRefused(f"start_assessment_url: expected an https:// URL, received {str(value)[:200]!r}")
     return str(value)
+
+
+def _attempt_number(claims: dict[str, Any]) -> int | None:
+    """The launch's ``attempt_number`` as a positive whole number (a digit string is accepted), else None."""
+    number = claims[c.ATTEMPT_NUMBER]
+    if isinstance(number, str) and number.isdigit():
+        number = int(number)
+    return number if isinstance(number, int) and not isinstance(number, bool) and 0 < number < 2**31 else None
 
 
 def _features(claims: dict[str, Any]) -> dict[str, bool]:
@@ -88,11 +95,10 @@ def open_attempt(db: Session, launch: Launch) -> tuple[LtiAttempt, str]:
     link_id = link.get("id") if isinstance(link, dict) else None
     if not isinstance(link_id, str) or not link_id.strip() or len(link_id) > 255:
         raise LaunchRefused("resource_link: expected an object with an id of 1 to 255 characters")
-    number = claims[c.ATTEMPT_NUMBER]
-    if isinstance(number, str) and number.isdigit():
-        number = int(number)
-    if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**31:
-        raise LaunchRefused(f"attempt_number: expected a positive whole number, received {str(number)[:40]!r}")
+    number = _attempt_number(claims)
+    if number is None:
+        raise LaunchRefused("attempt_number: expected a positive whole number, received "
+                            f"{str(claims[c.ATTEMPT_NUMBER])[:40]!r}")
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.strip() or len(subject) > 255:
         raise LaunchRefused("sub: expected the user's id at the platform (1 to 255 characters)")
@@ -245,13 +251,11 @@ def end_attempt(db: Session, launch: Launch) -> LtiAttempt:
     attempt is never found: the lookup is by the signed ``sub``."""
     claims = launch.claims
     link = claims[c.RESOURCE_LINK]
-    number = claims[c.ATTEMPT_NUMBER]
-    if isinstance(number, str) and number.isdigit():
-        number = int(number)
+    number = _attempt_number(claims)
     attempt = db.scalar(select(LtiAttempt).where(
         LtiAttempt.platform_id == launch.platform.id, LtiAttempt.subject == claims["sub"],
         LtiAttempt.resource_link_id == (link.get("id") if isinstance(link, dict) else None),
-        LtiAttempt.attempt_number == number)) if isinstance(number, int) and not isinstance(number, bool) else None
+        LtiAttempt.attempt_number == number)) if number is not None else None
     if attempt is None:
         raise LaunchRefused("Eye proctored no such attempt for you (resource link, attempt number and user must be "
                             "those of an attempt started with LtiStartProctoring)")
@@ -273,7 +277,7 @@ def resume_record(db: Session, attempt: LtiAttempt, tokens: Tokens) -> dict[str,
     if session is None:
         return None
     started = aware(session.started_at).timestamp()
-    token = tokens.issue(session.id, started + session.exam_duration + GRACE_SECONDS)
+    token = tokens.issue(session.id, expires_at(started, session.exam_duration))
     return {"key": saved_session_key(session.assessment_id, session.candidate_id),
             "value": {"sessionId": session.id, "token": token, "startedAt": iso(session.started_at),
                       "localStartedAt": started}}

@@ -19,10 +19,15 @@ class PlatformError(ValueError):
     """A registration refused; the message names the field and what was wrong."""
 
 
-def _url(field: str, value: str) -> str:
-    parts = urlsplit(value)
+def acceptable_url(value: object) -> bool:
+    """An https:// URL (http:// only on localhost): what Eye accepts from an LMS to call or post to."""
+    parts = urlsplit(value if isinstance(value, str) else "")
     local = parts.hostname in ("localhost", "127.0.0.1", "::1")
-    if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
+    return parts.scheme in ("https", "http") and bool(parts.hostname) and (parts.scheme == "https" or local)
+
+
+def _url(field: str, value: str) -> str:
+    if not acceptable_url(value):
         raise PlatformError(f"{field}: expected an https:// URL (http:// only on localhost), received {value[:200]!r}")
     return value
 
