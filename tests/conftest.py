@@ -18,6 +18,14 @@ VALID_CONFIG = {
 BROWSER_ONLY = {**VALID_CONFIG, "features": {"aiProctoring": False, "facialRecognition": False, "periodicSnapshots": False}}
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The catalogs' compiled ``.mo`` files as the ``.po`` sources say now (build.py writes them
+    too; a translator who edits a ``.po`` and runs the tests sees their words)."""
+    import catalogs
+
+    catalogs.compile_to(catalogs.LOCALES)
+
+
 @pytest.fixture
 def config_without_key() -> dict:
     return dict(VALID_CONFIG)

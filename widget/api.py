@@ -14,6 +14,7 @@ from . import config as config_mod
 from . import events as ev
 from . import syscheck
 from .errors import INVALID_CONFIG, NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, NetworkFailure, WidgetError
+from .language import N_, choose, words
 from .monitors import (
     ClipboardMonitor,
     ConnectivityMonitor,
@@ -24,7 +25,8 @@ from .monitors import (
     ScreensMonitor,
     WindowMonitor,
 )
-from .monitors.screen_share import SharedScreen
+from .monitors.screen_share import SHARED_INSTEAD, SharedScreen
+from .notice import consent_notice, declined_text
 from .session import ACTIVE, INITIALIZING, Lifecycle, Tally, saved_session_key
 from .transport import Transport
 
@@ -37,54 +39,8 @@ DEFAULT_SNAPSHOT_INTERVAL = 120.0
 SCREEN_TRIES = 3
 #: Features that analyse the camera (each needs the face worker).
 CAMERA_ANALYSIS = ("aiProctoring", "facialRecognition", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
-ID_PROMPT = ("Hold your photo ID (ID card, passport or driving licence) next to your face, photo towards the "
-             "camera, then press \u201cCheck my ID\u201d.")
-
-
-def consent_text(config: dict[str, Any], camera: bool, microphone: bool, screen: bool = False) -> str:
-    features = config.get("features") or {}
-    devices = " and ".join(d for d, on in (("camera", camera), ("microphone", microphone)) if on)
-    text = f"{config['institutionName']} proctors this exam with Eye."
-    if devices:
-        text += (f" It uses your {devices} to check that you are present, alone and not talking. The analysis "
-                 "runs in this browser; only flagged moments (a photo or a short sound clip) and occasional "
-                 "snapshots are uploaded for review.")
-    extras = [what for name, what in (
-        ("objectDetection", "looks for phones, books and other devices in view"),
-        ("gazeTracking", "follows where your eyes look (calibrated on your first seconds)"),
-        ("livenessCheck", "checks that the face is a live person, not a photo or a screen"),
-    ) if camera and features.get(name)]
-    if extras:
-        text += " The camera analysis also " + "; ".join(extras) + "."
-    if camera and features.get("idVerification"):
-        text += (" Before the exam you will hold a photo ID up to the camera: its face is compared with yours, "
-                 "and a picture of the ID is uploaded for review like other evidence.")
-    if screen:
-        text += (" It also needs your entire screen shared: a picture of your screen is uploaded when you leave "
-                 "the exam window, leave fullscreen, copy or paste, or connect another screen, and now and then; "
-                 "your screen is never recorded continuously.")
-    browser = [what for name, what in (
-        ("tabMonitoring", "when you leave this exam's tab or window"),
-        ("fullscreen", "when you leave fullscreen or make the window small"),
-        ("clipboard", "when you copy, cut or paste (never what)"),
-        ("multipleScreens", "whether more than one screen is connected"),
-    ) if features.get(name, True)]
-    if browser:
-        text += " This page also records " + _listed(browser) + "."
-    text += (f" What is recorded is seen only by the reviewers at {config['institutionName']}, who decide whether "
-             "anything was wrong.")
-    return text
-
-
-def declined_text(config: dict[str, Any]) -> str:
-    """What a candidate who declined reads, in the second person: what happens now and next."""
-    return (f"You declined proctoring, so this exam cannot start, and nothing was recorded. If you change your "
-            f"mind, start the exam again and allow proctoring; if you cannot take a proctored exam, contact "
-            f"{config['institutionName']}.")
-
-
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+ID_PROMPT = N_("Hold your photo ID (ID card, passport or driving licence) next to your face, photo towards the "
+               "camera, then press \u201cCheck my ID\u201d.")
 
 
 class Widget:
@@ -106,6 +62,7 @@ class Widget:
         self._media: Any = None
         self._analyzer: Any = None
         self._screen = SharedScreen()
+        self._words = words()
 
     # --- listeners -------------------------------------------------------------------------
     @property
@@ -179,6 +136,10 @@ class Widget:
 
     async def _start(self, raw: Any) -> dict[str, Any]:
         config = config_mod.validate(raw)
+        code, warning = choose(config.get("language"), self._browser.languages())
+        if warning:
+            self._browser.log("warn", warning)
+        self._words = t = words(code)
         features = config["features"]
         faces_on = any(features[name] for name in CAMERA_ANALYSIS)
         camera = faces_on or features["periodicSnapshots"]
@@ -193,7 +154,7 @@ class Widget:
             await transport.check_server()
         except NetworkFailure as e:
             raise WidgetError(NETWORK_ERROR, f"Could not reach the Eye server at {self._base_url}: {e}") from None
-        await transport.preflight(config["apiKey"], config_mod.public(config), config.get("launchToken"))
+        institution = await transport.preflight(config["apiKey"], config_mod.public(config), config.get("launchToken"))
         if screen and not self._browser.can_share_screen():
             raise WidgetError(SYSTEM_CHECK_FAILED, "System check failed: screen: this browser cannot share the screen "
                               "(navigator.mediaDevices.getDisplayMedia is missing; phones and tablets cannot)",
@@ -211,17 +172,18 @@ class Widget:
             self._left_overlay.remove()
             self._left_overlay = None
         if camera or microphone or screen:
-            self._overlay = self._browser.make_overlay(config.get("containerId"))
-            self._overlay.set_status("Eye proctoring: waiting for your consent")
-            if not await self._overlay.consent(consent_text(config, camera, microphone, screen)):
+            self._overlay = self._browser.make_overlay(config.get("containerId"), t)
+            self._overlay.set_status(t("Eye proctoring: waiting for your consent"))
+            notice = consent_notice(config, camera, microphone, screen, retention_days=institution.get("retentionDays"), say=t)
+            if not await self._overlay.consent(notice):
                 # the panel stays and tells the candidate what happens next (the page gets the error)
-                self._overlay.declined(declined_text(config))
+                self._overlay.declined(declined_text(config, t))
                 self._left_overlay, self._overlay = self._overlay, None
                 raise WidgetError(PERMISSION_DENIED, "The candidate declined proctoring", {"consent": "declined"})
             if screen:  # first, while the consent click still counts as the gesture the picker needs
                 self._screen.screen = await self._share_screen()
             if camera or microphone:
-                self._overlay.set_status("Eye proctoring: checking camera and microphone")
+                self._overlay.set_status(t("Eye proctoring: checking camera and microphone"))
                 self._media = await self._browser.open_media(self._overlay, video=camera, audio=microphone)
         check = await syscheck.run(self._browser, transport, self._media, camera=camera, microphone=microphone,
                                    screen=self._screen.screen)
@@ -261,7 +223,7 @@ class Widget:
         if id_check is not None:
             self._report_id(*id_check)
         if self._overlay is not None:
-            self._overlay.set_status("Eye proctoring is active")
+            self._overlay.set_status(t("Eye proctoring is active"))
         started = {"sessionId": self._session_id, "startedAt": created["startedAt"], "resumed": bool(created.get("resumed"))}
         self._emit(ev.STARTED, started)
         return started
@@ -272,11 +234,12 @@ class Widget:
         from .detect.faces import Face
         from .detect.idcheck import IdCheck
 
+        t = self._words
         check = IdCheck(threshold=judge.th.match_threshold, min_score=judge.th.min_score)
-        text, image = ID_PROMPT, None
+        text, image = t(ID_PROMPT), None
         while not check.done:
-            await self._overlay.prompt(text, "Check my ID")
-            self._overlay.set_status("Eye proctoring: checking your ID")
+            await self._overlay.prompt(text, t("Check my ID"))
+            self._overlay.set_status(t("Eye proctoring: checking your ID"))
             frame = await self._media.frame()
             shot = await self._media.snapshot("id.jpg")
             result = await self._analyzer.analyse(frame, True)
@@ -284,7 +247,9 @@ class Widget:
             if image is None or attempt.similarity is not None:
                 image = shot  # the picture that shows the ID, else the latest
             if not attempt.match and not check.done:
-                text = f"{attempt.problem} (try {len(check.attempts) + 1} of {check.tries})"
+                problem = attempt.problem or ""
+                text = t("{problem} (try {n} of {tries})", problem=t(problem), n=len(check.attempts) + 1,
+                         tries=check.tries)
         last = check.attempts[-1]
         if last.match and last.live is not None and last.live.embedding is not None and judge.reference is None:
             judge.set_reference(last.live.embedding, "photo ID check")  # the face the ID vouched for
@@ -305,12 +270,12 @@ class Widget:
     async def _share_screen(self) -> Any:
         """The candidate's entire screen: anything else is refused and asked for again (up to
         ``SCREEN_TRIES`` times); declining the browser's picker rejects ``init``."""
+        t = self._words
         surface = ""
         for attempt in range(SCREEN_TRIES):
             if attempt:
-                asked = f"You shared a {surface or 'part of your screen'}. This exam needs your entire screen."
-                await self._overlay.prompt(asked, "Share entire screen")
-            self._overlay.set_status("Eye proctoring: choose your entire screen to share")
+                await self._overlay.prompt(t(SHARED_INSTEAD.get(surface, SHARED_INSTEAD[""])), t("Share entire screen"))
+            self._overlay.set_status(t("Eye proctoring: choose your entire screen to share"))
             try:
                 share = await self._browser.share_screen()
             except WidgetError as e:
@@ -417,7 +382,7 @@ class Widget:
             monitors.append(SnapshotMonitor(b, emit, flag, media=self._media, schedule=SnapshotSchedule(interval),
                                             screen=shared))
         if shared is not None:
-            monitors.append(ScreenShareMonitor(b, emit, flag, holder=shared, overlay=self._overlay))
+            monitors.append(ScreenShareMonitor(b, emit, flag, holder=shared, overlay=self._overlay, say=self._words))
         if features["multipleScreens"]:
             monitors.append(ScreensMonitor(b, emit, flag))
         if features["clipboard"]:

@@ -24,7 +24,8 @@ FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", 
 #: intelligence features load more models (about 8 MB) and cost CPU, and the ID check adds a step
 #: before the exam, so each exam opts in to those too.
 OFF_BY_DEFAULT = ("screenMonitoring", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
-OPTIONAL = ("candidateImageUrl", "containerId", "features", "launchToken", "snapshotInterval", "thresholds")
+OPTIONAL = ("candidateImageUrl", "containerId", "features", "language", "launchToken", "privacyUrl", "snapshotInterval",
+            "thresholds")
 #: ``config.thresholds`` keys → (detector, attribute). Defaults live in widget/detect/faces.py and
 #: widget/detect/sound.py; every value must be a positive number.
 THRESHOLDS = {
@@ -73,6 +74,9 @@ OBJECT_LABELS = (
 )
 KNOWN = (*REQUIRED_STRINGS, "examDuration", *OPTIONAL)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: A BCP 47 language tag's shape (``es``, ``pt-BR``, ``zh-Hans``); which ones Eye speaks is widget.language's word.
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 MAX_STRING = 500
 
 
@@ -132,6 +136,20 @@ def validate(raw: Any) -> dict[str, Any]:
             problem = _string_problem(raw[key])
             if problem:
                 problems[key] = problem
+    language = raw.get("language")
+    if language is not None:
+        problem = _string_problem(language)
+        if problem is None and not LANGUAGE_TAG.match(language.strip()):
+            problem = f"must be a BCP 47 language tag such as \"es\" or \"pt-BR\", received {language!r}"
+        if problem:
+            problems["language"] = problem
+    privacy = raw.get("privacyUrl")
+    if privacy is not None:
+        problem = _string_problem(privacy)
+        if problem is None and not WEB_URL.match(privacy.strip()):
+            problem = f"must be an http(s) URL of the institution's privacy policy, received {privacy!r}"
+        if problem:
+            problems["privacyUrl"] = problem
     interval = raw.get("snapshotInterval")
     if interval is not None and (not _is_number(interval) or interval <= 0):
         problems["snapshotInterval"] = f"must be a positive number of seconds, received {interval!r}"

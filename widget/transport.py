@@ -107,12 +107,15 @@ class Transport:
             return event
         return {**event, "createdAt": iso(parse_iso(event["createdAt"]) + self.clock_offset)}
 
-    async def preflight(self, api_key: str, config: dict[str, Any], launch_token: str | None = None) -> None:
+    async def preflight(self, api_key: str, config: dict[str, Any], launch_token: str | None = None) -> dict[str, Any]:
         """Ask the server whether it would accept this key, page origin, config and launch token,
-        before the candidate sees a consent notice or a device opens; raises the refusal."""
+        before the candidate sees a consent notice or a device opens; raises the refusal. The
+        answer holds what the notice says of the institution (``retentionDays``)."""
         status, body = await self._sessions("sessions/preflight", api_key, config, launch_token)
-        if status != 204:
+        if status != 200:
             self._refused(status, body)
+        answer: dict[str, Any] = body if isinstance(body, dict) else {}
+        return answer
 
     async def create_session(self, api_key: str, config: dict[str, Any], launch_token: str | None = None) -> dict[str, Any]:
         """Ask the server for a session; it checks the key, this page's Origin and, for keys that

@@ -23,6 +23,11 @@ class SessionCreate(Strict):
     launchToken: str | None = Field(default=None, max_length=2000)
 
 
+class Preflight(BaseModel):
+    #: How long the institution keeps a session and its evidence (the consent notice says so).
+    retentionDays: int
+
+
 class SessionCreated(BaseModel):
     sessionId: str
     token: str

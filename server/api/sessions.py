@@ -26,7 +26,7 @@ from ..tokens import TokenError, expires_at
 from . import platform
 from .auth import EitherAuth, SessionAuth
 from .errors import ApiError, errors, rate_limited
-from .schemas import BatchResult, EndIn, EventBatch, SessionCreate, SessionCreated, SessionState
+from .schemas import BatchResult, EndIn, EventBatch, Preflight, SessionCreate, SessionCreated, SessionState
 
 router = APIRouter(prefix="/api/v1")
 
@@ -113,12 +113,14 @@ def _accepted(body: SessionCreate, request: Request, origin: str | None, db: Ses
     return config, key
 
 
-@router.post("/sessions/preflight", status_code=204, responses=errors(400, 401, 403, 422))
-def preflight(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> None:
+@router.post("/sessions/preflight", response_model=Preflight, responses=errors(400, 401, 403, 422))
+def preflight(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> Preflight:
     """Would this key, page origin, config and launch token be accepted? Nothing is created: the
-    widget asks before it shows the consent notice or opens a device."""
+    widget asks before it shows the consent notice or opens a device, and the notice says how
+    long the institution keeps what is recorded."""
     with _db(request).reading() as db:
-        _accepted(body, request, origin, db, ("preflight_address", "preflight"))
+        _, key = _accepted(body, request, origin, db, ("preflight_address", "preflight"))
+        return Preflight(retentionDays=key.institution.retention_days)
 
 
 @router.post("/sessions", status_code=201, response_model=SessionCreated, responses=errors(400, 401, 403, 422))

@@ -12,7 +12,8 @@ from tests.unit.conftest import SERVER
 from tests.unit.test_widget import Recorder, run
 from tests.unit.test_widget_media import ME, OTHER, person, play
 from widget import events as ev
-from widget.api import Widget, consent_text
+from widget.api import Widget
+from widget.notice import consent_notice
 from widget.config import validate
 from widget.detect.faces import Face, FaceJudge
 from widget.detect.gaze import GazeJudge, GazeThresholds
@@ -135,10 +136,10 @@ def test_every_new_flag_has_a_weight_a_label_and_may_carry_evidence():
 
 def test_the_consent_text_names_what_is_analysed():
     config = validate({**VALID_CONFIG, "apiKey": "k", "features": {**ALL_ON, "idVerification": True}})
-    text = consent_text(config, camera=True, microphone=True)
+    text = consent_notice(config, camera=True, microphone=True).text()
     for words in ("phones, books", "where your eyes look", "not a photo or a screen", "photo ID"):
         assert words in text
-    assert "photo ID" not in consent_text(validate({**VALID_CONFIG, "apiKey": "k"}), camera=True, microphone=True)
+    assert "photo ID" not in consent_notice(validate({**VALID_CONFIG, "apiKey": "k"}), camera=True, microphone=True).text()
 
 
 # --- the widget, with scripted detections -------------------------------------------------------
@@ -263,11 +264,11 @@ def test_the_consent_text_names_every_signal_the_exam_records_and_who_sees_it():
     """Informed consent (issue 23): not only the camera and microphone, but the browser signals the
     features record, and who reviews the evidence."""
     config = validate({**VALID_CONFIG, "apiKey": "k"})  # default features: tab, fullscreen, clipboard, screens on
-    text = consent_text(config, camera=True, microphone=True)
+    text = consent_notice(config, camera=True, microphone=True).text()
     for words in ("leave this exam's tab or window", "leave fullscreen", "copy, cut or paste",
                   "more than one screen", "reviewers at Test University"):
         assert words in text, (words, text)
     quiet = validate({**VALID_CONFIG, "apiKey": "k", "features": {
         "tabMonitoring": False, "fullscreen": False, "clipboard": False, "multipleScreens": False}})
-    text = consent_text(quiet, camera=True, microphone=True)
+    text = consent_notice(quiet, camera=True, microphone=True).text()
     assert "fullscreen" not in text and "paste" not in text and "tab" not in text

@@ -81,7 +81,7 @@ def test_an_admin_adds_and_removes_a_keys_domain_on_the_keys_page(client, admin,
     assert added.status_code == 200 and "quiz.test.edu" in added.text
     api = client.post("/api/v1/sessions/preflight", headers={"Origin": "https://quiz.test.edu"},
                       json={"apiKey": api_key, "config": VALID_CONFIG})
-    assert api.status_code == 204, api.text  # the new origin may start sessions now
+    assert api.status_code == 200, api.text  # the new origin may start sessions now
     removed = client.post(f"/dashboard/keys/{key_id}/domains", data={"domain": "localhost:5000", "action": "remove", "csrf": token})
     assert removed.status_code == 200 and "localhost:5000" not in removed.text.split('id="keys"')[1]
     last = client.post(f"/dashboard/keys/{key_id}/domains", data={"domain": "quiz.test.edu", "action": "remove", "csrf": token})

@@ -217,7 +217,9 @@ def test_migrations_are_idempotent_and_match_the_models(app):
 
 def test_preflight_answers_like_session_creation_and_creates_nothing(app, client, api_key):
     body = {"apiKey": api_key, "config": VALID_CONFIG}
-    assert client.post("/api/v1/sessions/preflight", json=body, headers=ORIGIN).status_code == 204
+    accepted = client.post("/api/v1/sessions/preflight", json=body, headers=ORIGIN)
+    # the consent notice says how long evidence is kept: the institution's setting, not the page's word
+    assert accepted.status_code == 200 and accepted.json() == {"retentionDays": 30}
     bad_key = client.post("/api/v1/sessions/preflight", json={**body, "apiKey": "eye_nope"}, headers=ORIGIN)
     assert bad_key.status_code == 401 and bad_key.json()["code"] == "INVALID_API_KEY"
     elsewhere = client.post("/api/v1/sessions/preflight", json=body, headers={"Origin": "https://evil.example"})

@@ -53,6 +53,7 @@ class FakeBrowser:
         self.extended: bool | None = False  # screen.isExtended
         self.screens: list[dict[str, Any]] | None = None  # with the Window Management permission
         self.supported = {"fetch": True, "Promise": True, "WebAssembly": True, "visibilityState": True}
+        self.preferred_languages = ["en-US", "en"]  # navigator.languages
         self.requests: list[tuple[str, str, Any, str | None]] = []
         self.logs: list[tuple[str, str]] = []
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -171,6 +172,9 @@ class FakeBrowser:
     def capabilities(self) -> dict[str, bool]:
         return dict(self.supported)
 
+    def languages(self) -> list[str]:
+        return list(self.preferred_languages)
+
     # listeners and values
     def invoke(self, listener: Any, payload: Any) -> None:
         result = listener(payload)  # Python listeners always get one argument (None when there is no payload)
@@ -201,18 +205,21 @@ FAKE_JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
 
 
 class FakeOverlay:
-    def __init__(self, browser: "FakeMediaBrowser"):
+    def __init__(self, browser: "FakeMediaBrowser", say: Any = None):
         self.browser = browser
+        self.language = getattr(say, "code", "en")
         self.status = ""
         self.removed = False
+        self.notice: Any = None
         self.consent_text: str | None = None
         self.prompts: list[str] = []
 
     def set_status(self, text: str) -> None:
         self.status = text
 
-    async def consent(self, text: str) -> bool:
-        self.consent_text = text
+    async def consent(self, notice: Any) -> bool:
+        self.notice = notice
+        self.consent_text = notice.text()
         await asyncio.sleep(0)
         return self.browser.consent_answer
 
@@ -349,8 +356,8 @@ class FakeMediaBrowser(FakeBrowser):
         self.screen_answers: list[str] = []
         self.shared: list[FakeScreen] = []
 
-    def make_overlay(self, container_id: str | None) -> FakeOverlay:
-        self.overlays.append(FakeOverlay(self))
+    def make_overlay(self, container_id: str | None, say: Any = None) -> FakeOverlay:
+        self.overlays.append(FakeOverlay(self, say))
         return self.overlays[-1]
 
     async def open_media(self, overlay: Any, *, video: bool, audio: bool) -> FakeMedia:

@@ -18,22 +18,31 @@ import js
 from pyodide.ffi import JsException, create_proxy, to_js
 
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
+from ..language import Words
+from ..notice import Notice
 from .jsvalues import absent, module_worker, plain
 
 SNAPSHOT_QUALITY = 0.8
 #: The first button of a question is the primary action (filled), the others secondary (outlined);
 #: both meet WCAG AA contrast, and the focus ring is always visible.
 BUTTON_STYLES = (
-    "font:inherit;margin:0 6px 4px 0;padding:6px 10px;border-radius:4px;cursor:pointer;"
+    "font:inherit;margin-block:0 4px;margin-inline:0 6px;padding:6px 10px;border-radius:4px;cursor:pointer;"
     "background:#0b57d0;color:#fff;border:2px solid #0b57d0;font-weight:600;",
-    "font:inherit;margin:0 6px 4px 0;padding:6px 10px;border-radius:4px;cursor:pointer;"
+    "font:inherit;margin-block:0 4px;margin-inline:0 6px;padding:6px 10px;border-radius:4px;cursor:pointer;"
     "background:#fff;color:#1b1f24;border:2px solid #5b6470;",
 )
-FOCUS_CSS = "#eye-overlay button:focus-visible{outline:3px solid #1b1f24;outline-offset:2px;}"
+FOCUS_CSS = ("#eye-overlay button:focus-visible,#eye-overlay a:focus-visible{outline:3px solid #1b1f24;outline-offset:2px;}"
+             "#eye-overlay ul{margin-block:0 8px;padding-inline-start:1.2em;}#eye-overlay li{margin:0;}"
+             "#eye-overlay a{color:#0b57d0;}")
+#: Logical properties only (inline-start/end, block-start/end): a right-to-left language mirrors it.
+#: Never wider or taller than the window: a long notice scrolls inside the panel.
 PANEL_STYLE = (
     "font:13px/1.4 system-ui,sans-serif;color:#1b1f24;background:#fff;border:1px solid #c8ccd2;"
-    "border-radius:8px;box-shadow:0 2px 10px rgba(0,0,0,.15);padding:8px;width:200px;"
+    "border-radius:8px;box-shadow:0 2px 10px rgba(0,0,0,.15);padding:8px;inline-size:200px;box-sizing:border-box;"
+    "max-inline-size:calc(100vw - 24px);max-block-size:calc(100vh - 24px);overflow-y:auto;overflow-wrap:anywhere;"
 )
+#: While the panel asks something (the consent notice, a prompt) it is wide enough to read.
+ASKING_WIDTH = "min(24rem, calc(100vw - 24px))"
 
 
 
@@ -46,13 +55,16 @@ def _error_name(e: BaseException) -> str:
 class Overlay:
     """The widget's visible part. Built only after ``init`` starts; removed at the end."""
 
-    def __init__(self, container_id: str | None):
+    def __init__(self, container_id: str | None, say: Words):
         doc = js.document
+        self.say = say
         self.root = doc.createElement("div")
         self.root.id = "eye-overlay"
+        self.root.lang = say.code
+        self.root.dir = say.direction
         self.root.setAttribute("role", "region")
-        self.root.setAttribute("aria-label", "Exam proctoring")
-        fixed = "position:fixed;right:12px;bottom:12px;z-index:2147483647;"
+        self.root.setAttribute("aria-label", say("Exam proctoring"))
+        fixed = "position:fixed;inset-inline-end:12px;inset-block-end:12px;z-index:2147483647;"
         self.root.style.cssText = PANEL_STYLE + ("" if container_id else fixed)
         self.video = doc.createElement("video")
         self.video.muted = True
@@ -72,16 +84,45 @@ class Overlay:
     def set_status(self, text: str) -> None:
         self.status.textContent = text
 
-    async def consent(self, text: str) -> bool:
+    async def consent(self, notice: Notice) -> bool:
         """Show the notice; True when the candidate allows, False when they decline."""
-        return await self._ask("eye-consent", text, [("eye-consent-accept", "Allow and start"),
-                                                     ("eye-consent-decline", "Decline")]) == 0
+        t = self.say
+        return await self._ask("eye-consent", notice, [("eye-consent-accept", t("Allow and start")),
+                                                       ("eye-consent-decline", t("Decline"))]) == 0
 
     async def prompt(self, text: str, label: str) -> bool:
         """Ask the candidate to act (e.g. share the screen again); True once they press ``label``."""
-        return await self._ask("eye-prompt", text, [("eye-prompt-accept", label)]) == 0
+        return await self._ask("eye-prompt", Notice([text]), [("eye-prompt-accept", label)]) == 0
 
-    async def _ask(self, panel_id: str, text: str, buttons: list[tuple[str, str]]) -> int:
+    def _notice(self, notice: Notice, ident: str) -> Any:
+        """The notice as paragraphs, lists and a link (text only: nothing in it is read as HTML)."""
+        doc = js.document
+        body = doc.createElement("div")
+        body.id = ident
+        for block in notice.blocks:
+            if isinstance(block, str):
+                element = doc.createElement("p")
+                element.textContent = block
+                element.style.cssText = "margin-block:0 8px;"
+            else:
+                element = doc.createElement("ul")
+                for item in block:
+                    li = doc.createElement("li")
+                    li.textContent = item
+                    element.append(li)
+            body.append(element)
+        if notice.link is not None:
+            para = doc.createElement("p")
+            para.style.cssText = "margin-block:0 8px;"
+            link = doc.createElement("a")
+            link.textContent, link.href = notice.link
+            link.target = "_blank"
+            link.rel = "noopener"
+            para.append(link)
+            body.append(para)
+        return body
+
+    async def _ask(self, panel_id: str, notice: Notice, buttons: list[tuple[str, str]]) -> int:
         """A question in the panel — a labelled, non-modal dialog whose first (primary) button
         has the keyboard focus; the index of the button pressed."""
         doc = js.document
@@ -92,13 +133,9 @@ class Overlay:
         panel.setAttribute("aria-describedby", panel_id + "-text")
         title = doc.createElement("h2")
         title.id = panel_id + "-title"
-        title.textContent = "Exam proctoring"
-        title.style.cssText = "font-size:14px;margin:0 0 4px;"
-        message = doc.createElement("p")
-        message.id = panel_id + "-text"
-        message.textContent = text
-        message.style.cssText = "margin:0 0 8px;"
-        panel.append(title, message)
+        title.textContent = self.say("Exam proctoring")
+        title.style.cssText = "font-size:14px;margin-block:0 4px;"
+        panel.append(title, self._notice(notice, panel_id + "-text"))
         answer: asyncio.Future[int] = asyncio.get_event_loop().create_future()
         wired = []
         for index, (ident, label) in enumerate(buttons):
@@ -111,6 +148,7 @@ class Overlay:
             button.addEventListener("click", proxy)
             wired.append((button, proxy))
             panel.append(button)
+        self.root.style.inlineSize = ASKING_WIDTH
         self.root.append(panel)
         wired[0][0].focus()
         try:
@@ -120,6 +158,7 @@ class Overlay:
                 button.removeEventListener("click", proxy)
                 proxy.destroy()
             panel.remove()
+            self.root.style.inlineSize = "200px"
 
     def show(self, stream: Any) -> None:
         self.video.srcObject = stream
@@ -129,6 +168,7 @@ class Overlay:
         """What the candidate reads after declining: the panel stays, saying ``text``."""
         self.video.srcObject = None
         self.video.style.display = "none"
+        self.root.style.inlineSize = ASKING_WIDTH
         self.status.textContent = text
 
     def remove(self) -> None:

@@ -171,6 +171,14 @@ class PyodideBrowser:
             "visibilityState": hasattr(js.document, "visibilityState"),
         }
 
+    def languages(self) -> list[str]:
+        navigator = js.navigator
+        found = getattr(navigator, "languages", None)
+        if found is not None and not absent(found):
+            return [str(tag) for tag in found]
+        single = getattr(navigator, "language", None)
+        return [str(single)] if single and not absent(single) else []
+
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
@@ -210,10 +218,10 @@ class PyodideBrowser:
         js.fetch(url, plain(options)).catch(create_once_callable(lambda *_: None))
 
     # camera, microphone, overlay, evidence (widget/browser/media.py)
-    def make_overlay(self, container_id: str | None) -> Any:
+    def make_overlay(self, container_id: str | None, say: Any) -> Any:
         from .media import Overlay
 
-        return Overlay(container_id)
+        return Overlay(container_id, say)
 
     async def open_media(self, overlay: Any, *, video: bool, audio: bool) -> Any:
         from .media import MediaSession

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..language import N_
 from .faces import Face
 from .identity import cosine
 
@@ -19,7 +20,7 @@ from .identity import cosine
 class IdAttempt:
     match: bool
     similarity: float | None  # None when the frame did not hold both faces
-    problem: str | None  # what the candidate should fix, for the next try
+    problem: str | None  # what the candidate should fix, for the next try (English; shown translated)
     live: Face | None = None
 
 
@@ -27,17 +28,17 @@ def compare(faces: Sequence[Face], *, threshold: float, min_score: float) -> IdA
     """One try: the faces of one frame (with embeddings)."""
     usable = sorted((f for f in faces if f.score >= min_score and f.embedding is not None), key=Face.area, reverse=True)
     if not usable:
-        return IdAttempt(False, None, "No face was found. Face the camera and hold your ID next to your face.")
+        return IdAttempt(False, None, N_("No face was found. Face the camera and hold your ID next to your face."))
     if len(usable) == 1:
-        return IdAttempt(False, None, "The photo on your ID was not found. Hold the ID closer to the camera, "
-                         "photo side towards it, next to your face.", usable[0])
+        return IdAttempt(False, None, N_("The photo on your ID was not found. Hold the ID closer to the camera, "
+                                         "photo side towards it, next to your face."), usable[0])
     live, card = usable[0], usable[1]
     assert live.embedding is not None and card.embedding is not None
     similarity = cosine(live.embedding, card.embedding)
     if similarity >= threshold:
         return IdAttempt(True, similarity, None, live)
-    return IdAttempt(False, similarity, "The photo on the ID does not look like you. Hold it still, in good light, "
-                     "and try again.", live)
+    return IdAttempt(False, similarity, N_("The photo on the ID does not look like you. Hold it still, in good light, "
+                                           "and try again."), live)
 
 
 class IdCheck:

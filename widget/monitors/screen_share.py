@@ -8,9 +8,16 @@ from typing import Any
 
 from ..errors import WidgetError
 from ..events import SCREEN_SHARE_STOPPED
+from ..language import N_, Words, words
 from .base import Monitor
 
-ACTIVE_STATUS = "Eye proctoring is active (screen shared)"
+ACTIVE_STATUS = N_("Eye proctoring is active (screen shared)")
+#: What the candidate reads after sharing something other than the entire screen, by surface.
+SHARED_INSTEAD = {
+    "window": N_("You shared a window. This exam needs your entire screen."),
+    "browser": N_("You shared a browser tab. This exam needs your entire screen."),
+    "": N_("You shared only part of your screen. This exam needs your entire screen."),
+}
 
 
 class SharedScreen:
@@ -32,12 +39,13 @@ class SharedScreen:
 
 
 class ScreenShareMonitor(Monitor):
-    def __init__(self, browser: Any, report: Any, flag: Any, *, holder: Any, overlay: Any):
+    def __init__(self, browser: Any, report: Any, flag: Any, *, holder: Any, overlay: Any, say: Words | None = None):
         """``holder.screen`` is the current share; a new one replaces it there (evidence and
-        snapshots then use it)."""
+        snapshots then use it). ``say``: the candidate's language."""
         super().__init__(browser, report, flag)
         self.holder = holder
         self.overlay = overlay
+        self.say = say or words()
         self.stops = 0
 
     def begin(self) -> None:
@@ -57,22 +65,23 @@ class ScreenShareMonitor(Monitor):
 
     async def _ask_again(self) -> None:
         """Until the entire screen is shared again (or the exam ends)."""
-        text = "You stopped sharing your screen. This exam needs your entire screen: share it again."
+        t = self.say
+        text = t("You stopped sharing your screen. This exam needs your entire screen: share it again.")
         while self.running and self.holder.screen is None:
-            if not await self.overlay.prompt(text, "Share entire screen"):
+            if not await self.overlay.prompt(text, t("Share entire screen")):
                 return
             try:
                 share = await self.browser.share_screen()
             except WidgetError:  # declined the picker: ask again
-                text = "Screen sharing was declined. This exam needs your entire screen: share it again."
+                text = t("Screen sharing was declined. This exam needs your entire screen: share it again.")
                 continue
             if share.surface != "monitor":
                 share.close()
-                text = f"You shared a {share.surface or 'part of the screen'}; choose your entire screen."
+                text = t(SHARED_INSTEAD.get(share.surface, SHARED_INSTEAD[""]))
                 continue
             if not self.running:
                 share.close()
                 return
             self.holder.screen = share
             self._watch(share)
-            self.overlay.set_status(ACTIVE_STATUS)
+            self.overlay.set_status(t(ACTIVE_STATUS))
