@@ -84,6 +84,7 @@ def update() -> None:
     for code in TRANSLATED:
         catalog = read(code) if po_path(code).exists() else Catalog(locale=babel_locale(code), domain=DOMAIN)
         catalog.update(pot, no_fuzzy_matching=True)
+        catalog.obsolete.clear()  # a message the widget no longer says goes (git keeps its history)
         _write(catalog, po_path(code))
 
 

@@ -237,6 +237,41 @@ export interface ProctorWidget {
   resetSessionListeners(): void;
   /** Figures for benchmarks and support (a plain object); not an event source. */
   diagnostics(): Record<string, unknown>;
+  /** The setup check before exam day (docs/check.md): no session, nothing recorded; device checks
+   *  after a notice the candidate allows. Also caches what an exam here needs and stores the
+   *  start-up snapshot. Rejects only for bad options (INVALID_CONFIG) or during an exam (ALREADY_ACTIVE). */
+  checkSystem(options?: CheckOptions): Promise<CheckResults>;
+}
+
+export interface CheckOptions {
+  /** BCP 47 tag; default: the best match of navigator.languages, else English. */
+  language?: string;
+  /** The exam's features: they decide which devices are tested and which models are cached. */
+  features?: Features;
+  /** Override what the features imply (camera: a camera-analysis feature or snapshots; microphone:
+   *  aiProctoring; screen: screenMonitoring). */
+  camera?: boolean;
+  microphone?: boolean;
+  screen?: boolean;
+}
+
+export type CheckName = "browser" | "network" | "camera" | "microphone" | "screen" | "download";
+
+export interface CheckResult {
+  name: CheckName;
+  /** The check's name in the candidate's language. */
+  label: string;
+  /** "default": not asked for. */
+  status: "success" | "failed" | "default";
+  /** What was measured, in English, for support. */
+  detail: string;
+  /** What the candidate can do, in their language ("" unless failed). */
+  fix: string;
+}
+
+/** One result per check, in the order of CheckName; `code` packs them for support (`eye check-code`). */
+export interface CheckResults extends Array<CheckResult> {
+  code: string;
 }
 
 export interface LoadOptions {

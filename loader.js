@@ -45,8 +45,9 @@
     return value;
   }
 
-  /** The page's view of the widget: exactly the methods loader.d.ts declares, plain values only. */
-  function facade(py, events) {
+  /** The page's view of the widget: exactly the methods loader.d.ts declares, plain values only.
+   * ``snapshot()`` is the promise of a stored start-up snapshot (null, or why there is none). */
+  function facade(py, events, snapshot) {
     var known = new Set(events);
     function checked(event, callback) {
       if (!known.has(event)) {
@@ -70,6 +71,14 @@
       },
       init: function (config) { return py.init(config); },
       endProctoring: function () { return py.endProctoring(); },
+      checkSystem: function (options) {
+        // the setup check also stores the start-up snapshot now, so that the exam is a repeat visit
+        return py.checkSystem(options === undefined ? null : options, snapshot()).then(function (answer) {
+          var results = answer.results;
+          results.code = answer.code;
+          return results;
+        });
+      },
       resetSessionListeners: function () { py.resetSessionListeners(); },
       diagnostics: function () { return Object.assign(plain(py.diagnostics()), { boot: bootedFrom }); },
     });
@@ -170,9 +179,14 @@
     }
   }
 
-  /** After a normal boot: make the snapshot in a worker (off this page's main thread) and store it. */
+  /** After a normal boot: make the snapshot in a worker (off this page's main thread) and store it.
+   * Resolves to null once it is stored, else to why not (it never rejects). */
   function buildSnapshot(key, runtimeURL, wheelURL) {
-    if (!window.caches || !window.crypto || !crypto.subtle || typeof Worker !== "function") return;
+    if (!window.caches || !window.crypto || !crypto.subtle || typeof Worker !== "function") {
+      return Promise.resolve("this page has no Cache Storage or workers");
+    }
+    var settle;
+    var done = new Promise(function (resolve) { settle = resolve; });
     var source = [
       "self.onmessage = async (e) => {",
       "  try {",
@@ -192,24 +206,31 @@
       worker = new Worker(url, { type: "module" });
     } catch (e) {
       URL.revokeObjectURL(url);
-      return;
+      return Promise.resolve("no worker (" + e + ")");
     }
     worker.onmessage = async function (event) {
       worker.terminate();
       URL.revokeObjectURL(url);
-      if (event.data.error) { console.warn("Eye: no start-up snapshot this time (" + event.data.error + ")"); return; }
+      if (event.data.error) {
+        console.warn("Eye: no start-up snapshot this time (" + event.data.error + ")");
+        settle(String(event.data.error));
+        return;
+      }
       try {
         var bytes = event.data.snapshot;
         var digest = hex(await crypto.subtle.digest("SHA-256", bytes));
         var cache = await caches.open(SNAPSHOTS);
         for (var old of await cache.keys()) if (old.url !== key) await cache.delete(old);  // other versions
         await cache.put(key, new Response(bytes, { headers: { "Content-Type": "application/octet-stream", "X-Eye-Sha256": digest } }));
+        settle(null);
       } catch (e) {
         console.warn("Eye: the start-up snapshot could not be stored (" + e + ")");
+        settle("it could not be stored (" + e + ")");
       }
     };
-    worker.onerror = function () { worker.terminate(); URL.revokeObjectURL(url); };
+    worker.onerror = function (e) { worker.terminate(); URL.revokeObjectURL(url); settle("the worker failed (" + (e.message || e) + ")"); };
     worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS });
+    return done;
   }
 
   function scheduleSnapshot(py, build) {
@@ -283,15 +304,21 @@
       throw failure("installing the widget", wheelURL, e);
     }
     var widget;
+    // One snapshot build at most: when the schedule below says, or at once for a setup check.
+    var snapshotting = snapshot ? Promise.resolve(null) : null;
+    function snapshotOnce() {
+      if (!snapshotting) snapshotting = buildSnapshot(key, runtimeURL, wheelURL);
+      return snapshotting;
+    }
     try {
       var assets = { scripts: new URL(MANIFEST.scripts, BASE).href, human: new URL(MANIFEST.human, BASE).href };
       var py = pyodide.pyimport("widget.browser.pyodide").create_widget(BASE, pyodide, assets);
-      widget = facade(py, plain(pyodide.pyimport("widget.events").EVENTS));
+      widget = facade(py, plain(pyodide.pyimport("widget.events").EVENTS), snapshotOnce);
     } catch (e) {
       throw failure("starting the widget", null, e);
     }
     report(1, "ready");
-    if (!snapshot) scheduleSnapshot(py, function () { buildSnapshot(key, runtimeURL, wheelURL); });
+    if (!snapshot) scheduleSnapshot(py, snapshotOnce);
     return widget;
   }
 

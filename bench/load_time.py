@@ -1,5 +1,6 @@
 """Load benchmark: ``LoadEyeWidget()`` vs a bare ``loadPyodide()`` of the same runtime, on a first
-(cold) visit and on a repeat visit.
+(cold) visit and on a repeat visit; and Eye on exam day after the candidate ran the setup check
+(``checkSystem()``) on the exam's site the day before.
 
 Each run is a fresh persistent Chromium profile opening a page on another origin than the Eye
 server twice (cold, then repeat with the HTTP cache and Cache Storage kept, as a candidate's
@@ -10,6 +11,10 @@ transferred (CDP ``Network.loadingFinished`` ``encodedDataLength``).
 Every visit goes over an emulated home connection (CDP ``Network.emulateNetworkConditions``:
 10 Mbps down, 5 Mbps up, 40 ms round trip; ``--link none`` for loopback speed). Both pages load
 from the same ``eye serve``, which sends brotli to Chromium for both alike.
+
+"Checked the day before": a fresh profile opens a page of the exam's site that runs
+``checkSystem()`` (no devices: they change nothing cached), the browser is closed (a day passes:
+nothing stays in memory), reopened on the same profile, and the exam page is timed.
 
 Run: ``.venv/bin/python bench/load_time.py [--runs 3] [--link none]`` (after ``python build.py``).
 """
@@ -43,11 +48,19 @@ window.done = import("__RUNTIME__pyodide.mjs")
 </script>"""
 
 
+CHECK_PAGE = """<!doctype html><meta charset="utf-8"><title>check</title>
+<script src="__EYE__loader.js"></script>
+<script>
+window.done = LoadProctormeWidget().then((w) => w.checkSystem({ camera: false, microphone: false }))
+  .then((r) => ({ ms: performance.now(), download: r.find((c) => c.name === "download").detail }));
+</script>"""
+
 SNAPSHOT_STORED = """async () => { const c = await caches.open('eye-snapshots'); const k = await c.keys();
   return k.length > 0 && (await (await c.match(k[0])).arrayBuffer()).byteLength > 1000000; }"""
 
 
 BOOTS: list[str] = []
+CHECKS: list[str] = []
 #: The emulated link (bytes per second, ms): a candidate's home connection.
 LINKS = {"home": {"offline": False, "latency": 40, "downloadThroughput": 10e6 / 8, "uploadThroughput": 5e6 / 8},
          "none": None}
@@ -66,6 +79,8 @@ def visit(context, url: str) -> tuple[float, int]:
     page.goto(url)
     page.wait_for_function("window.done !== undefined")
     result = page.evaluate("window.done")
+    if "download" in result:
+        CHECKS.append(result["download"])
     if "boot" in result:
         BOOTS.append(result["boot"])
     page.wait_for_timeout(200)
@@ -89,6 +104,24 @@ def measure(playwright, url: str, profile: Path) -> tuple[tuple[float, int], tup
         context.close()
 
 
+def measure_checked(playwright, origin: str, profile: Path) -> tuple[float, int]:
+    """The setup check on the exam's site, the browser closed and reopened, then the exam page."""
+    def opened():  # type: ignore[no-untyped-def]
+        return playwright.chromium.launch_persistent_context(str(profile), executable_path=chromium_path(),
+                                                             args=launch_args(), headless=True)
+
+    context = opened()
+    try:
+        visit(context, f"{origin}/check.html")
+    finally:
+        context.close()
+    context = opened()
+    try:
+        return visit(context, f"{origin}/eye.html")
+    finally:
+        context.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -103,8 +136,10 @@ def main() -> int:
         eye = EyeServer(Path(tmp))
         runtime = eye.url + manifest["pyodide"]
         pages = PageServer(
-            {"/eye.html": EYE_PAGE.replace("__EYE__", eye.url), "/bare.html": BARE_PAGE.replace("__RUNTIME__", runtime)}
+            {"/eye.html": EYE_PAGE.replace("__EYE__", eye.url), "/bare.html": BARE_PAGE.replace("__RUNTIME__", runtime),
+             "/check.html": CHECK_PAGE.replace("__EYE__", eye.url)}
         )
+        checked: list[tuple[float, int]] = []
         cold: dict[str, list[tuple[float, int]]] = {"bare": [], "eye": []}
         repeat: dict[str, list[tuple[float, int]]] = {"bare": [], "eye": []}
         try:
@@ -114,6 +149,7 @@ def main() -> int:
                         first, again = measure(p, f"{pages.origin}/{name}.html", Path(tmp) / f"{name}-{run}")
                         cold[name].append(first)
                         repeat[name].append(again)
+                    checked.append(measure_checked(p, pages.origin, Path(tmp) / f"checked-{run}"))
         finally:
             pages.stop()
             eye.stop()
@@ -131,7 +167,11 @@ def main() -> int:
         print(f"{label:6} bare loadPyodide():     median {bare_ms:6.0f} ms  (runs: {runs(data['bare'])})")
         print(f"{label:6} LoadEyeWidget():        median {eye_ms:6.0f} ms  (runs: {runs(data['eye'])})")
         print(f"{label:6} ratio eye / bare:       {eye_ms / bare_ms:.3f}  (goal {goal})")
-    print(f"Eye booted from: {', '.join(BOOTS)} (cold, repeat, … per run)")
+    checked_ms = median(checked)
+    print(f"checked the day before: LoadEyeWidget() median {checked_ms:6.0f} ms  (runs: {runs(checked)})")
+    print(f"checked / cold Eye:     {checked_ms / median(cold['eye']):.3f}  (goal ≤ 0.5)")
+    print(f"Eye booted from: {', '.join(BOOTS)} (cold, repeat, checked per run)")
+    print(f"the setup check's download check said: {CHECKS[0] if CHECKS else '(no check ran)'}")
     print(f"first-load bytes, bare / eye:  {statistics.median(b for _, b in cold['bare']):,.0f} / "
           f"{statistics.median(b for _, b in cold['eye']):,.0f}; repeat: "
           f"{statistics.median(b for _, b in repeat['bare']):,.0f} / {statistics.median(b for _, b in repeat['eye']):,.0f}"

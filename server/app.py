@@ -17,6 +17,7 @@ from . import assets
 from .api import router
 from .api.errors import ApiError, from_http
 from .api.idempotency import Idempotency
+from .check import router as check_router
 from .cors import Cors
 from .dashboard import router as dashboard_router
 from .dashboard.auth import NeedsLogin
@@ -83,6 +84,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     app.include_router(dashboard_router, include_in_schema=False)  # HTML pages, not the API
     app.state.lti_keys = PlatformKeys()  # the LMS platforms' public keys, cached
     app.include_router(lti_router, include_in_schema=False)  # LTI 1.3: an LMS's door, not the API
+    app.include_router(check_router, include_in_schema=False)  # the candidates' setup check page
     for route in assets.routes(static_dir or DEFAULT_STATIC):
         app.router.routes.append(route)
 

@@ -404,6 +404,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_code(args: argparse.Namespace) -> int:
+    """What a candidate's setup-check support code says (the check page shows it; nothing was sent)."""
+    import datetime as dt
+
+    from widget.checkup import FIXES, decode
+
+    try:
+        found = decode(args.code)
+    except ValueError as e:
+        print(f"eye check-code: {e}", file=sys.stderr)
+        return 2
+    at = dt.datetime.fromtimestamp(found["at"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"Setup check of {at}: round trip {found['rttMs']} ms, upload {found['uploadKbps']} kbit/s")
+    for name, check in found["checks"].items():
+        reason = check["reason"]
+        print(f"  {name:<11} {check['status']:<8} {reason}{': ' + FIXES[reason] if reason else ''}")
+    return 0
+
+
 def cmd_lti_add_platform(args: argparse.Namespace) -> int:
     from .institutions import UnknownInstitution
     from .lms.platforms import PlatformError, add_platform
@@ -566,6 +585,9 @@ def parser() -> argparse.ArgumentParser:
     _database_option(worker)
     worker.add_argument("--public-url", default=None, help="the URL evidence links point to (env EYE_PUBLIC_URL)")
     worker.set_defaults(func=cmd_worker)
+    code = sub.add_parser("check-code", help="read a candidate's setup-check support code (from /check/ or checkSystem)")
+    code.add_argument("code", help="the code, e.g. AEAU-CAKB-…")
+    code.set_defaults(func=cmd_check_code)
     demo = sub.add_parser("demo", help="serve a demo exam page with a demo key for its own origin")
     _serve_options(demo)
     demo.set_defaults(func=cmd_demo)

@@ -24,6 +24,7 @@ LIMITS = {
     "secret_key": "200 per 10 seconds",  # per secret key: platform API requests (shared across instances)
     "login_email": "5 per minute",  # per (reviewer email, client address): sign-in tries
     "login_ip": "30 per 30 seconds",  # per client address: sign-in tries
+    "check_address": "12 per minute",  # per client address: the setup check's upload probes (no key)
 }
 
 

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import config as config_mod
 from . import events as ev
 from . import syscheck
-from .errors import INVALID_CONFIG, NETWORK_ERROR, PERMISSION_DENIED, SYSTEM_CHECK_FAILED, NetworkFailure, WidgetError
+from .errors import (
+    ALREADY_ACTIVE,
+    INVALID_CONFIG,
+    NETWORK_ERROR,
+    PERMISSION_DENIED,
+    SYSTEM_CHECK_FAILED,
+    NetworkFailure,
+    WidgetError,
+)
 from .language import N_, choose, words
 from .monitors import (
     ClipboardMonitor,
@@ -37,8 +45,6 @@ DEFAULT_SNAPSHOT_INTERVAL = 120.0
 
 
 SCREEN_TRIES = 3
-#: Features that analyse the camera (each needs the face worker).
-CAMERA_ANALYSIS = ("aiProctoring", "facialRecognition", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
 ID_PROMPT = N_("Hold your photo ID (ID card, passport or driving licence) next to your face, photo towards the "
                "camera, then press \u201cCheck my ID\u201d.")
 
@@ -91,6 +97,25 @@ class Widget:
 
     endProctoring = end_proctoring
 
+    def check_system(self, options: Any = None, snapshot: Any = None) -> Any:
+        """The setup check before exam day (widget/checkup.py): no session, nothing recorded.
+        ``snapshot`` is the loader's promise of the stored start-up snapshot. Resolves to
+        ``{"results": [...], "code": "..."}`` (the JS facade makes it a list with ``.code``)."""
+        return self._browser.promise(self._check_system(self._browser.to_py(options), snapshot))
+
+    checkSystem = check_system
+
+    async def _check_system(self, raw: Any, snapshot: Any) -> dict[str, Any]:
+        from .checkup import Checkup, validate
+
+        if self.state in (INITIALIZING, ACTIVE):
+            raise WidgetError(ALREADY_ACTIVE, f"checkSystem() called while the widget is {self.state}: the setup check "
+                              "runs before the exam (call it on a page with no exam, or after endProctoring())")
+        options = validate(raw)
+        checkup = Checkup(self._browser, Transport(self._browser, self._base_url), options)
+        features = options["features"]
+        return await checkup.run(snapshot, faces=options["faces"], models=config_mod.face_models(features))
+
     @property
     def session_id(self) -> str | None:
         return self._session_id
@@ -141,7 +166,7 @@ class Widget:
             self._browser.log("warn", warning)
         self._words = t = words(code)
         features = config["features"]
-        faces_on = any(features[name] for name in CAMERA_ANALYSIS)
+        faces_on = any(features[name] for name in config_mod.CAMERA_ANALYSIS)
         camera = faces_on or features["periodicSnapshots"]
         microphone = features["aiProctoring"]
         screen = features["screenMonitoring"]
@@ -163,9 +188,7 @@ class Widget:
         numpy_ready = asyncio.ensure_future(self._browser.load_numpy()) if (faces_on or microphone) else None
         analyzer_ready = None
         if faces_on:  # the face worker fetches and compiles its models while the consent notice is read
-            self._analyzer = self._browser.face_analyzer(
-                objects=features["objectDetection"] or features["livenessCheck"],  # a face shown on a device
-                gaze=features["gazeTracking"], liveness=features["livenessCheck"])
+            self._analyzer = self._browser.face_analyzer(**config_mod.face_models(features))
             analyzer_ready = asyncio.ensure_future(self._analyzer.start())
             analyzer_ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # failures are reported below
         if self._left_overlay is not None:  # a declined notice from an earlier init

@@ -24,6 +24,8 @@ FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", 
 #: intelligence features load more models (about 8 MB) and cost CPU, and the ID check adds a step
 #: before the exam, so each exam opts in to those too.
 OFF_BY_DEFAULT = ("screenMonitoring", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
+#: Features that analyse the camera (each needs the face worker).
+CAMERA_ANALYSIS = ("aiProctoring", "facialRecognition", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
 OPTIONAL = ("candidateImageUrl", "containerId", "features", "language", "launchToken", "privacyUrl", "snapshotInterval",
             "thresholds")
 #: ``config.thresholds`` keys → (detector, attribute). Defaults live in widget/detect/faces.py and
@@ -190,6 +192,12 @@ def validate(raw: Any) -> dict[str, Any]:
     config = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if v is not None}
     config["features"] = normalized_features
     return config
+
+
+def face_models(features: dict[str, bool]) -> dict[str, bool]:
+    """Which of the face worker's further models ``features`` need (its ``face_analyzer`` arguments)."""
+    return {"objects": features["objectDetection"] or features["livenessCheck"],  # a face shown on a device
+            "gaze": features["gazeTracking"], "liveness": features["livenessCheck"]}
 
 
 def public(config: dict[str, Any]) -> dict[str, Any]:

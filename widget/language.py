@@ -19,6 +19,10 @@ from typing import Iterable
 SOURCE = "en"
 #: Every language Eye speaks (a catalog in ``widget/locales/<code>/``), by BCP 47 tag.
 LANGUAGES = ("en", "ar", "de", "es", "fr", "hi", "it", "ja", "nl", "pt-BR", "tr", "zh-Hans")
+#: Each language's name in itself, for a language menu.
+NAMES = {"en": "English", "ar": "العربية", "de": "Deutsch", "es": "Español", "fr": "Français", "hi": "हिन्दी",
+         "it": "Italiano", "ja": "日本語", "nl": "Nederlands", "pt-BR": "Português (Brasil)", "tr": "Türkçe",
+         "zh-Hans": "简体中文"}
 #: Languages written right to left: the overlay is laid out with ``dir="rtl"``.
 RIGHT_TO_LEFT = ("ar", "fa", "he", "ur")
 DOMAIN = "eye"

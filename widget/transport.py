@@ -101,6 +101,17 @@ class Transport:
             self.clock_offset = float(server_time) - (start + end) / 2
         return float(end - start) * 1000.0
 
+    async def probe_upload(self, data: bytes) -> float:
+        """Upload throughput to the Eye server in kbit/s: ``data`` sent to its probe (which keeps
+        nothing), timed from before the request to the answer; raises NetworkFailure."""
+        file = self._browser.make_file(data, "probe.bin", "application/octet-stream")
+        start = self._browser.now()
+        status = await self._browser.upload(self._api + "check/upload", file, "")
+        elapsed = max(self._browser.now() - start, 0.001)
+        if status != 200:
+            raise NetworkFailure(f"the upload probe answered HTTP {status}")
+        return len(data) * 8 / elapsed / 1000.0
+
     def _server_time(self, event: dict[str, Any]) -> dict[str, Any]:
         """An outbox event as sent: ``createdAt`` (this browser's clock) moved to the server's clock."""
         if not self.clock_offset:

@@ -1,14 +1,15 @@
 """The HTTP API (``/api/v1``): the widget's (health, sessions, event batches, evidence, end, with
-the API key and session tokens) and the platform's (secret keys: sessions, results, evidence)."""
+the API key and session tokens; the setup check's upload probe) and the platform's (secret keys: sessions, results, evidence)."""
 
 from fastapi import APIRouter
 
-from . import media, platform, provisioning, sessions
+from . import check, media, platform, provisioning, sessions
 
 router = APIRouter()
 router.include_router(sessions.router)
 router.include_router(media.router)
 router.include_router(platform.router)
 router.include_router(provisioning.router)
+router.include_router(check.router)
 
 __all__ = ["router"]

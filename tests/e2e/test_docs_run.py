@@ -123,13 +123,30 @@ def proctoring_becomes_active(page, url: str) -> list[str]:
     return errors
 
 
-@pytest.mark.parametrize("code", of("html"))
+@pytest.mark.parametrize("code", [c for c in of("html") if "checkSystem(" not in c.values[0]])
 def test_html_pages_start_proctoring(code, eye, site, browser):
     path = f"/page-{abs(hash(code))}.html"
     site.add(path, f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>docs</title></head><body>\n'
                    f'{as_served(code, eye, site)}\n</body></html>')
     page = browser.new_page()
     assert proctoring_becomes_active(page, site.origin + path) == []
+
+
+@pytest.mark.parametrize("code", [c for c in of("html") if "checkSystem(" in c.values[0]])
+def test_html_setup_checks_list_every_result(code, eye, site, browser):
+    """A setup-check example (docs/check.md): pressing its button lists a result per check."""
+    path = f"/check-{abs(hash(code))}.html"
+    site.add(path, f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>docs</title></head><body>\n'
+                   f'{as_served(code, eye, site)}\n</body></html>')
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)[:300]))
+    page.goto(site.origin + path)
+    page.wait_for_function("typeof window.LoadEyeWidget === 'function'")
+    page.click("#check")
+    page.wait_for_function("document.querySelectorAll('#results li').length === 6", timeout=180000)
+    assert errors == []
+    assert "Navegador: success" in page.inner_text("#results")
 
 
 def test_the_documented_csp_lets_the_widget_run(eye, site, browser):

@@ -245,7 +245,7 @@ class FakeMedia:
         self._ended: list[Callable[[str], None]] = []
 
     async def camera_ok(self) -> tuple[bool, str]:
-        return (not self.browser.camera_black, "fake camera")
+        return (False, "mean brightness 0/255") if self.browser.camera_black else (True, "mean brightness 120/255")
 
     def microphone_ok(self) -> tuple[bool, str]:
         return (True, "fake microphone")

@@ -251,7 +251,7 @@ class PyodideBrowser:
             "method": "POST",
             "mode": "cors",
             "credentials": "omit",
-            "headers": {"Content-Type": str(file.type), "Authorization": f"Bearer {token}"},
+            "headers": {"Content-Type": str(file.type), **({"Authorization": f"Bearer {token}"} if token else {})},
         }
         opts = plain(options)
         opts.body = file
