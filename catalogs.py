@@ -4,8 +4,9 @@
     python catalogs.py check     # fail on an untranslated, fuzzy or stale message, or a lost placeholder
     python catalogs.py compile   # write each eye.mo beside its .po (build.py does this too)
 
-Messages are the English strings passed to ``t(…)``, ``t.plural(…)`` and ``N_(…)`` in widget/
-(``t`` is a ``widget.language.Words``); the template is ``widget/locales/eye.pot``.
+Messages are the English strings passed to ``t(…)``, ``t.plural(…)`` and ``N_(…)`` in widget/ and
+in the pages Eye serves candidates (server/check/, server/lti/); ``t`` is a ``widget.language.Words``.
+The template is ``widget/locales/eye.pot``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent
-WIDGET = ROOT / "widget"
+#: Where the candidate's words are: the widget, and the pages Eye serves candidates.
+SOURCES = ("widget", "server/check", "server/lti")
 sys.path.insert(0, str(ROOT))
 from widget.language import DOMAIN, LANGUAGES, LOCALES, SOURCE  # noqa: E402
 
@@ -44,15 +46,16 @@ def babel_locale(code: str) -> str:
 
 
 def template() -> Catalog:
-    """Every message in widget/'s source, with where it is used."""
+    """Every message in the sources, with where it is used."""
     catalog = Catalog(project="Eye", domain=DOMAIN, fuzzy=False, copyright_holder="the Eye contributors",
                       creation_date=STABLE_DATE, revision_date=STABLE_DATE)
-    for filename, lineno, message, comments, context in extract_from_dir(
-            str(WIDGET), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
-            strip_comment_tags=True):
-        if not message or (isinstance(message, tuple) and not message[0]):
-            continue
-        catalog.add(message, None, [(f"widget/{filename}", lineno)], auto_comments=comments, context=context)
+    for source in SOURCES:
+        for filename, lineno, message, comments, context in extract_from_dir(
+                str(ROOT / source), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+                strip_comment_tags=True):
+            if not message or (isinstance(message, tuple) and not message[0]):
+                continue
+            catalog.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
     return catalog
 
 
@@ -127,7 +130,7 @@ def problems() -> Iterator[str]:
         for key in have:
             if key not in wanted:
                 shown = key[0] if isinstance(key, tuple) else key
-                yield f"{code}: stale {shown!r} (no longer in widget/; run python catalogs.py update)"
+                yield f"{code}: stale {shown!r} (no longer in the sources; run python catalogs.py update)"
         for key in catalog.obsolete:
             yield f"{code}: obsolete entry {key!r} (remove it)"
 

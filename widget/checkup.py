@@ -66,27 +66,6 @@ FIXES = {
                    "again."),
 }
 REASONS = ("", *FIXES)
-#: The words of the check page Eye serves at /check/ (server/check/), by the id the page uses.
-PAGE_WORDS = {
-    "title": N_("Check your computer for your exam"),
-    "intro": N_("Run this check a day or more before your exam, on the computer and in the browser you will use. "
-                "It tests your browser, connection, camera and microphone, and prepares this computer so that the "
-                "exam starts faster. Nothing is recorded."),
-    "screen": N_("Also test screen sharing (if your exam asks you to share your screen)"),
-    "start": N_("Start the check"),
-    "again": N_("Run the check again"),
-    "loading": N_("Preparing the check…"),
-    "running": N_("Checking… This can take a minute."),
-    "results": N_("Results"),
-    SUCCESS: N_("Passed"),
-    FAILED: N_("Failed"),
-    DEFAULT: N_("Not checked"),
-    "ready": N_("Everything is ready for your exam."),
-    "fix": N_("Fix what is marked, then run the check again."),
-    "code": N_("Support code"),
-    "help": N_("If you need help, give this code to your institution's support team."),
-    "error": N_("The check could not run:"),
-}
 #: Upload the exam needs (kbit/s): a flagged moment's photo and sound clip (~250 KB) within ~5 s.
 MIN_UPLOAD_KBPS = 384.0
 PROBE_BYTES = 128 * 1024

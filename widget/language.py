@@ -55,6 +55,28 @@ def best_match(wanted: Iterable[str], available: Iterable[str] = LANGUAGES) -> s
     return None
 
 
+def accepted_languages(header: str | None) -> list[str]:
+    """An Accept-Language header's tags, most wanted first (``de-AT,en;q=0.8`` → de-AT, en)."""
+    ranked = []
+    for index, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, index, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def for_page(asked: str | None, accept_language: str | None) -> str:
+    """The language of a page Eye serves a candidate: ``asked`` (a ``?lang=``), else the browser's
+    Accept-Language, else English."""
+    return best_match([asked] if asked else []) or best_match(accepted_languages(accept_language)) or SOURCE
+
+
 def choose(configured: str | None, browser: Iterable[str]) -> tuple[str, str | None]:
     """The language a widget speaks, and a warning for the console when ``configured`` (the
     config's ``language``) is one Eye has no catalog for."""

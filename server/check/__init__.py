@@ -11,33 +11,38 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from widget.checkup import PAGE_WORDS
 from widget.config import FEATURES
-from widget.language import LANGUAGES, NAMES, best_match, words
+from widget.language import LANGUAGES, N_, NAMES, for_page, words
+from widget.syscheck import DEFAULT, FAILED, SUCCESS
 
 router = APIRouter()
+#: The page's words (in the candidate's catalogs, see catalogs.py), by the id the page uses.
+PAGE_WORDS = {
+    "title": N_("Check your computer for your exam"),
+    "intro": N_("Run this check a day or more before your exam, on the computer and in the browser you will use. "
+                "It tests your browser, connection, camera and microphone, and prepares this computer so that the "
+                "exam starts faster. Nothing is recorded."),
+    "screen": N_("Also test screen sharing (if your exam asks you to share your screen)"),
+    "start": N_("Start the check"),
+    "again": N_("Run the check again"),
+    "loading": N_("Preparing the check…"),
+    "running": N_("Checking… This can take a minute."),
+    "results": N_("Results"),
+    SUCCESS: N_("Passed"),
+    FAILED: N_("Failed"),
+    DEFAULT: N_("Not checked"),
+    "ready": N_("Everything is ready for your exam."),
+    "fix": N_("Fix what is marked, then run the check again."),
+    "code": N_("Support code"),
+    "help": N_("If you need help, give this code to your institution's support team."),
+    "error": N_("The check could not run:"),
+}
 PAGE = Path(__file__).with_name("check.html").read_text()
-
-
-def accepted_languages(header: str | None) -> list[str]:
-    """An Accept-Language header's tags, most wanted first (``de-AT,en;q=0.8`` → de-AT, en)."""
-    ranked = []
-    for index, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if tag and tag != "*" and q > 0:
-            ranked.append((-q, index, tag))
-    return [tag for _, _, tag in sorted(ranked)]
 
 
 @router.get("/check/", response_class=HTMLResponse)
 def check_page(request: Request, lang: str | None = None, screen: str | None = None, features: str | None = None) -> HTMLResponse:
-    code = best_match([lang] if lang else []) or best_match(accepted_languages(request.headers.get("accept-language"))) or "en"
+    code = for_page(lang, request.headers.get("accept-language"))
     say = words(code)
     chosen = {name: True for name in (features or "").split(",") if name in FEATURES}
     said = {key: say(message) for key, message in PAGE_WORDS.items()}
@@ -50,9 +55,8 @@ def check_page(request: Request, lang: str | None = None, screen: str | None = N
     current = ' aria-current="page"'
     languages = " ".join(f'<a href="?lang={tag}" lang="{tag}" hreflang="{tag}"{current if tag == code else ""}>{NAMES[tag]}</a>'
                          for tag in LANGUAGES)
-    text = (PAGE.replace("__LANG__", say.code).replace("__DIR__", say.direction)
-            .replace("__DATA__", json.dumps(data).replace("<", "\\u003c"))
-            .replace("__LANGUAGES__", languages))
+    text = PAGE.replace("__LANG__", say.code).replace("__DIR__", say.direction).replace("__LANGUAGES__", languages)
     for key, message in said.items():
         text = text.replace(f"__{key.upper()}__", html.escape(message, quote=True))
+    text = text.replace("__DATA__", json.dumps(data).replace("<", "\\u003c"))
     return HTMLResponse(text, headers={"Cache-Control": "no-store", "Content-Language": say.code, "Vary": "Accept-Language"})

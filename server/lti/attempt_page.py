@@ -5,6 +5,7 @@ Eye's own page only (their ``Origin`` is Eye's)."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
+from widget.language import N_, for_page, words
+
 from ..lms import attempts
 from ..store import Database
 from .pages import page
@@ -21,6 +24,22 @@ from .pages import page
 router = APIRouter(prefix="/attempts")
 ATTEMPT_COOKIE = "eye_lti_attempt"
 _PAGE = (Path(__file__).with_name("proctor.html")).read_text()
+#: What the candidate reads on the proctoring page, in their browser's language (the candidate's
+#: catalogs, see catalogs.py); the widget on it picks the same language from navigator.languages.
+WORDS = {
+    "title": N_("Proctored attempt"),
+    "keep": N_("Keep this window open until you have submitted the assessment: it proctors your attempt "
+               "(camera, microphone and your entire screen). The assessment opens in a new window."),
+    "loading": N_("Loading proctoring\u2026"),
+    "consent": N_("Proctoring needs your consent."),
+    "open": N_("Open the assessment"),
+    "ready": N_("Proctoring is active. Open the assessment when you are ready."),
+    "opened": N_("Proctoring is active. The assessment is open in another window."),
+    "ended": N_("Proctoring has ended. You may close this window."),
+    "failed": N_("Proctoring could not start."),
+    "untied": N_("Proctoring could not be tied to this attempt."),
+    "unstarted": N_("The assessment could not be started."),
+}
 
 
 def attempt_path(attempt_id: str) -> str:
@@ -55,8 +74,14 @@ def proctor_page(attempt_id: str, request: Request) -> Response:
             "resume": attempts.resume_record(db, attempt, request.app.state.tokens),
             "urls": {name: f"{attempt_path(attempt.id)}/{name}" for name in ("session", "assessment", "closed")},
         }
+    say = words(for_page(None, request.headers.get("accept-language")))
+    data["words"] = {key: say(message) for key, message in WORDS.items()}
     embedded = json.dumps(data).replace("<", "\\u003c")  # nothing in it can close the script element
-    return HTMLResponse(_PAGE.replace("__ATTEMPT__", embedded), headers={"Cache-Control": "no-store"})
+    text = _PAGE.replace("__LANG__", say.code).replace("__DIR__", say.direction)
+    for key, said in data["words"].items():
+        text = text.replace(f"__{key.upper()}__", html.escape(said, quote=True))
+    text = text.replace("__ATTEMPT__", embedded)  # last: the LMS's words in it are never read as a placeholder
+    return HTMLResponse(text, headers={"Cache-Control": "no-store", "Content-Language": say.code, "Vary": "Accept-Language"})
 
 
 class Started(BaseModel):

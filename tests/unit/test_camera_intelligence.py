@@ -13,7 +13,6 @@ from tests.unit.test_widget import Recorder, run
 from tests.unit.test_widget_media import ME, OTHER, person, play
 from widget import events as ev
 from widget.api import Widget
-from widget.notice import consent_notice
 from widget.config import validate
 from widget.detect.faces import Face, FaceJudge
 from widget.detect.gaze import GazeJudge, GazeThresholds
@@ -21,6 +20,7 @@ from widget.detect.idcheck import IdCheck
 from widget.detect.liveness import SpoofJudge
 from widget.detect.objects import ObjectJudge, ObjectThresholds, Thing
 from widget.errors import WidgetError
+from widget.notice import consent_notice
 
 NEW = [ev.PROHIBITED_OBJECT, ev.GAZE_AWAY, ev.SPOOF_SUSPECTED, ev.ID_VERIFIED, ev.ID_MISMATCH]
 ALL_ON = {"objectDetection": True, "gazeTracking": True, "livenessCheck": True}

@@ -150,3 +150,15 @@ def test_the_lms_page_shows_admins_the_tool_urls_and_their_platforms(client, pla
     for url in ("/lti/login", "/lti/launch", "/lti/jwks.json"):
         assert f"<code>{public}{url}</code>" in page.text
     assert platform.issuer in page.text and platform.client_id in page.text
+
+
+def test_the_proctoring_page_speaks_the_candidates_language(client, platform):
+    answer = platform.start_proctoring(client)
+    path = answer.headers["location"]
+    spanish = client.get(path, headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert '<html lang="es" dir="ltr">' in spanish.text and spanish.headers["content-language"] == "es"
+    assert "Mantén esta ventana abierta" in spanish.text and ">Abrir la evaluación</button>" in spanish.text
+    assert page_data(spanish)["words"]["ready"].startswith("La supervisión está activa.")
+    arabic = client.get(path, headers={"Accept-Language": "ar"})
+    assert '<html lang="ar" dir="rtl">' in arabic.text and "فتح التقييم" in arabic.text
+    assert '<html lang="en"' in client.get(path).text
