@@ -208,6 +208,12 @@ class Widget:
             if camera or microphone:
                 self._overlay.set_status(t("Eye proctoring: checking camera and microphone"))
                 self._media = await self._browser.open_media(self._overlay, video=camera, audio=microphone)
+        elif any(features[name] for name in config_mod.BROWSER_SIGNALS):
+            # no device to consent to, but the browser's signals are recorded: the candidate is told
+            # which, who sees them and for how long, in a notice that does not hold the exam up
+            self._overlay = self._browser.make_overlay(config.get("containerId"), t)
+            self._overlay.inform(consent_notice(config, False, False, False, retention_days=institution.get("retentionDays"),
+                                                say=t), t("Got it"))
         check = await syscheck.run(self._browser, transport, self._media, camera=camera, microphone=microphone,
                                    screen=self._screen.screen)
         self._emit(ev.SYSTEM_CHECK_COMPLETED, check)

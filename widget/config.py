@@ -24,6 +24,8 @@ FEATURES = ("aiProctoring", "facialRecognition", "tabMonitoring", "fullscreen", 
 #: intelligence features load more models (about 8 MB) and cost CPU, and the ID check adds a step
 #: before the exam, so each exam opts in to those too.
 OFF_BY_DEFAULT = ("screenMonitoring", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
+#: Features that record the browser's own signals (no device): the consent notice names each.
+BROWSER_SIGNALS = ("tabMonitoring", "fullscreen", "clipboard", "multipleScreens")
 #: Features that analyse the camera (each needs the face worker).
 CAMERA_ANALYSIS = ("aiProctoring", "facialRecognition", "objectDetection", "gazeTracking", "livenessCheck", "idVerification")
 OPTIONAL = ("candidateImageUrl", "containerId", "features", "language", "launchToken", "privacyUrl", "snapshotInterval",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from .config import BROWSER_SIGNALS
 from .language import Words, words
 
 #: A block of the notice: a paragraph, or a bulleted list of items.
@@ -34,6 +35,7 @@ class Notice:
 
 def consent_notice(config: dict[str, Any], camera: bool, microphone: bool, screen: bool = False, *,
                    retention_days: int | None = None, say: Words | None = None) -> Notice:
+    """The notice for an exam with these devices (none: the browser signals alone)."""
     t = say or words()
     features = config.get("features") or {}
     institution = config["institutionName"]
@@ -65,14 +67,15 @@ def consent_notice(config: dict[str, Any], camera: bool, microphone: bool, scree
         notice.blocks.append(t("It also needs your entire screen shared: a picture of your screen is uploaded when you "
                                "leave the exam window, leave fullscreen, copy or paste, or connect another screen, and "
                                "now and then; your screen is never recorded continuously."))
-    signals = [text for name, text in (
-        ("tabMonitoring", t("when you leave this exam's tab or window")),
-        ("fullscreen", t("when you leave fullscreen or make the window small")),
-        ("clipboard", t("when you copy, cut or paste (never what)")),
-        ("multipleScreens", t("whether more than one screen is connected")),
-    ) if features.get(name, True)]
+    said = {
+        "tabMonitoring": t("when you leave this exam's tab or window"),
+        "fullscreen": t("when you leave fullscreen or make the window small"),
+        "clipboard": t("when you copy, cut or paste (never what)"),
+        "multipleScreens": t("whether more than one screen is connected"),
+    }
+    signals = [said[name] for name in BROWSER_SIGNALS if features.get(name, True)]
     if signals:
-        notice.blocks.append(t("This page also records:"))
+        notice.blocks.append(t("This page also records:") if uses or screen else t("This page records:"))
         notice.blocks.append(signals)
     seen = t("What is recorded is seen only by the reviewers at {institution}, who decide whether anything was wrong.",
              institution=institution)

@@ -140,3 +140,18 @@ def test_every_languages_consent_card_fits_a_390_px_phone(browser, exam_page, ap
         page.click("#eye-consent-decline")
         assert page.evaluate("window.pending")["code"] == "PERMISSION_DENIED"
     assert problems == {}
+
+
+def test_an_exam_without_devices_shows_what_it_records_without_holding_the_page(browser, exam_page, api_key):
+    page = open_exam(browser, exam_page)
+    page.focus("#fullscreen")  # the candidate is on the exam page
+    result = page.evaluate("(c) => window.startExam(c)", {**BROWSER_ONLY, "apiKey": api_key, "language": "tr"})
+    assert result["ok"], result  # nobody clicked: the notice does not wait
+    notice = page.locator("#eye-notice")
+    assert "Bu sayfa şunları kaydeder:" in notice.inner_text() and notice.get_attribute("role") == "dialog"
+    assert page.evaluate("document.activeElement.id") == "fullscreen"  # the focus stays where the candidate is
+    assert serious(page) == []
+    page.click("#eye-notice-ok")
+    assert page.locator("#eye-notice").count() == 0
+    assert page.inner_text("#eye-status") == "Eye gözetimi etkin"
+    page.evaluate("window.widget.endProctoring()")

@@ -165,3 +165,30 @@ def test_the_catalogs_ship_in_the_wheel():
     for code in catalogs.TRANSLATED:
         assert f"widget/locales/{code}/LC_MESSAGES/eye.mo" in names
     assert language.catalog_path("ar").exists()
+
+
+def test_an_exam_without_devices_still_tells_the_candidate_what_it_records(app, api_key, browser):
+    from tests.conftest import BROWSER_ONLY
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        started = await widget.init({**BROWSER_ONLY, "apiKey": api_key, "language": "fr"})  # no click needed
+        await widget.endProctoring()
+        return started
+
+    assert run(scenario())["sessionId"]
+    [overlay] = browser.overlays
+    text = overlay.informed.text()
+    assert text.startswith("Test University surveille cet examen avec Eye.\nCette page enregistre :")
+    assert "quand vous quittez l’onglet ou la fenêtre de cet examen" in text and "conserve 30 jours" in text
+    assert overlay.consent_text is None and overlay.removed  # never waited for; gone at the end
+    quiet = {**BROWSER_ONLY["features"], "tabMonitoring": False, "fullscreen": False, "clipboard": False,
+             "multipleScreens": False}
+
+    async def quietly():
+        widget = Widget(browser, SERVER)
+        await widget.init({**BROWSER_ONLY, "apiKey": api_key, "features": quiet, "candidateId": "c-quiet"})
+        await widget.endProctoring()
+
+    run(quietly())
+    assert len(browser.overlays) == 1  # nothing recorded from the browser: nothing to tell

@@ -54,6 +54,8 @@ class FakeBrowser:
         self.screens: list[dict[str, Any]] | None = None  # with the Window Management permission
         self.supported = {"fetch": True, "Promise": True, "WebAssembly": True, "visibilityState": True}
         self.preferred_languages = ["en-US", "en"]  # navigator.languages
+        self.overlays: list[FakeOverlay] = []
+        self.consent_answer = True
         self.requests: list[tuple[str, str, Any, str | None]] = []
         self.logs: list[tuple[str, str]] = []
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -175,6 +177,10 @@ class FakeBrowser:
     def languages(self) -> list[str]:
         return list(self.preferred_languages)
 
+    def make_overlay(self, container_id: str | None, say: Any = None) -> "FakeOverlay":
+        self.overlays.append(FakeOverlay(self, say))
+        return self.overlays[-1]
+
     # listeners and values
     def invoke(self, listener: Any, payload: Any) -> None:
         result = listener(payload)  # Python listeners always get one argument (None when there is no payload)
@@ -205,13 +211,14 @@ FAKE_JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
 
 
 class FakeOverlay:
-    def __init__(self, browser: "FakeMediaBrowser", say: Any = None):
+    def __init__(self, browser: "FakeBrowser", say: Any = None):
         self.browser = browser
         self.language = getattr(say, "code", "en")
         self.status = ""
         self.removed = False
         self.notice: Any = None
         self.consent_text: str | None = None
+        self.informed: Any = None  # the notice of an exam without devices (it does not wait)
         self.prompts: list[str] = []
 
     def set_status(self, text: str) -> None:
@@ -222,6 +229,9 @@ class FakeOverlay:
         self.consent_text = notice.text()
         await asyncio.sleep(0)
         return self.browser.consent_answer
+
+    def inform(self, notice: Any, label: str) -> None:
+        self.informed = notice
 
     async def prompt(self, text: str, label: str) -> bool:
         self.prompts.append(text)
@@ -338,7 +348,6 @@ class FakeMediaBrowser(FakeBrowser):
 
     def __init__(self, server: Server = _offline, **kwargs: Any):
         super().__init__(server, **kwargs)
-        self.consent_answer = True
         self.analysis_seconds = 0.0  # how long each face analysis takes (fake clock)
         self.permission = True
         self.camera_black = False
@@ -348,7 +357,6 @@ class FakeMediaBrowser(FakeBrowser):
         #: what the camera shows at each photo-ID try (the faces of that frame)
         self.id_frames: list[list[dict[str, Any]]] = []
         self.reference_faces: list[dict[str, Any]] = []
-        self.overlays: list[FakeOverlay] = []
         self.medias: list[FakeMedia] = []
         self.analyzers: list[FakeAnalyzer] = []
         self.uploads: list[tuple[str, FakeFile]] = []
@@ -356,9 +364,6 @@ class FakeMediaBrowser(FakeBrowser):
         self.screen_answers: list[str] = []
         self.shared: list[FakeScreen] = []
 
-    def make_overlay(self, container_id: str | None, say: Any = None) -> FakeOverlay:
-        self.overlays.append(FakeOverlay(self, say))
-        return self.overlays[-1]
 
     async def open_media(self, overlay: Any, *, video: bool, audio: bool) -> FakeMedia:
         from ..errors import PERMISSION_DENIED, WidgetError

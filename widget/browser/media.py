@@ -58,6 +58,7 @@ class Overlay:
     def __init__(self, container_id: str | None, say: Words):
         doc = js.document
         self.say = say
+        self._asking: list[asyncio.Future[int]] = []  # questions on screen, answered -1 when the panel goes
         self.root = doc.createElement("div")
         self.root.id = "eye-overlay"
         self.root.lang = say.code
@@ -94,6 +95,11 @@ class Overlay:
         """Ask the candidate to act (e.g. share the screen again); True once they press ``label``."""
         return await self._ask("eye-prompt", Notice([text]), [("eye-prompt-accept", label)]) == 0
 
+    def inform(self, notice: Notice, label: str) -> None:
+        """Show ``notice`` without waiting and without taking the keyboard focus from the page;
+        ``label`` (e.g. "Got it") dismisses it."""
+        asyncio.ensure_future(self._ask("eye-notice", notice, [("eye-notice-ok", label)], focus=False))
+
     def _notice(self, notice: Notice, ident: str) -> Any:
         """The notice as paragraphs, lists and a link (text only: nothing in it is read as HTML)."""
         doc = js.document
@@ -122,9 +128,9 @@ class Overlay:
             body.append(para)
         return body
 
-    async def _ask(self, panel_id: str, notice: Notice, buttons: list[tuple[str, str]]) -> int:
+    async def _ask(self, panel_id: str, notice: Notice, buttons: list[tuple[str, str]], focus: bool = True) -> int:
         """A question in the panel — a labelled, non-modal dialog whose first (primary) button
-        has the keyboard focus; the index of the button pressed."""
+        has the keyboard focus (unless not ``focus``); the index of the button pressed."""
         doc = js.document
         panel = doc.createElement("div")
         panel.id = panel_id
@@ -137,6 +143,7 @@ class Overlay:
         title.style.cssText = "font-size:14px;margin-block:0 4px;"
         panel.append(title, self._notice(notice, panel_id + "-text"))
         answer: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+        self._asking.append(answer)
         wired = []
         for index, (ident, label) in enumerate(buttons):
             button = doc.createElement("button")
@@ -150,7 +157,8 @@ class Overlay:
             panel.append(button)
         self.root.style.inlineSize = ASKING_WIDTH
         self.root.append(panel)
-        wired[0][0].focus()
+        if focus:
+            wired[0][0].focus()
         try:
             return await answer
         finally:
@@ -158,6 +166,7 @@ class Overlay:
                 button.removeEventListener("click", proxy)
                 proxy.destroy()
             panel.remove()
+            self._asking.remove(answer)
             self.root.style.inlineSize = "200px"
 
     def show(self, stream: Any) -> None:
@@ -173,6 +182,9 @@ class Overlay:
 
     def remove(self) -> None:
         self.video.srcObject = None
+        for answer in list(self._asking):
+            if not answer.done():
+                answer.set_result(-1)
         self.root.remove()
 
 
