@@ -188,7 +188,7 @@ export interface EventPayloads {
   SOUND_DETECTED: FlagDataWithFile<"SOUND_DETECTED">;
   PERIODIC_SNAPSHOT: FlagDataWithFile<"PERIODIC_SNAPSHOT"> & { details: { source: "camera" | "screen" } };
   SUSPICIOUS_ACTIVITY: FlagData<"SUSPICIOUS_ACTIVITY"> & { details: { types: FlagType[] } };
-  END_PROCTORING: { reason: "manual" | "time_up" | "error" | "ended_by_server"; endedAt: string };
+  END_PROCTORING: { reason: "manual" | "time_up" | "error" | "ended_by_server" | "proctor"; endedAt: string };
   DEVICE_LOST: FlagData<"DEVICE_LOST"> & { details: { device: "camera" | "microphone" } };
   NETWORK_OFFLINE: { online: false; timestamp: string };
   NETWORK_ONLINE: { online: true; timestamp: string; offlineMs: number };
@@ -214,6 +214,11 @@ export interface EventPayloads {
   ID_MISMATCH: FlagDataWithFile<"ID_MISMATCH"> & {
     details: { similarity: number | null; threshold: number; tries: number; problem: string | null };
   };
+  /** A live proctor's message, shown to the candidate as text (docs/live.md). `from` is "" for "your proctor". */
+  PROCTOR_MESSAGE: { messageId: string; text: string; from: string; timestamp: string };
+  /** A live proctor paused the exam: the page is covered until PROCTORING_RESUMED — stop your exam timer. */
+  PROCTORING_PAUSED: { reason: string; timestamp: string };
+  PROCTORING_RESUMED: { pausedMs: number; timestamp: string };
 }
 
 export type EventName = keyof EventPayloads;

@@ -23,6 +23,7 @@ from .dashboard import router as dashboard_router
 from .dashboard.auth import NeedsLogin
 from .evidence import media_location
 from .limits import LIMITS, limiters, storage_for
+from .live.fanout import Fanout
 from .lms.launches import PlatformKeys
 from .logs import AccessLog
 from .lti import router as lti_router
@@ -77,6 +78,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
                                   schedule=options.webhook_schedule or SCHEDULE)
     if options.webhook_worker:
         app.state.webhooks.start()
+    app.state.fanout = Fanout(options.redis_url)  # live proctoring: wake the streams a message is for
     app.state.limits = limiters(storage_for(options.redis_url), {**LIMITS, **dict(options.rate_limits)})
     app.state.evidence = media_location(db, media_dir)
     app.state.media_dir = app.state.evidence.root  # the evidence folder (None with object storage)

@@ -14,7 +14,18 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, delete, select, text
 
-from .store import Database, Event, ExamSession, FlagVerdict, IdempotentRequest, Media, Setting, WebhookDelivery, WebhookOutbox
+from .store import (
+    Database,
+    Event,
+    ExamSession,
+    FlagVerdict,
+    IdempotentRequest,
+    Media,
+    ProctorMessage,
+    Setting,
+    WebhookDelivery,
+    WebhookOutbox,
+)
 from .store.database import default_media_dir
 
 MEDIA_SETTING = "media_dir"
@@ -158,6 +169,7 @@ def delete_sessions(db: Database, store: EvidenceStore | Path, session_ids: list
         s.execute(delete(Media).where(Media.session_id.in_(session_ids)))
         s.execute(delete(FlagVerdict).where(FlagVerdict.session_id.in_(session_ids)))
         s.execute(delete(Event).where(Event.session_id.in_(session_ids)))
+        s.execute(delete(ProctorMessage).where(ProctorMessage.session_id.in_(session_ids)))
         s.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id.in_(session_ids)))
         s.execute(delete(WebhookOutbox).where(WebhookOutbox.session_id.in_(session_ids)))
         s.execute(delete(IdempotentRequest).where(IdempotentRequest.session_id.in_(session_ids)))

@@ -60,6 +60,10 @@ def info(message: str, **fields: Any) -> None:
     log.info(message, extra={"fields": fields})
 
 
+def warning(message: str, **fields: Any) -> None:
+    log.warning(message, extra={"fields": fields})
+
+
 class AccessLog:
     """One line per request: request id (also sent back as ``X-Request-Id``), method, redacted
     path, status, milliseconds, client address, session id and institution where known."""

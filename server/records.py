@@ -15,10 +15,11 @@ from .store import Event, ExamSession, FlagVerdict, Media, User
 from .store.models import iso
 
 #: Why a session ended, in words for reviewers (the codes: the widget's END_REASONS, the platform
-#: API's ``platform``, the sweep's ``abandoned``, the LMS's ``assessment_ended``).
+#: API's ``platform``, the sweep's ``abandoned``, the LMS's ``assessment_ended``, a live proctor's ``proctor``).
 END_REASON_WORDS = {"manual": "ended by the candidate", "time_up": "time up", "error": "ended by an error",
                     "ended_by_server": "ended by the server", "platform": "ended by the exam platform",
-                    "abandoned": "abandoned (never ended)", "assessment_ended": "ended by the LMS"}
+                    "abandoned": "abandoned (never ended)", "assessment_ended": "ended by the LMS",
+                    "proctor": "ended by a proctor"}
 
 FLAG_TYPES = tuple(WEIGHTS)
 PAGE_SIZE = 25

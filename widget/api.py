@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import config as config_mod
 from . import events as ev
 from . import syscheck
+from .channel import MESSAGE, PAUSE, RESUME, Channel, Sent
 from .errors import (
     ALREADY_ACTIVE,
     INVALID_CONFIG,
@@ -69,6 +70,8 @@ class Widget:
         self._analyzer: Any = None
         self._screen = SharedScreen()
         self._words = words()
+        self._channel: Channel | None = None
+        self._paused_at: float | None = None
 
     # --- listeners -------------------------------------------------------------------------
     @property
@@ -236,9 +239,11 @@ class Widget:
         self._config = config
         self._session_id = created["sessionId"]
         local_start = created.get("localStartedAt", self._browser.now())  # this browser's clock, for the timer
+        before = self._browser.saved_session(self._saved_key(config)) or {}
+        channel_id = int(before.get("channelId", 0)) if before.get("sessionId") == created["sessionId"] else 0
         self._browser.save_session(self._saved_key(config), {
             "sessionId": created["sessionId"], "token": transport.token, "startedAt": created["startedAt"],
-            "localStartedAt": local_start,
+            "localStartedAt": local_start, "channelId": channel_id,
         })
         self._tally = Tally()
         self._ending = None
@@ -249,6 +254,10 @@ class Widget:
         elapsed = self._browser.now() - local_start
         self._cancel_timer = self._browser.call_later(max(0.0, float(config["examDuration"]) - elapsed), self._time_up)
         self._lifecycle.activate()
+        self._channel = Channel(self._browser, transport.channel_url(), transport.token or "", self._proctor,
+                                last_id=channel_id, remember=self._remember_channel,
+                                closed=lambda: self._browser.spawn(transport.check_state()))
+        self._channel.start()
         if id_check is not None:
             self._report_id(*id_check)
         if self._overlay is not None:
@@ -471,12 +480,47 @@ class Widget:
     def _time_up(self) -> None:
         self._browser.spawn(self._end("time_up"))
 
-    def _server_ended(self, _reason: str) -> None:
-        """The server says the session has ended (the exam platform's server ended it): stop."""
-        self._browser.spawn(self._end(ev.ENDED_BY_SERVER))
+    def _server_ended(self, reason: str) -> None:
+        """The server says the session has ended (a live proctor or the exam platform's server
+        ended it): stop, saying which."""
+        self._browser.spawn(self._end(ev.ENDED_BY_PROCTOR if reason == ev.ENDED_BY_PROCTOR else ev.ENDED_BY_SERVER))
+
+    # --- live proctoring (widget/channel.py) -----------------------------------------------
+    def _remember_channel(self, last_id: int) -> None:
+        if self._config is None:
+            return
+        key = self._saved_key(self._config)
+        saved = self._browser.saved_session(key)
+        if saved is not None:
+            self._browser.save_session(key, {**saved, "channelId": last_id})
+
+    def _proctor(self, sent: Sent) -> None:
+        """Apply what a live proctor sent: show a message, cover or uncover the page; tell the page."""
+        t, now = self._words, self._browser.now()
+        if self._overlay is None:
+            self._overlay = self._browser.make_overlay(self._config.get("containerId") if self._config else None, t)
+            self._overlay.set_status(t("Eye proctoring is active"))
+        if sent.kind == MESSAGE:
+            self._overlay.message(sent.text, sent.sender, t("Got it"))
+            self._emit(ev.PROCTOR_MESSAGE, {"messageId": str(sent.id), "text": sent.text, "from": sent.sender,
+                                            "timestamp": ev.iso(now)})
+        elif sent.kind == PAUSE and self._paused_at is None:
+            self._paused_at = now
+            wait = t("Wait here: the exam goes on when your proctor resumes it.")
+            self._overlay.pause(t("Your proctor paused the exam"), f"{sent.text}\n\n{wait}" if sent.text else wait)
+            self._emit(ev.PROCTORING_PAUSED, {"reason": sent.text, "timestamp": ev.iso(now)})
+        elif sent.kind == RESUME and self._paused_at is not None:
+            paused_ms = round((now - self._paused_at) * 1000)
+            self._paused_at = None
+            self._overlay.resume()
+            self._emit(ev.PROCTORING_RESUMED, {"pausedMs": paused_ms, "timestamp": ev.iso(now)})
 
     def _release(self) -> None:
-        """Stop every monitor and the exam timer, close camera and microphone, remove the overlay."""
+        """Stop every monitor, the channel and the exam timer, close camera and microphone, remove the overlay."""
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.stop()
+        self._paused_at = None
         monitors, self._monitors = self._monitors, []
         for monitor in monitors:
             monitor.stop()

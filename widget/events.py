@@ -24,7 +24,9 @@ END_PROCTORING = "END_PROCTORING"
 #: Why proctoring ended (``END_PROCTORING.reason``): ``endProctoring()``, ``examDuration`` elapsed, a
 #: fatal error, or the server said the session had ended (the exam platform's server ended it).
 ENDED_BY_SERVER = "ended_by_server"
-END_REASONS = ("manual", "time_up", "error", ENDED_BY_SERVER)
+#: A live proctor ended the exam (the session's reason on the server; the widget reports it as is).
+ENDED_BY_PROCTOR = "proctor"
+END_REASONS = ("manual", "time_up", "error", ENDED_BY_SERVER, ENDED_BY_PROCTOR)
 DEVICE_LOST = "DEVICE_LOST"  # beyond the contract's table: a camera/microphone track ended (FlagData, details.device)
 NETWORK_OFFLINE = "NETWORK_OFFLINE"  # beyond the contract's table: {online: false, timestamp}
 NETWORK_ONLINE = "NETWORK_ONLINE"  # beyond the contract's table: {online: true, timestamp, offlineMs}
@@ -37,6 +39,9 @@ GAZE_AWAY = "GAZE_AWAY"  # the eyes off the screen while the head faces it
 SPOOF_SUSPECTED = "SPOOF_SUSPECTED"  # the face is a photo or a screen (details.antispoof, details.liveness)
 ID_VERIFIED = "ID_VERIFIED"  # the photo-ID check before STARTED: {match, similarity} with the ID picture
 ID_MISMATCH = "ID_MISMATCH"  # the photo-ID check failed three times: a flag for the reviewer
+PROCTOR_MESSAGE = "PROCTOR_MESSAGE"  # a live proctor's message, shown to the candidate: {messageId, text, from}
+PROCTORING_PAUSED = "PROCTORING_PAUSED"  # a live proctor paused the exam (the page is covered): {reason}
+PROCTORING_RESUMED = "PROCTORING_RESUMED"  # the proctor resumed it: {pausedMs}
 
 EVENTS = (
     SYSTEM_CHECK_STARTED,
@@ -67,6 +72,9 @@ EVENTS = (
     SPOOF_SUSPECTED,
     ID_VERIFIED,
     ID_MISMATCH,
+    PROCTOR_MESSAGE,
+    PROCTORING_PAUSED,
+    PROCTORING_RESUMED,
 )
 
 #: Flags that count towards SUSPICIOUS_ACTIVITY (a snapshot is evidence, not a violation).
@@ -119,6 +127,9 @@ LABELS = {
     SPOOF_SUSPECTED: "Photo or screen instead of a face",
     ID_VERIFIED: "Photo ID checked",
     ID_MISMATCH: "Photo ID does not match",
+    PROCTOR_MESSAGE: "Message from the proctor",
+    PROCTORING_PAUSED: "Paused by the proctor",
+    PROCTORING_RESUMED: "Resumed by the proctor",
 }
 
 #: Every flag (what webhooks announce and the integrity score weighs): the violations and their tally.

@@ -87,6 +87,15 @@ class Transport:
     def token(self) -> str | None:
         return self._token
 
+    def channel_url(self) -> str:
+        """Where this session's channel streams from (widget/channel.py)."""
+        return f"{self._api}sessions/{self.session_id}/channel"
+
+    async def check_state(self) -> None:
+        """Ask now whether the session still runs (its channel closed: a proctor or the platform
+        may have ended it)."""
+        await self._ask_state()
+
     # --- session ---------------------------------------------------------------------------
     async def check_server(self) -> float:
         """Round-trip time in ms of a small health request; raises NetworkFailure."""

@@ -263,6 +263,8 @@ def end_session(request: Request, db: Session, authorization: str | None, sessio
         review.announce_end(db, session)
         review.audit(db, who.institution_id, None, "session ended", f"session {session.id}", "by the platform",
                      actor=who.actor)
+        db.commit()
+        request.app.state.fanout.publish(session.id)  # its channel closes: the widget learns at once
     return session
 
 

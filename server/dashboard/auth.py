@@ -76,7 +76,7 @@ def reviewer(request: Request) -> User:
 #: What each role may do besides reading its institution's sessions: ``decide`` (verdicts and
 #: review states), ``manage`` (keys, settings, users, deletions), ``audit`` (read and export the
 #: audit trail).
-MAY = {"admin": {"decide", "manage", "audit"}, "reviewer": {"decide"}, "auditor": {"audit"}}
+MAY = {"admin": {"decide", "manage", "audit", "proctor"}, "reviewer": {"decide", "proctor"}, "auditor": {"audit"}}
 
 
 def may(user: User | None) -> set[str]:

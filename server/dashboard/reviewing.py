@@ -23,6 +23,7 @@ from ..store import Media, User
 from ..store.models import iso
 from .auth import check_csrf, may, reviewer, reviewer_who_may
 from .pages import db_of, own_session, page_number, render, router, templates
+from .proctoring import DONE
 
 
 def _wants_json(request: Request) -> bool:
@@ -97,6 +98,7 @@ def session_page(request: Request, session_id: str) -> HTMLResponse:
                       score_before=before, states=review.STATES,
                       can_decide=deciding and open_review and not held_by,
                       can_reopen=deciding and session.review_state in review.DONE_STATES, error=request.query_params.get("error"),
+                      proctored=DONE.get(request.query_params.get("proctored") or ""),
                       held_by=held_by, chart=data.flag_chart(events, data.exam_seconds(session)), cap=CAP,
                       attempt=attempt, platform=platform, reviewed=reviewed_note(request, user, s))
 

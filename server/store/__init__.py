@@ -17,6 +17,7 @@ from .models import (
     LtiSigningKey,
     LtiUser,
     Media,
+    ProctorMessage,
     ReviewerSession,
     SecretKey,
     Setting,
@@ -25,4 +26,4 @@ from .models import (
     WebhookOutbox,
 )
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "IdempotentRequest", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "LtiAttempt", "LtiLogin", "LtiPlatform", "LtiSigningKey", "LtiUser", "Media", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]
+__all__ = ["ApiKey", "AuditEntry", "Base", "FlagVerdict", "IdempotentRequest", "Database", "Event", "ExamSession", "Institution", "KeyDomain", "LtiAttempt", "LtiLogin", "LtiPlatform", "LtiSigningKey", "LtiUser", "Media", "ProctorMessage", "ReviewerSession", "SecretKey", "Setting", "User", "WebhookDelivery", "WebhookOutbox", "default_url"]

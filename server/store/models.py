@@ -244,6 +244,23 @@ class FlagVerdict(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class ProctorMessage(Base):
+    """What a proctor sends a running widget — a message, a pause, a resume, an end — in the order
+    sent. The widget's channel streams them by ``id`` and acknowledges each it applied
+    (``delivered_at``); a reconnecting widget resumes after the last id it applied."""
+
+    __tablename__ = "proctor_messages"
+    __table_args__ = (Index("ix_proctor_messages_session", "session_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: Who the candidate is told it is from (a proctor's name, else the institution's).
+    sender: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
 class AuditEntry(Base):
     """Append-only: who did what, when, from where (verdicts, review states, sign-ins, exports,
     deletions, key changes). ``target`` names rows by opaque id, never a candidate's data."""

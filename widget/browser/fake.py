@@ -56,6 +56,8 @@ class FakeBrowser:
         self.preferred_languages = ["en-US", "en"]  # navigator.languages
         self.overlays: list[FakeOverlay] = []
         self.consent_answer = True
+        self.streams: list[str] = []  # the channel's stream URLs, as requested
+        self.streamed: asyncio.Queue[Any] = asyncio.Queue()
         self.requests: list[tuple[str, str, Any, str | None]] = []
         self.logs: list[tuple[str, str]] = []
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -112,6 +114,28 @@ class FakeBrowser:
             self.session_storage.pop(key, None)
         else:
             self.session_storage[key] = dict(value)
+
+    async def stream(self, url: str, token: str, on_text: Callable[[str], None],
+                     on_open: Callable[[Callable[[], None]], None]) -> int:
+        """The channel's stream, scripted by the test through ``self.streamed`` (a queue): text is
+        handed over, an int ends the stream with that status, ``"drop"`` is a network failure."""
+        self.streams.append(url)
+        stopped = asyncio.Event()
+        on_open(stopped.set)
+        while True:
+            getter = asyncio.ensure_future(self.streamed.get())
+            waiter = asyncio.ensure_future(stopped.wait())
+            done, _ = await asyncio.wait([getter, waiter], return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                getter.cancel()
+                raise NetworkFailure("aborted")
+            waiter.cancel()
+            item = getter.result()
+            if isinstance(item, int):
+                return item
+            if item == "drop":
+                raise NetworkFailure("the connection dropped")
+            on_text(item)
 
     def send_keepalive(self, url: str, body: Any, token: str) -> None:
         self.keepalives.append((url, body))
@@ -219,6 +243,8 @@ class FakeOverlay:
         self.notice: Any = None
         self.consent_text: str | None = None
         self.informed: Any = None  # the notice of an exam without devices (it does not wait)
+        self.messages: list[tuple[str, str]] = []  # a live proctor's messages, as shown
+        self.paused: tuple[str, str] | None = None  # the cover over the page while paused
         self.prompts: list[str] = []
 
     def set_status(self, text: str) -> None:
@@ -232,6 +258,15 @@ class FakeOverlay:
 
     def inform(self, notice: Any, label: str) -> None:
         self.informed = notice
+
+    def message(self, text: str, sender: str, label: str) -> None:
+        self.messages.append((text, sender))
+
+    def pause(self, title: str, text: str) -> None:
+        self.paused = (title, text)
+
+    def resume(self) -> None:
+        self.paused = None
 
     async def prompt(self, text: str, label: str) -> bool:
         self.prompts.append(text)

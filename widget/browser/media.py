@@ -59,6 +59,8 @@ class Overlay:
         doc = js.document
         self.say = say
         self._asking: list[asyncio.Future[int]] = []  # questions on screen, answered -1 when the panel goes
+        self._messages: Any = None  # the live region of a proctor's messages
+        self._cover: Any = None  # over the page while a proctor has paused the exam
         self.root = doc.createElement("div")
         self.root.id = "eye-overlay"
         self.root.lang = say.code
@@ -99,6 +101,73 @@ class Overlay:
         """Show ``notice`` without waiting and without taking the keyboard focus from the page;
         ``label`` (e.g. "Got it") dismisses it."""
         asyncio.ensure_future(self._ask("eye-notice", notice, [("eye-notice-ok", label)], focus=False))
+
+    def message(self, text: str, sender: str, label: str) -> None:
+        """A live proctor's message: announced by a live region, shown as text (never HTML), with
+        ``label`` to dismiss it; the keyboard focus stays where the candidate is."""
+        doc = js.document
+        if self._messages is None:
+            self._messages = doc.createElement("div")
+            self._messages.id = "eye-messages"
+            self._messages.setAttribute("role", "log")
+            self._messages.setAttribute("aria-live", "assertive")
+            self._messages.setAttribute("aria-label", self.say("Messages from your proctor"))
+            self.root.insertBefore(self._messages, self.status)
+        self.root.style.inlineSize = ASKING_WIDTH
+        item = doc.createElement("div")
+        item.className = "eye-message"
+        item.style.cssText = "border-inline-start:4px solid #0b57d0;padding-inline-start:8px;margin-block:0 8px;"
+        head = doc.createElement("p")
+        head.style.cssText = "margin:0;font-weight:600;"
+        head.textContent = self.say("Message from {sender}", sender=sender) if sender else self.say("Message from your proctor")
+        body = doc.createElement("p")
+        body.style.cssText = "margin-block:2px 6px;white-space:pre-wrap;"
+        body.textContent = text
+        button = doc.createElement("button")
+        button.type = "button"
+        button.textContent = label
+        button.style.cssText = BUTTON_STYLES[1]
+        item.append(head, body, button)
+
+        def dismiss(*_: Any) -> None:
+            item.remove()
+            proxy.destroy()
+            if not self._messages.children.length:
+                self.root.style.inlineSize = "200px"
+
+        proxy = create_proxy(dismiss)
+        button.addEventListener("click", proxy, plain({"once": True}))
+        self._messages.append(item)
+
+    def pause(self, title: str, text: str) -> None:
+        """Cover the whole page (the exam cannot be worked on) until ``resume``."""
+        doc = js.document
+        if self._cover is None:
+            self._cover = doc.createElement("div")
+            self._cover.id = "eye-paused"
+            self._cover.setAttribute("role", "alertdialog")
+            self._cover.setAttribute("aria-modal", "true")
+            self._cover.setAttribute("aria-labelledby", "eye-paused-title")
+            self._cover.lang, self._cover.dir = self.say.code, self.say.direction
+            self._cover.tabIndex = -1
+            self._cover.style.cssText = ("position:fixed;inset:0;z-index:2147483646;background:rgba(27,31,36,.92);color:#fff;"
+                                         "display:flex;flex-direction:column;align-items:center;justify-content:center;"
+                                         "padding:24px;text-align:center;font:18px/1.5 system-ui,sans-serif;")
+            doc.body.append(self._cover)
+        heading = doc.createElement("h2")
+        heading.id = "eye-paused-title"
+        heading.textContent = title
+        heading.style.cssText = "font-size:24px;margin:0 0 12px;"
+        para = doc.createElement("p")
+        para.textContent = text
+        para.style.cssText = "max-inline-size:36rem;margin:0;white-space:pre-wrap;"
+        self._cover.replaceChildren(heading, para)
+        self._cover.focus()
+
+    def resume(self) -> None:
+        cover, self._cover = self._cover, None
+        if cover is not None:
+            cover.remove()
 
     def _notice(self, notice: Notice, ident: str) -> Any:
         """The notice as paragraphs, lists and a link (text only: nothing in it is read as HTML)."""
@@ -182,6 +251,7 @@ class Overlay:
 
     def remove(self) -> None:
         self.video.srcObject = None
+        self.resume()
         for answer in list(self._asking):
             if not answer.done():
                 answer.set_result(-1)

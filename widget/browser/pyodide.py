@@ -261,6 +261,29 @@ class PyodideBrowser:
             raise NetworkFailure(str(e)) from None
         return int(response.status)
 
+    async def stream(self, url: str, token: str, on_text: Callable[[str], None],
+                     on_open: Callable[[Callable[[], None]], None]) -> int:
+        """GET ``url`` and hand its body to ``on_text`` as it arrives (server-sent events), until
+        the server ends it (its HTTP status) or the stop function given to ``on_open`` aborts it."""
+        controller = js.AbortController.new()
+        on_open(lambda: controller.abort())
+        opts = plain({"method": "GET", "mode": "cors", "credentials": "omit", "cache": "no-store",
+                      "headers": {"Accept": "text/event-stream", "Authorization": f"Bearer {token}"}})
+        opts.signal = controller.signal
+        try:
+            response = await js.fetch(url, opts)
+            if int(response.status) != 200:
+                return int(response.status)
+            reader = response.body.getReader()
+            decoder = js.TextDecoder.new()
+            while True:
+                part = await reader.read()
+                if part.done:
+                    return 200
+                on_text(str(decoder.decode(part.value, plain({"stream": True}))))
+        except JsException as e:
+            raise NetworkFailure(str(e)) from None
+
     # listeners and values
     def invoke(self, listener: Any, payload: Any) -> None:
         if isinstance(listener, JsProxy):

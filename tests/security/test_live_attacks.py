@@ -1,0 +1,111 @@
+"""Live proctoring's doors (issue 24), attacked first: a candidate's token on another session's
+channel, a reviewer or a secret key of institution A acting on B's session, an auditor acting,
+oversized or empty messages, and a message of HTML (stored as the words it is; the widget shows
+it as text, tested in Chromium)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from server.keys import create_secret_key
+from server.store import AuditEntry, ProctorMessage
+from server.users import create_user
+from tests.conftest import VALID_CONFIG
+from tests.unit.test_dashboard import PASSWORD, csrf_of, login
+from tests.unit.test_platform_api import PAGE, bearer
+
+
+def start(client, api_key, candidate="cand-7"):
+    r = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": {**VALID_CONFIG, "candidateId": candidate}},
+                    headers=PAGE)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.fixture
+def people(app):
+    with app.state.db.session() as s:
+        create_user(s, "Test University", "rev@test.edu", PASSWORD, role="reviewer")
+        create_user(s, "Test University", "aud@test.edu", PASSWORD, role="auditor")
+        create_user(s, "Other College", "other@other.edu", PASSWORD, create_institution=True)
+        return {"ours": create_secret_key(s, "Test University"), "theirs": create_secret_key(s, "Other College")}
+
+
+def messages(app):
+    with app.state.db.session() as s:
+        return [(m.kind, m.text) for m in s.scalars(select(ProctorMessage).order_by(ProctorMessage.id))]
+
+
+def test_a_candidate_token_cannot_read_or_ack_another_sessions_channel(client, api_key, people):
+    mine, theirs = start(client, api_key), start(client, api_key, "cand-8")
+    sent = client.post(f"/api/v1/sessions/{theirs['sessionId']}/messages", json={"text": "for cand-8 only"},
+                       headers=bearer(people["ours"]))
+    assert sent.status_code == 201
+    wrong = {**PAGE, "Authorization": f"Bearer {mine['token']}"}
+    assert client.get(f"/api/v1/sessions/{theirs['sessionId']}/channel", headers=wrong).status_code == 401
+    assert client.post(f"/api/v1/sessions/{theirs['sessionId']}/channel/ack", json={"upTo": 1}, headers=wrong).status_code == 401
+    assert client.get(f"/api/v1/sessions/{theirs['sessionId']}/channel", headers=PAGE).status_code == 401  # no token
+    other_origin = {"Origin": "https://evil.example", "Authorization": f"Bearer {theirs['token']}"}
+    assert client.get(f"/api/v1/sessions/{theirs['sessionId']}/channel", headers=other_origin).status_code == 403
+
+
+def test_another_institutions_secret_key_or_reviewer_cannot_act(client, api_key, people):
+    session = start(client, api_key)["sessionId"]
+    for path, body in ((f"/api/v1/sessions/{session}/messages", {"text": "hello"}), (f"/api/v1/sessions/{session}/pause", {}),
+                       (f"/api/v1/sessions/{session}/resume", None)):
+        answer = client.post(path, json=body, headers=bearer(people["theirs"]))
+        assert answer.status_code == 404 and answer.json()["code"] == "NOT_FOUND", path
+    login(client, "other@other.edu")
+    answer = client.post(f"/dashboard/sessions/{session}/proctor", data={"action": "message", "text": "hi",
+                                                                          "csrf": csrf_of(client, "/dashboard/")})
+    assert answer.status_code == 404
+    assert messages(client.app) == []
+
+
+def test_an_auditor_sees_no_controls_and_cannot_act(client, api_key, people):
+    session = start(client, api_key)["sessionId"]
+    login(client, "aud@test.edu")
+    page = client.get(f"/dashboard/sessions/{session}").text
+    assert 'id="live"' not in page
+    for action in ("message", "pause", "end"):
+        answer = client.post(f"/dashboard/sessions/{session}/proctor",
+                             data={"action": action, "text": "x", "csrf": csrf_of(client, "/dashboard/")})
+        assert answer.status_code == 403, action
+    assert messages(client.app) == []
+    assert client.get(f"/api/v1/sessions/{session}", headers=bearer(people["ours"])).json()["endedAt"] is None
+
+
+def test_a_reviewer_messages_pauses_resumes_and_ends_and_each_is_audited(client, api_key, people):
+    session = start(client, api_key)["sessionId"]
+    login(client, "rev@test.edu")
+    page = client.get(f"/dashboard/sessions/{session}").text
+    assert 'id="live"' in page and 'id="proctor-send"' in page
+    csrf = csrf_of(client, f"/dashboard/sessions/{session}")
+    html = '<img src=x onerror="alert(1)"> please look at the camera'
+    for action, text in (("message", html), ("pause", "Your ID is unclear"), ("resume", "ignored")):
+        answer = client.post(f"/dashboard/sessions/{session}/proctor", data={"action": action, "text": text, "csrf": csrf},
+                             follow_redirects=False)
+        assert answer.status_code == 303 and f"proctored={action}" in answer.headers["location"]
+    assert messages(client.app) == [("message", html), ("pause", "Your ID is unclear"), ("resume", "")]
+    assert "Message sent." in client.get(f"/dashboard/sessions/{session}?proctored=message").text
+    assert "onerror" not in client.get(f"/dashboard/sessions/{session}?proctored=<script>").text.split('id="live"')[1][:300]
+    ended = client.post(f"/dashboard/sessions/{session}/proctor", data={"action": "end", "csrf": csrf}, follow_redirects=False)
+    assert ended.status_code == 303
+    record = client.get(f"/api/v1/sessions/{session}", headers=bearer(people["ours"])).json()
+    assert record["endedAt"] is not None and record["endReason"] == "proctor"
+    with client.app.state.db.session() as s:
+        actions = [a.action for a in s.scalars(select(AuditEntry).where(AuditEntry.target == f"session {session}"))]
+    assert actions == ["proctor message", "proctor pause", "proctor resume", "session ended"]
+    again = client.post(f"/dashboard/sessions/{session}/proctor", data={"action": "message", "text": "late", "csrf": csrf},
+                        follow_redirects=False)
+    assert "error=" in again.headers["location"]  # an ended session has no widget to send to
+    assert client.get(f"/dashboard/sessions/{session}").text.count('id="proctor-send"') == 0
+
+
+@pytest.mark.parametrize("body, field", [({"text": ""}, "text"), ({"text": "x" * 1001}, "text"), ({"text": "hi", "html": True}, "html")])
+def test_bad_messages_are_refused_and_name_the_field(client, api_key, people, body, field):
+    session = start(client, api_key)["sessionId"]
+    answer = client.post(f"/api/v1/sessions/{session}/messages", json=body, headers=bearer(people["ours"]))
+    assert answer.status_code == 422 and field in str(answer.json()["details"])
+    assert messages(client.app) == []

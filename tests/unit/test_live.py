@@ -1,0 +1,113 @@
+"""Live proctoring (issue 24) under CPython: the channel's event parser, the widget applying what a
+proctor sends (message, pause, resume) once each across a dropped connection, its acks reaching
+the server, a proctor's end, and the server's stream of what was sent."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from server.keys import create_secret_key
+from server.store import ProctorMessage
+from tests.conftest import BROWSER_ONLY
+from tests.unit.conftest import SERVER
+from tests.unit.test_platform_api import PAGE, bearer
+from tests.unit.test_widget import Recorder, run
+from widget.api import Widget
+from widget.channel import Parser
+
+LIVE = ["STARTED", "PROCTOR_MESSAGE", "PROCTORING_PAUSED", "PROCTORING_RESUMED", "END_PROCTORING"]
+
+
+def event(ident, kind, text="", sender=""):
+    return f"id: {ident}\nevent: proctor\ndata: {json.dumps({'id': ident, 'kind': kind, 'text': text, 'from': sender})}\n\n"
+
+
+def test_the_parser_takes_events_in_any_split_and_skips_heartbeats_and_junk():
+    text = ": connected\n\n" + event(1, "message", "Hello\nthere") + ": ping\n\n" + "data: not json\n\n" + event(2, "pause")
+    whole = Parser().feed(text)
+    assert [(s.id, s.kind, s.text) for s in whole] == [(1, "message", "Hello\nthere"), (2, "pause", "")]
+    split = Parser()
+    found = [s for i in range(0, len(text), 7) for s in split.feed(text[i:i + 7])]
+    assert [(s.id, s.kind) for s in found] == [(1, "message"), (2, "pause")]
+    assert Parser().feed(event(3, "format-disk")) == []  # only the kinds a proctor can send
+
+
+def test_the_widget_applies_each_message_once_and_acks_it(app, api_key, browser):
+    """The stream is scripted (browser.streamed); the acks reach the real server."""
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, LIVE)
+        started = await widget.init({**BROWSER_ONLY, "apiKey": api_key})
+        sid = started["sessionId"]
+        browser.streamed.put_nowait(": connected\n\n" + event(1, "message", "<b>Look at the camera</b>", "Ms Proctor"))
+        await browser.settle()
+        browser.streamed.put_nowait("drop")  # the network drops; the server sends message 1 again after it
+        await browser.settle()
+        browser.advance(1.0)
+        await browser.settle()
+        browser.streamed.put_nowait(event(1, "message", "<b>Look at the camera</b>") + event(2, "pause", "Show your desk"))
+        await browser.settle()
+        browser.advance(90.0)
+        browser.streamed.put_nowait(event(3, "resume"))
+        await browser.settle()
+        await widget.endProctoring()
+        return sid, rec
+
+    sid, rec = run(scenario())
+    live = [(n, p) for n, p in rec.events if n != "STARTED"]
+    assert [n for n, _ in live] == ["PROCTOR_MESSAGE", "PROCTORING_PAUSED", "PROCTORING_RESUMED", "END_PROCTORING"]
+    message = live[0][1]
+    assert (message["messageId"], message["text"], message["from"]) == ("1", "<b>Look at the camera</b>", "Ms Proctor")
+    assert live[1][1]["reason"] == "Show your desk" and live[2][1]["pausedMs"] == 90000
+    overlay = browser.overlays[-1]
+    assert overlay.messages == [("<b>Look at the camera</b>", "Ms Proctor")] and overlay.paused is None
+    assert browser.streams[0].endswith(f"/sessions/{sid}/channel?after=0")
+    assert browser.streams[1].endswith("?after=1")  # resumed after the last message it applied
+    acks = [body for method, url, body, _ in browser.requests if url.endswith("/channel/ack")]
+    assert acks == [{"upTo": 1}, {"upTo": 2}, {"upTo": 3}]
+
+
+def test_a_proctors_end_ends_the_widget_with_reason_proctor(app, api_key, browser):
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, LIVE)
+        started = await widget.init({**BROWSER_ONLY, "apiKey": api_key})
+        with app.state.db.session() as s:
+            from server.live import channel
+            from server.store import ExamSession
+
+            channel.end(s, app.state.fanout, s.get(ExamSession, started["sessionId"]))
+        browser.streamed.put_nowait(409)  # the stream of an ended session is refused
+        for _ in range(5):
+            await browser.settle()
+        return rec
+
+    rec = run(scenario())
+    [(_, ended)] = [e for e in rec.events if e[0] == "END_PROCTORING"]
+    assert ended["reason"] == "proctor"
+
+
+def test_the_server_streams_what_was_sent_after_the_last_id_and_records_acks(client, api_key, app):
+    with app.state.db.session() as s:
+        secret = create_secret_key(s, "Test University")
+    created = client.post("/api/v1/sessions", json={"apiKey": api_key, "config": BROWSER_ONLY}, headers=PAGE).json()
+    sid, auth = created["sessionId"], {**PAGE, "Authorization": f"Bearer {created['token']}"}
+    for text in ("first", "second"):
+        assert client.post(f"/api/v1/sessions/{sid}/messages", json={"text": text}, headers=bearer(secret)).status_code == 201
+    with client.stream("GET", f"/api/v1/sessions/{sid}/channel?after=1", headers=auth) as answer:
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
+        assert answer.headers["x-accel-buffering"] == "no"
+        seen = ""
+        for chunk in answer.iter_text():
+            seen += chunk
+            if "second" in seen:
+                break
+    [sent] = Parser().feed(seen)
+    assert (sent.id, sent.kind, sent.text) == (2, "message", "second")  # nothing before ?after=
+    # ?after=1 said message 1 was applied; the ack covers message 2
+    assert client.post(f"/api/v1/sessions/{sid}/channel/ack", json={"upTo": 2}, headers=auth).json() == {"acknowledged": 1}
+    with app.state.db.session() as s:
+        assert all(m.delivered_at is not None for m in s.scalars(select(ProctorMessage)))
