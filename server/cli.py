@@ -94,9 +94,10 @@ def _run(app: "FastAPI | str", host: str, port: int, workers: int = 1) -> None:
 
     configure()
     # Proxy headers are handled inside the app (only from --forwarded-allow-ips); the access log
-    # is the app's own (structured, tokens redacted).
+    # is the app's own (structured, tokens redacted). A stop waits at most 5 s for open requests:
+    # the widgets' live channels never end by themselves, and they reconnect (to another instance).
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, access_log=False, log_config=None,
-                workers=workers, factory=isinstance(app, str))
+                workers=workers, factory=isinstance(app, str), timeout_graceful_shutdown=5)
 
 
 def _listen_url(args: argparse.Namespace) -> str:
