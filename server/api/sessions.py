@@ -22,6 +22,7 @@ from ..middleware import client_address
 from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
 from ..store.writer import Refused, refusal
+from ..live.fanout import BOARD
 from ..tokens import TokenError, expires_at
 from . import platform
 from .auth import EitherAuth, SessionAuth
@@ -125,6 +126,13 @@ def preflight(body: SessionCreate, request: Request, origin: str | None = Header
 
 @router.post("/sessions", status_code=201, response_model=SessionCreated, responses=errors(400, 401, 403, 422))
 def create_session(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> SessionCreated:
+    try:
+        return _create(body, request, origin)
+    finally:
+        request.app.state.fanout.publish(BOARD)  # committed: the live pages show the new session
+
+
+def _create(body: SessionCreate, request: Request, origin: str | None) -> SessionCreated:
     with _db(request).session() as db:
         config, key = _accepted(body, request, origin, db, ("key_address", "key"))
         public = widget_config.public(config)
@@ -229,6 +237,8 @@ def post_events(
                        headers={"Retry-After": "1"}) from None
     if any(rows[i]["type"] in FLAGS for i in new_ids):
         request.app.state.webhooks.wake()  # their deliveries were queued in the same commit
+    if new_ids:
+        request.app.state.fanout.publish(BOARD)  # the live pages show the new flags
     return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids) - len(refused), refused=refused,
                        ended=ended)
 
@@ -247,6 +257,7 @@ def end_session(
         return _end(session_id, request, body, authorization, origin)
     finally:
         request.app.state.webhooks.wake()  # a SessionEnded delivery may have been queued
+        request.app.state.fanout.publish(BOARD)
 
 
 def _end(session_id: str, request: Request, body: EndIn | None, authorization: str | None, origin: str | None) -> Ended:

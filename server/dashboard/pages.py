@@ -106,6 +106,13 @@ def favicon() -> FileResponse:
                         headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 
+@router.get("/live.js")
+def live_script() -> FileResponse:
+    """The live page's updates (the page shows the state at load without it)."""
+    return FileResponse(HERE / "static" / "live.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
 @router.get("/review.js")
 def review_script() -> FileResponse:
     """Keyboard review (progressive: every page works without it)."""

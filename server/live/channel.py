@@ -19,7 +19,7 @@ from widget.events import ENDED_BY_PROCTOR
 from ..review import announce_end, audit
 from ..store import ExamSession, ProctorMessage
 from ..store.models import utcnow
-from .fanout import Fanout
+from .fanout import BOARD, Fanout
 
 #: The audit trail's name for each kind.
 ACTIONS = {MESSAGE: "proctor message", PAUSE: "proctor pause", RESUME: "proctor resume"}
@@ -53,6 +53,7 @@ def send(db: Session, fanout: Fanout, session: ExamSession, kind: str, text: str
           address, actor=actor)
     db.commit()
     fanout.publish(session.id)
+    fanout.publish(BOARD)
     return message
 
 
@@ -67,6 +68,7 @@ def end(db: Session, fanout: Fanout, session: ExamSession, *, user_id: int | Non
               actor=actor)
         db.commit()
         fanout.publish(session.id)
+        fanout.publish(BOARD)
     return session
 
 

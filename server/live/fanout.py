@@ -17,6 +17,8 @@ from typing import Any
 from .. import logs
 
 CHANNEL = "eye:live"
+#: The key the live pages wait on: any running session has news (an event, a start, an end, a pause).
+BOARD = "live:board"
 
 
 class Fanout:

@@ -62,7 +62,7 @@ def test_no_dashboard_page_overflows(dashboard, browser, width):
     page.wait_for_url(f"{eye.url}dashboard/")
     found = {}
     for name in ("", "review", "sessions", f"sessions/{session_id}", "keys", "settings", "report", "users", "audit",
-                 "lms", "account"):
+                 "lms", "account", "live"):
         page.goto(f"{eye.url}dashboard/{name}")
         page.screenshot(path=str(tmp / f"layout-{width}-{name.replace('/', '-') or 'assessments'}.png"), full_page=True)
         result = page.evaluate(OVERFLOW)

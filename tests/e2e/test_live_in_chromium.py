@@ -110,3 +110,38 @@ def test_a_message_sent_while_the_candidate_is_offline_arrives_once_after(browse
     delivered = eye.query("select delivered_at from proctor_messages where session_id = :s", s=session_id)
     assert delivered and delivered[0][0] is not None  # the widget acknowledged it
     page.evaluate("window.widget.endProctoring()")
+
+
+def test_the_live_page_shows_a_new_exam_and_its_flags_without_a_reload(browser, eye, exam_page, api_key, proctor):
+    from eye_testing.tabs import leave_tab, return_to_tab
+
+    from .test_accessibility import serious
+
+    desk = browser.new_context(bypass_csp=True).new_page()  # bypass: to inject axe
+    desk.goto(f"{eye.url}dashboard/login")
+    desk.fill("input[name=email]", proctor)
+    desk.fill("input[name=password]", PASSWORD)
+    desk.click("button[type=submit]")
+    desk.wait_for_url(f"{eye.url}dashboard/")
+    desk.goto(f"{eye.url}dashboard/live")
+    desk.wait_for_selector("#live-connection:text('Live.')")
+    desk.evaluate("window.loadedAt = performance.timeOrigin")  # a reload would lose this
+    page, session_id = candidate(browser, exam_page, api_key, candidateId="cand-live", candidateFirstName="Lena",
+                                 candidateLastName="Watts")
+    card = desk.locator(f'[data-session="{session_id}"]')
+    card.wait_for(timeout=15000)
+    assert "Lena Watts" in card.inner_text() and "0 flags" in card.inner_text()
+    leave_tab(page)
+    page.wait_for_timeout(500)
+    return_to_tab(page)
+    desk.wait_for_function("(s) => { const f = document.querySelector(`[data-session='${s}'] .flags`);"
+                           " return f && Number(f.dataset.flags) >= 1; }", arg=session_id, timeout=30000)
+    assert "fresh" in card.get_attribute("class")  # the newest flag pulses
+    assert "Left the exam window" in card.inner_text()
+    assert desk.evaluate("window.loadedAt === performance.timeOrigin")  # no reload happened
+    assert serious(desk) == []
+    card.locator("a").focus()
+    desk.keyboard.press("Enter")
+    desk.wait_for_url(f"{eye.url}dashboard/sessions/{session_id}#live")
+    assert desk.locator("#proctor-send").is_visible()
+    page.evaluate("window.widget.endProctoring()")

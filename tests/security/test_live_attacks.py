@@ -109,3 +109,29 @@ def test_bad_messages_are_refused_and_name_the_field(client, api_key, people, bo
     answer = client.post(f"/api/v1/sessions/{session}/messages", json=body, headers=bearer(people["ours"]))
     assert answer.status_code == 422 and field in str(answer.json()["details"])
     assert messages(client.app) == []
+
+
+def test_the_live_page_shows_only_the_own_institutions_running_exams(client, api_key, people, app):
+    from server.keys import create_key
+
+    mine = start(client, api_key)["sessionId"]
+    done = start(client, api_key, "cand-done")
+    client.post(f"/api/v1/sessions/{done['sessionId']}/end", json={"reason": "manual"},
+                headers={**PAGE, "Authorization": f"Bearer {done['token']}"})
+    with app.state.db.session() as s:
+        other_key = create_key(s, "Other College", ["localhost:5000"])
+    theirs = start(client, other_key, "cand-other")["sessionId"]
+    login(client, "rev@test.edu")
+    page = client.get("/dashboard/live")
+    assert page.status_code == 200 and f'data-session="{mine}"' in page.text
+    assert done["sessionId"] not in page.text and theirs not in page.text  # ended; another institution's
+    assert "1 exam in progress" in page.text and 'href="/dashboard/live"' in page.text
+    grid = client.get("/dashboard/live/grid").text
+    assert f'data-session="{mine}"' in grid and "<header" not in grid  # a fragment
+    with client.stream("GET", "/dashboard/live/stream") as answer:
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        assert next(answer.iter_text()).startswith(": connected")
+    login(client, "aud@test.edu")
+    for path in ("/dashboard/live", "/dashboard/live/grid", "/dashboard/live/stream"):
+        assert client.get(path).status_code == 403, path
+    assert 'href="/dashboard/live"' not in client.get("/dashboard/").text

@@ -1,0 +1,57 @@
+"""The live page (admins and reviewers): every session in progress at the proctor's institution,
+updating without a reload — the page listens to ``/dashboard/live/stream`` (server-sent events:
+"something changed") and fetches the grid again, at most once a second. Each card opens the
+session's page, where the proctor messages, pauses, resumes or ends it."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from ..live import board
+from ..live.fanout import BOARD
+from ..store.models import aware, utcnow
+from .auth import reviewer_who_may
+from .pages import db_of, render, router
+
+#: A flag this recent is shown as new (the card pulses).
+FRESH_SECONDS = 30
+HEARTBEAT_SECONDS = 15.0
+
+
+def _grid(request: Request, assessment: str) -> dict[str, Any]:
+    user = reviewer_who_may(request, "proctor")
+    with db_of(request).reading() as s:
+        rows = board.running(s, user.institution_id, assessment or None)
+        now = utcnow()
+        fresh = {r.session.id for r in rows if r.last_flag_at is not None
+                 and (now - aware(r.last_flag_at)).total_seconds() < FRESH_SECONDS}
+        return {"user": user, "rows": rows, "fresh_ids": fresh, "assessment": assessment}
+
+
+@router.get("/live", response_class=HTMLResponse)
+def live_page(request: Request, assessment: str = "") -> HTMLResponse:
+    return render(request, "live.html", **_grid(request, assessment))
+
+
+@router.get("/live/grid", response_class=HTMLResponse)
+def live_grid(request: Request, assessment: str = "") -> HTMLResponse:
+    return render(request, "_live_grid.html", **_grid(request, assessment))
+
+
+@router.get("/live/stream")
+async def live_stream(request: Request) -> StreamingResponse:
+    """"changed" whenever a session of any institution has news (the grid query keeps to the
+    proctor's own); a heartbeat comment otherwise."""
+    reviewer_who_may(request, "proctor")
+    fanout = request.app.state.fanout
+
+    async def events() -> AsyncIterator[str]:
+        yield ": connected\n\n"
+        while not await request.is_disconnected():
+            yield "data: changed\n\n" if await fanout.wait(BOARD, HEARTBEAT_SECONDS) else ": ping\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
