@@ -18,11 +18,11 @@ from widget.errors import WidgetError
 from widget.events import FLAGS
 
 from .. import keys, logs, review
+from ..live.fanout import BOARD
 from ..middleware import client_address
 from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
 from ..store.writer import Refused, refusal
-from ..live.fanout import BOARD
 from ..tokens import TokenError, expires_at
 from . import platform
 from .auth import EitherAuth, SessionAuth
