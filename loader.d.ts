@@ -219,6 +219,10 @@ export interface EventPayloads {
   /** A live proctor paused the exam: the page is covered until PROCTORING_RESUMED — stop your exam timer. */
   PROCTORING_PAUSED: { reason: string; timestamp: string };
   PROCTORING_RESUMED: { pausedMs: number; timestamp: string };
+  /** The candidate answered a proctor's message (a line of text, stored on the session). */
+  PROCTOR_REPLY: { messageId: string; text: string; timestamp: string };
+  /** A proctor asked for a picture now: the camera's JPEG, else the shared screen's (`source`). */
+  CHECK_IN: { source: "camera" | "screen" | "none"; timestamp: string; mediaFile?: File };
 }
 
 export type EventName = keyof EventPayloads;

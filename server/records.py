@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from widget.events import PROCTOR_MESSAGE, PROCTOR_REPLY
+
 from .score import WEIGHTS, integrity
 from .store import Event, ExamSession, FlagVerdict, Media, User
 from .store.models import iso
@@ -22,6 +24,8 @@ END_REASON_WORDS = {"manual": "ended by the candidate", "time_up": "time up", "e
                     "proctor": "ended by a proctor"}
 
 FLAG_TYPES = tuple(WEIGHTS)
+#: Events whose ``text`` is what was said (a proctor's message, the candidate's reply).
+SPOKEN = (PROCTOR_MESSAGE, PROCTOR_REPLY)
 PAGE_SIZE = 25
 
 
@@ -132,7 +136,9 @@ def timeline(db: Session, session: ExamSession, events: list[Event] | None = Non
         m = media.get(e.client_id)
         out.append({
             "id": e.client_id, "type": e.type, "createdAt": iso(e.created_at), "created": e.created_at,
-            "flag": e.type in FLAG_TYPES, "description": payload.get("description", ""),
+            "flag": e.type in FLAG_TYPES,
+            # a live proctor's words and the candidate's answer are what a reader wants to see
+            "description": payload.get("description") or (payload.get("text", "") if e.type in SPOKEN else ""),
             "details": payload.get("details", {k: v for k, v in payload.items() if k not in ("media",)}),
             "media": {"contentType": m.content_type, "size": m.size} if m else None,
             "offset": (e.created_at - session.started_at).total_seconds(),

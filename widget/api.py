@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import config as config_mod
 from . import events as ev
 from . import syscheck
-from .channel import MESSAGE, PAUSE, RESUME, Channel, Sent
+from .channel import CHECK_IN, MESSAGE, PAUSE, RESUME, Channel, Sent
 from .errors import (
     ALREADY_ACTIVE,
     INVALID_CONFIG,
@@ -494,6 +494,22 @@ class Widget:
         if saved is not None:
             self._browser.save_session(key, {**saved, "channelId": last_id})
 
+    def _reply(self, message_id: int, text: str) -> None:
+        """The candidate answered a proctor's message (stored on the session's timeline)."""
+        if self.state == ACTIVE:
+            self._emit(ev.PROCTOR_REPLY, {"messageId": str(message_id), "text": text[:500],
+                                          "timestamp": ev.iso(self._browser.now())})
+
+    async def _check_in(self) -> None:
+        """A proctor asked for a picture now: the camera's, else the shared screen's, else none."""
+        source, image = "none", None
+        if self._media is not None:
+            source, image = "camera", await self._media.snapshot("checkin.jpg")
+        elif self._screen.screen is not None:
+            source, image = "screen", await self._screen.snapshot("checkin.jpg")
+        if self.state == ACTIVE:
+            self._emit_with_media(ev.CHECK_IN, {"source": source, "timestamp": ev.iso(self._browser.now())}, image)
+
     def _proctor(self, sent: Sent) -> None:
         """Apply what a live proctor sent: show a message, cover or uncover the page; tell the page."""
         t, now = self._words, self._browser.now()
@@ -501,7 +517,7 @@ class Widget:
             self._overlay = self._browser.make_overlay(self._config.get("containerId") if self._config else None, t)
             self._overlay.set_status(t("Eye proctoring is active"))
         if sent.kind == MESSAGE:
-            self._overlay.message(sent.text, sent.sender, t("Got it"))
+            self._overlay.message(sent.text, sent.sender, t("Got it"), reply=lambda text, about=sent.id: self._reply(about, text))
             self._emit(ev.PROCTOR_MESSAGE, {"messageId": str(sent.id), "text": sent.text, "from": sent.sender,
                                             "timestamp": ev.iso(now)})
         elif sent.kind == PAUSE and self._paused_at is None:
@@ -509,6 +525,8 @@ class Widget:
             wait = t("Wait here: the exam goes on when your proctor resumes it.")
             self._overlay.pause(t("Your proctor paused the exam"), f"{sent.text}\n\n{wait}" if sent.text else wait)
             self._emit(ev.PROCTORING_PAUSED, {"reason": sent.text, "timestamp": ev.iso(now)})
+        elif sent.kind == CHECK_IN:
+            self._browser.spawn(self._check_in())
         elif sent.kind == RESUME and self._paused_at is not None:
             paused_ms = round((now - self._paused_at) * 1000)
             self._paused_at = None

@@ -1,5 +1,5 @@
 """The channel from the Eye server to a running widget: what a live proctor sends (a message, a
-pause, a resume), streamed as server-sent events over ``fetch`` (so the session token
+pause, a resume, a check-in), streamed as server-sent events over ``fetch`` (so the session token
 goes in the ``Authorization`` header, never a URL).
 
 Every message has an increasing id. The widget applies each once, acknowledges it, remembers the
@@ -19,9 +19,10 @@ from typing import Any, Callable
 
 from .errors import NetworkFailure
 
-#: What a proctor can send (the server's ``proctor_messages.kind``).
-MESSAGE, PAUSE, RESUME = "message", "pause", "resume"
-KINDS = (MESSAGE, PAUSE, RESUME)
+#: What a proctor can send (the server's ``proctor_messages.kind``): a message, a pause, a resume,
+#: and a check-in (take a fresh picture now).
+MESSAGE, PAUSE, RESUME, CHECK_IN = "message", "pause", "resume", "checkin"
+KINDS = (MESSAGE, PAUSE, RESUME, CHECK_IN)
 #: The longest message text a proctor may send.
 MAX_TEXT = 1000
 RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0, 20.0)

@@ -42,6 +42,8 @@ ID_MISMATCH = "ID_MISMATCH"  # the photo-ID check failed three times: a flag for
 PROCTOR_MESSAGE = "PROCTOR_MESSAGE"  # a live proctor's message, shown to the candidate: {messageId, text, from}
 PROCTORING_PAUSED = "PROCTORING_PAUSED"  # a live proctor paused the exam (the page is covered): {reason}
 PROCTORING_RESUMED = "PROCTORING_RESUMED"  # the proctor resumed it: {pausedMs}
+PROCTOR_REPLY = "PROCTOR_REPLY"  # the candidate answered a proctor's message: {messageId, text}
+CHECK_IN = "CHECK_IN"  # a proctor asked for a fresh picture: {source} with the camera's (or screen's) JPEG
 
 EVENTS = (
     SYSTEM_CHECK_STARTED,
@@ -75,6 +77,8 @@ EVENTS = (
     PROCTOR_MESSAGE,
     PROCTORING_PAUSED,
     PROCTORING_RESUMED,
+    PROCTOR_REPLY,
+    CHECK_IN,
 )
 
 #: Flags that count towards SUSPICIOUS_ACTIVITY (a snapshot is evidence, not a violation).
@@ -130,6 +134,8 @@ LABELS = {
     PROCTOR_MESSAGE: "Message from the proctor",
     PROCTORING_PAUSED: "Paused by the proctor",
     PROCTORING_RESUMED: "Resumed by the proctor",
+    PROCTOR_REPLY: "Reply from the candidate",
+    CHECK_IN: "Picture the proctor asked for",
 }
 
 #: Every flag (what webhooks announce and the integrity score weighs): the violations and their tally.

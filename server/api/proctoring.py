@@ -1,5 +1,5 @@
 """The platform API's live proctoring (secret key): send a running session's candidate a
-message, pause the exam, resume it. Each is audited and reaches the widget through its channel
+message, pause the exam, resume it, ask for a fresh picture. Each is audited and reaches the widget through its channel
 within a second, on whichever instance it streams from. (Ending: ``POST /sessions/{id}/end``.)"""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from widget.channel import MAX_TEXT, MESSAGE, PAUSE, RESUME
+from widget.channel import CHECK_IN, MAX_TEXT, MESSAGE, PAUSE, RESUME
 
 from ..live import channel
 from ..middleware import client_address
@@ -70,3 +70,9 @@ def pause(session_id: str, request: Request, authorization: SecretAuth, body: Pa
 def resume(session_id: str, request: Request, authorization: SecretAuth) -> dict[str, Any]:
     """Uncover the page (``PROCTORING_RESUMED``)."""
     return _send(request, authorization, session_id, RESUME, "", None)
+
+
+@router.post("/sessions/{session_id}/check-in", status_code=201, response_model=Sent, responses=errors(401, 403, 404, 409, 422))
+def check_in(session_id: str, request: Request, authorization: SecretAuth) -> dict[str, Any]:
+    """Ask for a fresh picture now: the widget sends ``CHECK_IN`` with its camera's JPEG (or the shared screen's)."""
+    return _send(request, authorization, session_id, CHECK_IN, "", None)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from widget.channel import MESSAGE, PAUSE, RESUME
+from widget.channel import CHECK_IN, MESSAGE, PAUSE, RESUME
 
 from ..live import channel
 from ..middleware import client_address
@@ -17,7 +17,8 @@ from .auth import check_csrf, reviewer_who_may
 from .pages import db_of, own_session, router
 
 #: What the session page says after each action (by its code: a page never shows words from a URL).
-DONE = {MESSAGE: "Message sent.", PAUSE: "The exam is paused.", RESUME: "The exam goes on.", "end": "The exam has ended."}
+DONE = {MESSAGE: "Message sent.", PAUSE: "The exam is paused.", RESUME: "The exam goes on.", "end": "The exam has ended.",
+        CHECK_IN: "A fresh picture was asked for: it appears in the timeline."}
 
 
 @router.post("/sessions/{session_id}/proctor")
@@ -31,7 +32,7 @@ def proctor(request: Request, session_id: str, action: str = Form(""), text: str
             if action == "end":
                 channel.end(s, request.app.state.fanout, session, user_id=user.id, address=address)
             else:
-                channel.send(s, request.app.state.fanout, session, action, text if action != RESUME else "",
+                channel.send(s, request.app.state.fanout, session, action, text if action in (MESSAGE, PAUSE) else "",
                              sender="", user_id=user.id, address=address)
     except channel.ChannelError as e:
         return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': e.message})}", status_code=303)

@@ -13,7 +13,7 @@ import json
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from widget.channel import KINDS, MAX_TEXT, MESSAGE, PAUSE, RESUME
+from widget.channel import CHECK_IN, KINDS, MAX_TEXT, MESSAGE, PAUSE, RESUME
 from widget.events import ENDED_BY_PROCTOR
 
 from ..review import announce_end, audit
@@ -22,7 +22,7 @@ from ..store.models import utcnow
 from .fanout import BOARD, Fanout
 
 #: The audit trail's name for each kind.
-ACTIONS = {MESSAGE: "proctor message", PAUSE: "proctor pause", RESUME: "proctor resume"}
+ACTIONS = {MESSAGE: "proctor message", PAUSE: "proctor pause", RESUME: "proctor resume", CHECK_IN: "proctor check-in"}
 
 
 class ChannelError(Exception):

@@ -15,7 +15,10 @@ from eye_testing.servers import eye_command
 from tests.conftest import BROWSER_ONLY
 
 pytestmark = pytest.mark.e2e
-NAMES = ["STARTED", "PROCTOR_MESSAGE", "PROCTORING_PAUSED", "PROCTORING_RESUMED", "END_PROCTORING"]
+NAMES = ["STARTED", "PROCTOR_MESSAGE", "PROCTORING_PAUSED", "PROCTORING_RESUMED", "PROCTOR_REPLY", "CHECK_IN",
+         "END_PROCTORING"]
+#: The camera on (periodic snapshots, no face analysis): a check-in has a picture to take.
+CAMERA = {"aiProctoring": False, "facialRecognition": False, "periodicSnapshots": True}
 PASSWORD = "proctor password 42"
 
 
@@ -32,9 +35,13 @@ def candidate(browser, exam_page, api_key, **config):
     page.goto(exam_page.url)
     page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
     assert page.evaluate("([n]) => window.boot(n, [])", [NAMES]) == "loaded"
-    result = page.evaluate("(c) => window.startExam(c)", {**BROWSER_ONLY, "apiKey": api_key, **config})
+    page.evaluate("(c) => { window.pending = window.startExam(c); }", {**BROWSER_ONLY, "apiKey": api_key, **config})
+    if config.get("features") == CAMERA:
+        page.click("#eye-consent-accept", timeout=30000)
+    result = page.evaluate("window.pending")
     assert result["ok"], result
-    page.click("#eye-notice-ok")  # the notice of what a browser-only exam records
+    if config.get("features") != CAMERA:
+        page.click("#eye-notice-ok")  # the notice of what a browser-only exam records
     return page, result["started"]["sessionId"]
 
 
@@ -45,7 +52,7 @@ def received(page, name, count=1, timeout=15000):
 
 
 def test_a_proctor_messages_pauses_resumes_and_ends_an_exam_from_the_dashboard(browser, eye, exam_page, api_key, proctor):
-    page, session_id = candidate(browser, exam_page, api_key)
+    page, session_id = candidate(browser, exam_page, api_key, features=CAMERA)
     page.focus("#fullscreen")
     desk = browser.new_context().new_page()
     desk.goto(f"{eye.url}dashboard/login")
@@ -68,6 +75,21 @@ def test_a_proctor_messages_pauses_resumes_and_ends_an_exam_from_the_dashboard(b
     assert page.evaluate("document.activeElement.id") == "fullscreen"  # the focus stays on the exam
     assert latency < 10, latency  # generous: the goal (p95 ≤ 1 s) is the benchmark's
     assert "Message sent." in desk.inner_text("#proctored")
+    page.fill("#eye-messages .eye-reply input", "I am here, sorry.")
+    page.click("#eye-messages .eye-reply button")
+    [reply] = received(page, "PROCTOR_REPLY")
+    assert reply == {**reply, "messageId": message["messageId"], "text": "I am here, sorry."}
+    assert "Reply sent." in shown.inner_text()
+    desk.click("#proctor-checkin")
+    [picture] = received(page, "CHECK_IN")
+    assert picture["source"] == "camera" and picture["mediaFile"]["type"] == "image/jpeg"
+    deadline = time.monotonic() + 30
+    while True:  # the reply reaches the server with the widget's next event batch
+        desk.goto(f"{eye.url}dashboard/sessions/{session_id}")
+        if desk.locator("#timeline tr[data-type=PROCTOR_REPLY]").count() or time.monotonic() > deadline:
+            break
+        desk.wait_for_timeout(1000)
+    assert "I am here, sorry." in desk.inner_text("#timeline")
 
     desk.fill("#proctor-text", "Show me your desk, please.")
     desk.click("#proctor-pause")
@@ -87,7 +109,7 @@ def test_a_proctor_messages_pauses_resumes_and_ends_an_exam_from_the_dashboard(b
     assert ended["reason"] == "proctor"
     assert eye.query("select end_reason from sessions where id = :s", s=session_id) == [("proctor",)]
     audited = [a for (a,) in eye.query("select action from audit_log where target = :t order by id", t=f"session {session_id}")]
-    assert audited == ["proctor message", "proctor pause", "proctor resume", "session ended"]
+    assert audited == ["proctor message", "proctor check-in", "proctor pause", "proctor resume", "session ended"]
 
 
 def test_a_message_sent_while_the_candidate_is_offline_arrives_once_after(browser, eye, exam_page, api_key):

@@ -111,3 +111,39 @@ def test_the_server_streams_what_was_sent_after_the_last_id_and_records_acks(cli
     assert client.post(f"/api/v1/sessions/{sid}/channel/ack", json={"upTo": 2}, headers=auth).json() == {"acknowledged": 1}
     with app.state.db.session() as s:
         assert all(m.delivered_at is not None for m in s.scalars(select(ProctorMessage)))
+
+
+def test_the_candidate_replies_and_a_check_in_sends_a_fresh_picture(app, api_key, browser):
+    from sqlalchemy import select as query
+
+    from server.store import Event
+    from tests.conftest import VALID_CONFIG
+
+    camera_only = {"aiProctoring": False, "facialRecognition": False, "periodicSnapshots": True}
+
+    async def scenario():
+        widget = Widget(browser, SERVER)
+        rec = Recorder(widget, ["PROCTOR_REPLY", "CHECK_IN"])
+        started = await widget.init({**VALID_CONFIG, "apiKey": api_key, "features": camera_only})
+        browser.streamed.put_nowait(event(1, "message", "Is your door closed?"))
+        await browser.settle()
+        browser.overlays[-1].reply("Yes, it is closed now.")
+        browser.streamed.put_nowait(event(2, "checkin"))
+        for _ in range(5):
+            await browser.settle()
+        await widget.endProctoring()
+        return started["sessionId"], rec
+
+    sid, rec = run(scenario())
+    [(_, reply)] = [e for e in rec.events if e[0] == "PROCTOR_REPLY"]
+    assert reply["messageId"] == "1" and reply["text"] == "Yes, it is closed now."
+    [(_, picture)] = [e for e in rec.events if e[0] == "CHECK_IN"]
+    assert picture["source"] == "camera" and picture["mediaFile"].type == "image/jpeg"
+    with app.state.db.session() as s:
+        kinds = {e.type for e in s.scalars(query(Event).where(Event.session_id == sid))}
+        assert {"PROCTOR_REPLY", "CHECK_IN"} <= kinds
+    # the picture is this event's evidence: uploaded after the event (the fake browser's upload log)
+    check_in = next(e for e in browser.requests if isinstance(e[2], dict) and any(
+        x.get("type") == "CHECK_IN" for x in e[2].get("events", [])))
+    event_id = next(x["id"] for x in check_in[2]["events"] if x["type"] == "CHECK_IN")
+    assert any(event_id in url for url, _ in browser.uploads), browser.uploads

@@ -244,6 +244,7 @@ class FakeOverlay:
         self.consent_text: str | None = None
         self.informed: Any = None  # the notice of an exam without devices (it does not wait)
         self.messages: list[tuple[str, str]] = []  # a live proctor's messages, as shown
+        self.reply: Any = None  # how the candidate answers the latest message
         self.paused: tuple[str, str] | None = None  # the cover over the page while paused
         self.prompts: list[str] = []
 
@@ -259,8 +260,9 @@ class FakeOverlay:
     def inform(self, notice: Any, label: str) -> None:
         self.informed = notice
 
-    def message(self, text: str, sender: str, label: str) -> None:
+    def message(self, text: str, sender: str, label: str, reply: Any = None) -> None:
         self.messages.append((text, sender))
+        self.reply = reply  # the test answers as the candidate would: overlay.reply("…")
 
     def pause(self, title: str, text: str) -> None:
         self.paused = (title, text)

@@ -102,9 +102,10 @@ class Overlay:
         ``label`` (e.g. "Got it") dismisses it."""
         asyncio.ensure_future(self._ask("eye-notice", notice, [("eye-notice-ok", label)], focus=False))
 
-    def message(self, text: str, sender: str, label: str) -> None:
+    def message(self, text: str, sender: str, label: str, reply: Callable[[str], None] | None = None) -> None:
         """A live proctor's message: announced by a live region, shown as text (never HTML), with
-        ``label`` to dismiss it; the keyboard focus stays where the candidate is."""
+        ``label`` to dismiss it and, given ``reply``, a line to answer; the keyboard focus stays
+        where the candidate is."""
         doc = js.document
         if self._messages is None:
             self._messages = doc.createElement("div")
@@ -127,16 +128,50 @@ class Overlay:
         button.type = "button"
         button.textContent = label
         button.style.cssText = BUTTON_STYLES[1]
-        item.append(head, body, button)
+        item.append(head, body)
+        proxies: list[Any] = []
+        if reply is not None:
+            form = doc.createElement("form")
+            form.className = "eye-reply"
+            field = doc.createElement("input")
+            field.type = "text"
+            field.maxLength = 500
+            field.setAttribute("aria-label", self.say("Reply to your proctor"))
+            field.placeholder = self.say("Reply to your proctor")
+            field.style.cssText = "font:inherit;inline-size:100%;box-sizing:border-box;margin-block:0 4px;padding:4px;"
+            send = doc.createElement("button")
+            send.type = "submit"
+            send.textContent = self.say("Send reply")
+            send.style.cssText = BUTTON_STYLES[0]
+            form.append(field, send)
+
+            def answered(event: Any) -> None:
+                event.preventDefault()
+                words = str(field.value).strip()
+                if not words:
+                    return
+                reply(words)
+                sent = doc.createElement("p")
+                sent.style.cssText = "margin:0 0 6px;"
+                sent.textContent = self.say("Reply sent.")
+                form.replaceWith(sent)
+
+            on_submit = create_proxy(answered)
+            proxies.append(on_submit)
+            form.addEventListener("submit", on_submit)
+            item.append(form)
+        item.append(button)
 
         def dismiss(*_: Any) -> None:
             item.remove()
-            proxy.destroy()
+            for proxy in proxies:
+                proxy.destroy()
             if not self._messages.children.length:
                 self.root.style.inlineSize = "200px"
 
-        proxy = create_proxy(dismiss)
-        button.addEventListener("click", proxy, plain({"once": True}))
+        on_click = create_proxy(dismiss)
+        proxies.append(on_click)
+        button.addEventListener("click", on_click, plain({"once": True}))
         self._messages.append(item)
 
     def pause(self, title: str, text: str) -> None:
