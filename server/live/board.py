@@ -16,8 +16,8 @@ from ..store import Event, ExamSession, Media, ProctorMessage
 from ..store.models import aware, utcnow
 from ..tokens import expires_at
 
-#: The most sessions one live page shows (the newest).
-LIMIT = 200
+#: The most sessions one live page shows (the newest); filter by assessment for more.
+LIMIT = 500
 
 
 @dataclass
