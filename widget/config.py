@@ -140,20 +140,15 @@ def validate(raw: Any) -> dict[str, Any]:
             problem = _string_problem(raw[key])
             if problem:
                 problems[key] = problem
-    language = raw.get("language")
-    if language is not None:
-        problem = _string_problem(language)
-        if problem is None and not LANGUAGE_TAG.match(language.strip()):
-            problem = f"must be a BCP 47 language tag such as \"es\" or \"pt-BR\", received {language!r}"
-        if problem:
-            problems["language"] = problem
-    privacy = raw.get("privacyUrl")
-    if privacy is not None:
-        problem = _string_problem(privacy)
-        if problem is None and not WEB_URL.match(privacy.strip()):
-            problem = f"must be an http(s) URL of the institution's privacy policy, received {privacy!r}"
-        if problem:
-            problems["privacyUrl"] = problem
+    for key, shape, expected in (
+            ("language", LANGUAGE_TAG, 'a BCP 47 language tag such as "es" or "pt-BR"'),
+            ("privacyUrl", WEB_URL, "an http(s) URL of the institution's privacy policy")):
+        if raw.get(key) is not None:
+            problem = _string_problem(raw[key])
+            if problem is None and not shape.match(raw[key].strip()):
+                problem = f"must be {expected}, received {raw[key]!r}"
+            if problem:
+                problems[key] = problem
     interval = raw.get("snapshotInterval")
     if interval is not None and (not _is_number(interval) or interval <= 0):
         problems["snapshotInterval"] = f"must be a positive number of seconds, received {interval!r}"

@@ -45,6 +45,15 @@ def candidate(browser, exam_page, api_key, **config):
     return page, result["started"]["sessionId"]
 
 
+def signed_in(page, eye, email):
+    page.goto(f"{eye.url}dashboard/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{eye.url}dashboard/")
+    return page
+
+
 def received(page, name, count=1, timeout=15000):
     page.wait_for_function("([n, c]) => window.received.filter(e => e.name === n).length >= c", arg=[name, count],
                            timeout=timeout)
@@ -54,12 +63,7 @@ def received(page, name, count=1, timeout=15000):
 def test_a_proctor_messages_pauses_resumes_and_ends_an_exam_from_the_dashboard(browser, eye, exam_page, api_key, proctor):
     page, session_id = candidate(browser, exam_page, api_key, features=CAMERA)
     page.focus("#fullscreen")
-    desk = browser.new_context().new_page()
-    desk.goto(f"{eye.url}dashboard/login")
-    desk.fill("input[name=email]", proctor)
-    desk.fill("input[name=password]", PASSWORD)
-    desk.click("button[type=submit]")
-    desk.wait_for_url(f"{eye.url}dashboard/")
+    desk = signed_in(browser.new_context().new_page(), eye, proctor)
     desk.goto(f"{eye.url}dashboard/sessions/{session_id}")
 
     html = '<img src=x onerror="window.pwned=1">Please face the camera'
@@ -139,12 +143,7 @@ def test_the_live_page_shows_a_new_exam_and_its_flags_without_a_reload(browser, 
 
     from .test_accessibility import serious
 
-    desk = browser.new_context(bypass_csp=True).new_page()  # bypass: to inject axe
-    desk.goto(f"{eye.url}dashboard/login")
-    desk.fill("input[name=email]", proctor)
-    desk.fill("input[name=password]", PASSWORD)
-    desk.click("button[type=submit]")
-    desk.wait_for_url(f"{eye.url}dashboard/")
+    desk = signed_in(browser.new_context(bypass_csp=True).new_page(), eye, proctor)  # bypass: to inject axe
     desk.goto(f"{eye.url}dashboard/live")
     desk.wait_for_selector("#live-connection:text('Live.')")
     desk.evaluate("window.loadedAt = performance.timeOrigin")  # a reload would lose this

@@ -47,6 +47,15 @@ ASKING_WIDTH = "min(24rem, calc(100vw - 24px))"
 
 
 
+def _element(tag: str, ident: str, **attributes: str) -> Any:
+    """A new element with ``id`` and attributes (``aria_live`` is ``aria-live``)."""
+    element = js.document.createElement(tag)
+    element.id = ident
+    for name, value in attributes.items():
+        element.setAttribute(name.replace("_", "-"), value)
+    return element
+
+
 def _error_name(e: BaseException) -> str:
     name = getattr(e, "name", None)
     return str(name) if name else str(e).split(":")[0]
@@ -108,11 +117,8 @@ class Overlay:
         where the candidate is."""
         doc = js.document
         if self._messages is None:
-            self._messages = doc.createElement("div")
-            self._messages.id = "eye-messages"
-            self._messages.setAttribute("role", "log")
-            self._messages.setAttribute("aria-live", "assertive")
-            self._messages.setAttribute("aria-label", self.say("Messages from your proctor"))
+            self._messages = _element("div", "eye-messages", role="log", aria_live="assertive",
+                                      aria_label=self.say("Messages from your proctor"))
             self.root.insertBefore(self._messages, self.status)
         self.root.style.inlineSize = ASKING_WIDTH
         item = doc.createElement("div")
@@ -178,11 +184,8 @@ class Overlay:
         """Cover the whole page (the exam cannot be worked on) until ``resume``."""
         doc = js.document
         if self._cover is None:
-            self._cover = doc.createElement("div")
-            self._cover.id = "eye-paused"
-            self._cover.setAttribute("role", "alertdialog")
-            self._cover.setAttribute("aria-modal", "true")
-            self._cover.setAttribute("aria-labelledby", "eye-paused-title")
+            self._cover = _element("div", "eye-paused", role="alertdialog", aria_modal="true",
+                                   aria_labelledby="eye-paused-title")
             self._cover.lang, self._cover.dir = self.say.code, self.say.direction
             self._cover.tabIndex = -1
             self._cover.style.cssText = ("position:fixed;inset:0;z-index:2147483646;background:rgba(27,31,36,.92);color:#fff;"
