@@ -78,7 +78,7 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
                                   schedule=options.webhook_schedule or SCHEDULE)
     if options.webhook_worker:
         app.state.webhooks.start()
-    app.state.fanout = Fanout(options.redis_url)  # live proctoring: wake the streams a message is for
+    app.state.fanout = Fanout(options.redis_url, db.engine)  # live proctoring: wake the streams a message is for
     app.state.limits = limiters(storage_for(options.redis_url), {**LIMITS, **dict(options.rate_limits)})
     app.state.evidence = media_location(db, media_dir)
     app.state.media_dir = app.state.evidence.root  # the evidence folder (None with object storage)

@@ -2,9 +2,11 @@
 
 The messages themselves are in the database; the fan-out only says "session X has news", so a
 stream waiting on X reads them now instead of at its next poll. In one process an asyncio event
-per waiting stream does it; with ``EYE_REDIS_URL`` every instance also publishes to and listens on
-Redis (``eye:live`` channel), so a proctor on instance 2 reaches a candidate streaming from
-instance 1. Without Redis, a stream still polls the database every few seconds.
+per waiting stream does it; across instances the engines Eye already runs carry the word: Redis
+pub/sub (``eye:live``) when ``EYE_REDIS_URL`` is set, else PostgreSQL's ``LISTEN``/``NOTIFY``
+(``eye_live``) when the database is PostgreSQL, so a proctor on instance 2 reaches a candidate
+streaming from instance 1 at once. On SQLite (one instance) the process alone; a stream also
+reads the database every few seconds whatever happens.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 from .. import logs
 
 CHANNEL = "eye:live"
+#: PostgreSQL's channel for the same word (NOTIFY names are identifiers).
+PG_CHANNEL = "eye_live"
 #: The key the live pages wait on: any running session has news (an event, a start, an end, a pause).
 BOARD = "live:board"
 
@@ -24,17 +28,32 @@ BOARD = "live:board"
 class Fanout:
     """``publish(session_id)`` from any thread; ``await wait(session_id, seconds)`` in the loop."""
 
-    def __init__(self, redis_url: str | None = None):
+    def __init__(self, redis_url: str | None = None, engine: Any = None):
+        """``engine``: the app's database; on PostgreSQL (without Redis) it carries the word."""
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._lock = threading.Lock()
         self._redis: Any = None
+        self._engine: Any = None  # PostgreSQL: NOTIFY through the app's pool
+        self._pg_url: str | None = None  # PostgreSQL: LISTEN on a connection of its own
         self._thread: threading.Thread | None = None
+        self._listener: Any = None
         if redis_url:
             import redis
 
             self._redis = redis.Redis.from_url(redis_url)
-            self._thread = threading.Thread(target=self._listen, name="eye-live-fanout", daemon=True)
-            self._thread.start()
+            self._listener = self._listen
+        elif engine is not None and engine.dialect.name == "postgresql":
+            self._engine = engine
+            # psycopg's own connection string: the SQLAlchemy URL without its driver name
+            self._pg_url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._listener = self._listen_pg
+
+    def _listening(self) -> None:
+        """Start hearing the other instances when this one first has a stream waiting."""
+        with self._lock:
+            if self._listener is not None and self._thread is None:
+                self._thread = threading.Thread(target=self._listener, name="eye-live-fanout", daemon=True)
+                self._thread.start()
 
     def publish(self, session_id: str) -> None:
         """Tell every instance's streams of ``session_id`` that it has news."""
@@ -44,7 +63,21 @@ class Fanout:
                 return  # this instance hears it back from Redis too
             except Exception as e:  # noqa: BLE001 - Redis down: this instance's streams still learn, others poll
                 logs.warning("live fan-out: Redis publish failed", error=str(e)[:200])
+        elif self._pg_url is not None and self._notify(session_id):
+            return  # this instance hears it back from PostgreSQL too
         self._wake(session_id)
+
+    def _notify(self, session_id: str) -> bool:
+        from sqlalchemy import text
+
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": PG_CHANNEL, "payload": session_id})
+                connection.commit()
+            return True
+        except Exception as e:  # noqa: BLE001 - PostgreSQL unreachable: this instance alone, others poll
+            logs.warning("live fan-out: NOTIFY failed", error=str(e)[:200])
+            return False
 
     def _wake(self, session_id: str) -> None:
         with self._lock:
@@ -55,6 +88,7 @@ class Fanout:
 
     async def wait(self, session_id: str, seconds: float) -> bool:
         """True when ``session_id`` had news within ``seconds``."""
+        self._listening()
         event = asyncio.Event()
         entry = (asyncio.get_running_loop(), event)
         with self._lock:
@@ -76,6 +110,22 @@ class Fanout:
         """How many streams wait now (for benchmarks and the live page)."""
         with self._lock:
             return sum(len(w) for w in self._waiters.values())
+
+    def _listen_pg(self) -> None:
+        """PostgreSQL notifications → this process's waiters; reconnects after a failure."""
+        import time
+
+        import psycopg
+
+        while True:
+            try:
+                with psycopg.connect(self._pg_url or "", autocommit=True) as conn:
+                    conn.execute("LISTEN eye_live")  # PG_CHANNEL
+                    for note in conn.notifies():
+                        self._wake(note.payload)
+            except Exception as e:  # noqa: BLE001 - PostgreSQL restarted or unreachable: try again shortly
+                logs.warning("live fan-out: LISTEN lost", error=str(e)[:200])
+                time.sleep(1.0)
 
     def _listen(self) -> None:
         """Redis messages → this process's waiters; reconnects after a failure."""

@@ -147,3 +147,33 @@ def test_the_candidate_replies_and_a_check_in_sends_a_fresh_picture(app, api_key
         x.get("type") == "CHECK_IN" for x in e[2].get("events", [])))
     event_id = next(x["id"] for x in check_in[2]["events"] if x["type"] == "CHECK_IN")
     assert any(event_id in url for url, _ in browser.uploads), browser.uploads
+
+
+def test_two_instances_on_postgresql_wake_each_other_without_redis():
+    """PostgreSQL's LISTEN/NOTIFY carries 'session X has news' between instances (here two
+    fan-outs, as two processes would have), so a stream on one wakes at once for the other."""
+    import asyncio
+    import os
+    import time
+
+    import pytest
+
+    from server.live.fanout import Fanout
+
+    url = os.environ.get("EYE_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("scripts/test.sh starts PostgreSQL (EYE_TEST_POSTGRES_URL)")
+    from sqlalchemy import create_engine
+
+    one, two = Fanout(None, create_engine(url)), Fanout(None, create_engine(url))
+
+    async def scenario():
+        await asyncio.sleep(1.0)  # both listening
+        waiting = asyncio.ensure_future(one.wait("session-pg", 10.0))  # starts its LISTEN
+        await asyncio.sleep(1.0)
+        started = time.monotonic()
+        two.publish("session-pg")
+        return await waiting, time.monotonic() - started
+
+    woke, seconds = run(scenario())
+    assert woke and seconds < 5.0  # well before the 5 s database poll would have found it
