@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import config as config_mod
 from . import events as ev
 from . import syscheck
-from .channel import CHECK_IN, MESSAGE, PAUSE, RESUME, Channel, Sent
+from .channel import CHECK_IN, MAX_REPLY, MESSAGE, PAUSE, RESUME, Channel, Sent
 from .errors import (
     ALREADY_ACTIVE,
     INVALID_CONFIG,
@@ -169,10 +169,8 @@ class Widget:
             self._browser.log("warn", warning)
         self._words = t = words(code)
         features = config["features"]
-        faces_on = any(features[name] for name in config_mod.CAMERA_ANALYSIS)
-        camera = faces_on or features["periodicSnapshots"]
-        microphone = features["aiProctoring"]
-        screen = features["screenMonitoring"]
+        needs = config_mod.devices(features)
+        faces_on, camera, microphone, screen = needs["faces"], needs["camera"], needs["microphone"], needs["screen"]
         transport = Transport(self._browser, self._base_url)
         transport.on_server_end = self._server_ended
         self._transport = transport
@@ -197,10 +195,16 @@ class Widget:
         if self._left_overlay is not None:  # a declined notice from an earlier init
             self._left_overlay.remove()
             self._left_overlay = None
-        if camera or microphone or screen:
+        # what the candidate is told: the devices and browser signals this exam records (with no
+        # device, a notice that does not hold the exam up; with no signal either, nothing to tell)
+        with_devices = camera or microphone or screen
+        if with_devices or any(features[name] for name in config_mod.BROWSER_SIGNALS):
             self._overlay = self._browser.make_overlay(config.get("containerId"), t)
-            self._overlay.set_status(t("Eye proctoring: waiting for your consent"))
             notice = consent_notice(config, camera, microphone, screen, retention_days=institution.get("retentionDays"), say=t)
+            if not with_devices:
+                self._overlay.inform(notice, t("Got it"))
+        if with_devices:
+            self._overlay.set_status(t("Eye proctoring: waiting for your consent"))
             if not await self._overlay.consent(notice):
                 # the panel stays and tells the candidate what happens next (the page gets the error)
                 self._overlay.declined(declined_text(config, t))
@@ -211,12 +215,6 @@ class Widget:
             if camera or microphone:
                 self._overlay.set_status(t("Eye proctoring: checking camera and microphone"))
                 self._media = await self._browser.open_media(self._overlay, video=camera, audio=microphone)
-        elif any(features[name] for name in config_mod.BROWSER_SIGNALS):
-            # no device to consent to, but the browser's signals are recorded: the candidate is told
-            # which, who sees them and for how long, in a notice that does not hold the exam up
-            self._overlay = self._browser.make_overlay(config.get("containerId"), t)
-            self._overlay.inform(consent_notice(config, False, False, False, retention_days=institution.get("retentionDays"),
-                                                say=t), t("Got it"))
         check = await syscheck.run(self._browser, transport, self._media, camera=camera, microphone=microphone,
                                    screen=self._screen.screen)
         self._emit(ev.SYSTEM_CHECK_COMPLETED, check)
@@ -497,7 +495,7 @@ class Widget:
     def _reply(self, message_id: int, text: str) -> None:
         """The candidate answered a proctor's message (stored on the session's timeline)."""
         if self.state == ACTIVE:
-            self._emit(ev.PROCTOR_REPLY, {"messageId": str(message_id), "text": text[:500],
+            self._emit(ev.PROCTOR_REPLY, {"messageId": str(message_id), "text": text[:MAX_REPLY],
                                           "timestamp": ev.iso(self._browser.now())})
 
     async def _check_in(self) -> None:

@@ -23,8 +23,9 @@ from .errors import NetworkFailure
 #: and a check-in (take a fresh picture now).
 MESSAGE, PAUSE, RESUME, CHECK_IN = "message", "pause", "resume", "checkin"
 KINDS = (MESSAGE, PAUSE, RESUME, CHECK_IN)
-#: The longest message text a proctor may send.
+#: The longest message text a proctor may send, and the longest reply a candidate may give.
 MAX_TEXT = 1000
+MAX_REPLY = 500
 RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0, 20.0)
 #: Answers after which reconnecting cannot help: the session ended, or the token is not its.
 FINAL = (401, 403, 404, 409, 410)

@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .config import CAMERA_ANALYSIS, FEATURES, OFF_BY_DEFAULT
+from .config import devices, features_of
 from .errors import INVALID_CONFIG, PERMISSION_DENIED, NetworkFailure, WidgetError
 from .language import N_, Words, choose, words
 from .notice import Notice
@@ -97,7 +97,8 @@ def validate(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise WidgetError(INVALID_CONFIG, f"Invalid checkSystem options: expected an object, received {type(raw).__name__}",
                           {"options": "must be an object"})
-    problems = {}
+    problems: dict[str, str] = {}
+    features = features_of(raw.get("features"), "options.features", problems)
     for key, value in raw.items():
         if key not in OPTIONS:
             problems[f"options.{key}"] = f"is not a known option (known: {', '.join(OPTIONS)})"
@@ -105,26 +106,13 @@ def validate(raw: Any) -> dict[str, Any]:
             problems[f"options.{key}"] = f"must be true or false, received {value!r}"
         elif key == "language" and value is not None and not isinstance(value, str):
             problems["options.language"] = f"must be a BCP 47 language tag, received {type(value).__name__}"
-        elif key == "features":
-            if not isinstance(value, dict):
-                problems["options.features"] = f"must be the exam's features object, received {type(value).__name__}"
-                continue
-            for name, on in value.items():
-                if name not in FEATURES:
-                    problems[f"options.features.{name}"] = f"is not a known feature (known: {', '.join(FEATURES)})"
-                elif not isinstance(on, bool):
-                    problems[f"options.features.{name}"] = f"must be true or false, received {on!r}"
     if problems:
         raise WidgetError(INVALID_CONFIG, "Invalid checkSystem options: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
                           problems)
     # the exam's features (defaults as init has them) decide the devices, unless the options say otherwise
-    features = {name: name not in OFF_BY_DEFAULT for name in FEATURES}
-    features.update(raw.get("features") or {})
-    faces = any(features[name] for name in CAMERA_ANALYSIS)
-    return {"language": raw.get("language"), "features": features, "faces": faces,
-            "camera": raw.get("camera", faces or features["periodicSnapshots"]),
-            "microphone": raw.get("microphone", features["aiProctoring"]),
-            "screen": raw.get("screen", features["screenMonitoring"])}
+    needs = devices(features)
+    return {"language": raw.get("language"), "features": features, "faces": needs["faces"],
+            **{device: raw.get(device, needs[device]) for device in ("camera", "microphone", "screen")}}
 
 
 class Checkup:

@@ -170,25 +170,39 @@ def validate(raw: Any) -> dict[str, Any]:
                     problems[f"thresholds.{name}"] = (
                         f"must be {'a share of the screen' if name == 'minWindowShare' else 'a score'} from 0 to 1, "
                         f"received {value!r}")
-    features = raw.get("features")
-    normalized_features = {name: name not in OFF_BY_DEFAULT for name in FEATURES}
-    if features is not None:
-        if not isinstance(features, dict):
-            problems["features"] = f"must be an object of booleans, received {type(features).__name__}"
-        else:
-            for name, value in features.items():
-                if name not in FEATURES:
-                    problems[f"features.{name}"] = f"is not a known feature (known: {', '.join(FEATURES)})"
-                elif not isinstance(value, bool):
-                    problems[f"features.{name}"] = f"must be true or false, received {value!r}"
-                else:
-                    normalized_features[name] = value
+    normalized_features = features_of(raw.get("features"), "features", problems)
     if problems:
         summary = "; ".join(f"{k}: {v}" for k, v in problems.items())
         raise WidgetError(INVALID_CONFIG, f"Invalid config: {summary}", problems)
     config = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if v is not None}
     config["features"] = normalized_features
     return config
+
+
+def features_of(value: Any, where: str, problems: dict[str, str]) -> dict[str, bool]:
+    """Every feature, defaults filled in, from ``value`` (a ``features`` object or None); what is
+    wrong with it goes into ``problems`` under ``where`` (``features.faceMagic``)."""
+    normalized = {name: name not in OFF_BY_DEFAULT for name in FEATURES}
+    if value is None:
+        return normalized
+    if not isinstance(value, dict):
+        problems[where] = f"must be an object of booleans, received {type(value).__name__}"
+        return normalized
+    for name, on in value.items():
+        if name not in FEATURES:
+            problems[f"{where}.{name}"] = f"is not a known feature (known: {', '.join(FEATURES)})"
+        elif not isinstance(on, bool):
+            problems[f"{where}.{name}"] = f"must be true or false, received {on!r}"
+        else:
+            normalized[name] = on
+    return normalized
+
+
+def devices(features: dict[str, bool]) -> dict[str, bool]:
+    """What ``features`` need: the face worker (``faces``), the camera, the microphone, the screen."""
+    faces = any(features[name] for name in CAMERA_ANALYSIS)
+    return {"faces": faces, "camera": faces or features["periodicSnapshots"], "microphone": features["aiProctoring"],
+            "screen": features["screenMonitoring"]}
 
 
 def face_models(features: dict[str, bool]) -> dict[str, bool]:

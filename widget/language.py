@@ -11,6 +11,8 @@ server stores stay in English: reviewers read them.
 from __future__ import annotations
 
 import gettext
+import html
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -107,6 +109,21 @@ class Words:
 
     def plural(self, singular: str, plural: str, n: int, /, **values: object) -> str:
         return self._translations.ngettext(singular, plural, n).format(n=n, **values)
+
+
+def fill_page(template: str, say: Words, messages: dict[str, str], data: dict[str, object], data_mark: str,
+              more: dict[str, str] | None = None) -> str:
+    """A page Eye serves a candidate, in ``say``'s language: ``__LANG__``, ``__DIR__``, each
+    ``__KEY__`` of ``messages`` (translated, HTML-escaped), ``more`` (HTML as given), and last
+    ``data_mark`` → ``data`` as JSON with ``words`` (the translations) added, safe inside a
+    ``<script>`` element; last, so nothing in the data is ever read as a placeholder."""
+    said = {key: say(message) for key, message in messages.items()}
+    text = template.replace("__LANG__", say.code).replace("__DIR__", say.direction)
+    for mark, value in (more or {}).items():
+        text = text.replace(mark, value)
+    for key, value in said.items():
+        text = text.replace(f"__{key.upper()}__", html.escape(value, quote=True))
+    return text.replace(data_mark, json.dumps({**data, "words": said}).replace("<", "\\u003c"))
 
 
 def catalog_path(code: str) -> Path:

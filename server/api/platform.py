@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from eye.answers import CandidateDeleted, CandidateExport, EventPage, FlagDecided, SessionPage, SessionRecord
 
 from .. import keys, records, review
+from ..live import channel
 from ..middleware import client_address
 from ..retention import candidate_record, delete_candidate_of
 from ..score import integrity
@@ -257,15 +258,8 @@ def end_session(request: Request, db: Session, authorization: str | None, sessio
     """``POST /sessions/{id}/end`` with a secret key: the platform ends a live session now (reason
     ``platform``; audited). Ending an ended session changes nothing."""
     who = caller(request, db, authorization, writing=True)
-    session = own_session(db, who, session_id)
-    if session.ended_at is None:
-        session.ended_at, session.end_reason = utcnow(), "platform"
-        review.announce_end(db, session)
-        review.audit(db, who.institution_id, None, "session ended", f"session {session.id}", "by the platform",
-                     actor=who.actor)
-        db.commit()
-        request.app.state.fanout.publish(session.id)  # its channel closes: the widget learns at once
-    return session
+    return channel.end(db, request.app.state.fanout, own_session(db, who, session_id), reason="platform", by="the platform",
+                       actor=who.actor)
 
 
 def evidence(request: Request, db: Session, authorization: str | None, session_id: str, event_id: str) -> Media:

@@ -4,15 +4,13 @@ words come from the widget's catalogs, in ``?lang=`` or else the browser's Accep
 
 from __future__ import annotations
 
-import html
-import json
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from widget.config import FEATURES
-from widget.language import LANGUAGES, N_, NAMES, for_page, words
+from widget.language import LANGUAGES, N_, NAMES, fill_page, for_page, words
 from widget.syscheck import DEFAULT, FAILED, SUCCESS
 
 router = APIRouter()
@@ -45,18 +43,13 @@ def check_page(request: Request, lang: str | None = None, screen: str | None = N
     code = for_page(lang, request.headers.get("accept-language"))
     say = words(code)
     chosen = {name: True for name in (features or "").split(",") if name in FEATURES}
-    said = {key: say(message) for key, message in PAGE_WORDS.items()}
     data = {
         "lang": code,
         "screen": screen in ("1", "true", "yes") or chosen.get("screenMonitoring", False),
         "features": chosen or None,
-        "words": said,
     }
     current = ' aria-current="page"'
     languages = " ".join(f'<a href="?lang={tag}" lang="{tag}" hreflang="{tag}"{current if tag == code else ""}>{NAMES[tag]}</a>'
                          for tag in LANGUAGES)
-    text = PAGE.replace("__LANG__", say.code).replace("__DIR__", say.direction).replace("__LANGUAGES__", languages)
-    for key, message in said.items():
-        text = text.replace(f"__{key.upper()}__", html.escape(message, quote=True))
-    text = text.replace("__DATA__", json.dumps(data).replace("<", "\\u003c"))
+    text = fill_page(PAGE, say, PAGE_WORDS, data, "__DATA__", {"__LANGUAGES__": languages})
     return HTMLResponse(text, headers={"Cache-Control": "no-store", "Content-Language": say.code, "Vary": "Accept-Language"})

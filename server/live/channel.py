@@ -57,14 +57,15 @@ def send(db: Session, fanout: Fanout, session: ExamSession, kind: str, text: str
     return message
 
 
-def end(db: Session, fanout: Fanout, session: ExamSession, *, user_id: int | None = None, actor: str | None = None,
-        address: str = "") -> ExamSession:
-    """A proctor ends the exam now: the session ends on the server (reason ``proctor``), so it is
-    over even if the widget is offline; its stream closes and the widget ends with that reason."""
+def end(db: Session, fanout: Fanout, session: ExamSession, *, reason: str = ENDED_BY_PROCTOR, by: str = "a proctor",
+        user_id: int | None = None, actor: str | None = None, address: str = "") -> ExamSession:
+    """End a running session on the server now (a proctor's ``proctor``, the platform's ``platform``;
+    audited as ended ``by``), so it is over even if the widget is offline; its stream closes and
+    the widget learns why. Ending an ended session changes nothing."""
     if session.ended_at is None:
-        session.ended_at, session.end_reason = utcnow(), ENDED_BY_PROCTOR
+        session.ended_at, session.end_reason = utcnow(), reason
         announce_end(db, session)
-        audit(db, session.institution_id, user_id, "session ended", f"session {session.id}", "by a proctor", address,
+        audit(db, session.institution_id, user_id, "session ended", f"session {session.id}", f"by {by}", address,
               actor=actor)
         db.commit()
         fanout.publish(session.id)

@@ -5,8 +5,6 @@ Eye's own page only (their ``Origin`` is Eye's)."""
 
 from __future__ import annotations
 
-import html
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from widget.language import N_, for_page, words
+from widget.language import N_, fill_page, for_page, words
 
 from ..lms import attempts
 from ..store import Database
@@ -75,12 +73,7 @@ def proctor_page(attempt_id: str, request: Request) -> Response:
             "urls": {name: f"{attempt_path(attempt.id)}/{name}" for name in ("session", "assessment", "closed")},
         }
     say = words(for_page(None, request.headers.get("accept-language")))
-    data["words"] = {key: say(message) for key, message in WORDS.items()}
-    embedded = json.dumps(data).replace("<", "\\u003c")  # nothing in it can close the script element
-    text = _PAGE.replace("__LANG__", say.code).replace("__DIR__", say.direction)
-    for key, said in data["words"].items():
-        text = text.replace(f"__{key.upper()}__", html.escape(said, quote=True))
-    text = text.replace("__ATTEMPT__", embedded)  # last: the LMS's words in it are never read as a placeholder
+    text = fill_page(_PAGE, say, WORDS, data, "__ATTEMPT__")  # the LMS's words in the data stay data
     return HTMLResponse(text, headers={"Cache-Control": "no-store", "Content-Language": say.code, "Vary": "Accept-Language"})
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import js
 from pyodide.ffi import JsException, create_proxy, to_js
 
+from ..channel import MAX_REPLY
 from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
 from ..language import Words
 from ..notice import Notice
@@ -141,7 +142,7 @@ class Overlay:
             form.className = "eye-reply"
             field = doc.createElement("input")
             field.type = "text"
-            field.maxLength = 500
+            field.maxLength = MAX_REPLY
             field.setAttribute("aria-label", self.say("Reply to your proctor"))
             field.placeholder = self.say("Reply to your proctor")
             field.style.cssText = "font:inherit;inline-size:100%;box-sizing:border-box;margin-block:0 4px;padding:4px;"
