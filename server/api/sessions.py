@@ -18,7 +18,7 @@ from widget.errors import WidgetError
 from widget.events import FLAGS
 
 from .. import keys, logs, review
-from ..live.fanout import BOARD
+from ..live.fanout import board_of
 from ..middleware import client_address
 from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
@@ -126,10 +126,9 @@ def preflight(body: SessionCreate, request: Request, origin: str | None = Header
 
 @router.post("/sessions", status_code=201, response_model=SessionCreated, responses=errors(400, 401, 403, 422))
 def create_session(body: SessionCreate, request: Request, origin: str | None = Header(default=None)) -> SessionCreated:
-    try:
-        return _create(body, request, origin)
-    finally:
-        request.app.state.fanout.publish(BOARD)  # committed: the live pages show the new session
+    created = _create(body, request, origin)
+    request.app.state.fanout.publish(board_of(request.state.institution_id))  # committed: the live pages show it
+    return created
 
 
 def _create(body: SessionCreate, request: Request, origin: str | None) -> SessionCreated:
@@ -229,18 +228,19 @@ def post_events(
         rows.setdefault(e.id, {"session_id": session_id, "client_id": e.id, "type": e.type, "created_at": aware(e.createdAt),
                                "received_at": utcnow(), "payload": e.payload})
     try:
-        new_ids, refused, ended = request.app.state.writer.store(session_id, origin, list(rows.values()))
+        stored = request.app.state.writer.store(session_id, origin, list(rows.values()))
     except Refused as e:
         raise ApiError(e.status, e.code, e.message) from None
     except Exception:
         raise ApiError(503, "RETRY", "The events could not be stored right now; retry the batch.",
                        headers={"Retry-After": "1"}) from None
+    new_ids, refused = stored.new_ids, stored.refused
     if any(rows[i]["type"] in FLAGS for i in new_ids):
         request.app.state.webhooks.wake()  # their deliveries were queued in the same commit
     if new_ids:
-        request.app.state.fanout.publish(BOARD)  # the live pages show the new flags
+        request.app.state.fanout.publish(board_of(stored.institution_id))  # the live pages show the new flags
     return BatchResult(stored=len(new_ids), duplicates=len(body.events) - len(new_ids) - len(refused), refused=refused,
-                       ended=ended)
+                       ended=stored.ended)
 
 
 @router.post("/sessions/{session_id}/end", response_model=Ended, responses=errors(401, 403, 404, 409, 422))
@@ -254,10 +254,12 @@ def end_session(
     """The widget ends its session (``reason`` manual, time_up or error); with a secret key, the
     exam platform's server ends a live session (body optional, recorded as ``platform``)."""
     try:
-        return _end(session_id, request, body, authorization, origin)
+        ended = _end(session_id, request, body, authorization, origin)
     finally:
         request.app.state.webhooks.wake()  # a SessionEnded delivery may have been queued
-        request.app.state.fanout.publish(BOARD)
+    if ended.reason != "platform":  # the platform's end (live.channel.end) told the live pages itself
+        request.app.state.fanout.publish(board_of(request.state.institution_id))  # committed: the live pages drop it
+    return ended
 
 
 def _end(session_id: str, request: Request, body: EndIn | None, authorization: str | None, origin: str | None) -> Ended:
@@ -266,6 +268,7 @@ def _end(session_id: str, request: Request, body: EndIn | None, authorization: s
             ended = platform.end_session(request, db, authorization, session_id)
             return Ended(sessionId=ended.id, endedAt=iso(ended.ended_at or utcnow()), reason=ended.end_reason or "platform")
         session = authorized(request, db, session_id, authorization, origin)
+        request.state.institution_id = session.institution_id
         if body is None or body.reason == "platform":
             raise ApiError(422, "INVALID_REQUEST", "reason: expected manual, time_up or error",
                            {"reason": "expected manual, time_up or error"})

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from ..live import board
-from ..live.fanout import BOARD
+from ..live.fanout import board_of
 from ..store.models import aware, utcnow
 from .auth import reviewer_who_may
 from .pages import db_of, render, router
@@ -43,15 +43,15 @@ def live_grid(request: Request, assessment: str = "") -> HTMLResponse:
 
 @router.get("/live/stream")
 async def live_stream(request: Request) -> StreamingResponse:
-    """"changed" whenever a session of any institution has news (the grid query keeps to the
-    proctor's own); a heartbeat comment otherwise."""
-    reviewer_who_may(request, "proctor")
+    """"changed" whenever one of the proctor's institution's sessions has news; a heartbeat
+    comment otherwise."""
+    key = board_of(reviewer_who_may(request, "proctor").institution_id)
     fanout = request.app.state.fanout
 
     async def events() -> AsyncIterator[str]:
         yield ": connected\n\n"
         while not await request.is_disconnected():
-            yield "data: changed\n\n" if await fanout.wait(BOARD, HEARTBEAT_SECONDS) else ": ping\n\n"
+            yield "data: changed\n\n" if await fanout.wait(key, HEARTBEAT_SECONDS) else ": ping\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

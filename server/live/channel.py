@@ -19,7 +19,7 @@ from widget.events import ENDED_BY_PROCTOR
 from ..review import announce_end, audit
 from ..store import ExamSession, ProctorMessage
 from ..store.models import utcnow
-from .fanout import BOARD, Fanout
+from .fanout import Fanout, board_of
 
 #: The audit trail's name for each kind.
 ACTIONS = {MESSAGE: "proctor message", PAUSE: "proctor pause", RESUME: "proctor resume", CHECK_IN: "proctor check-in"}
@@ -53,7 +53,7 @@ def send(db: Session, fanout: Fanout, session: ExamSession, kind: str, text: str
           address, actor=actor)
     db.commit()
     fanout.publish(session.id)
-    fanout.publish(BOARD)
+    fanout.publish(board_of(session.institution_id))
     return message
 
 
@@ -69,7 +69,7 @@ def end(db: Session, fanout: Fanout, session: ExamSession, *, reason: str = ENDE
               actor=actor)
         db.commit()
         fanout.publish(session.id)
-        fanout.publish(BOARD)
+        fanout.publish(board_of(session.institution_id))
     return session
 
 

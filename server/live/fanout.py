@@ -21,8 +21,12 @@ from .. import logs
 CHANNEL = "eye:live"
 #: PostgreSQL's channel for the same word (NOTIFY names are identifiers).
 PG_CHANNEL = "eye_live"
-#: The key the live pages wait on: any running session has news (an event, a start, an end, a pause).
-BOARD = "live:board"
+
+
+def board_of(institution_id: int) -> str:
+    """The key an institution's live pages wait on: one of its running sessions has news (an
+    event, a start, an end, a pause). Per institution, so one's busy exam wakes no one else's page."""
+    return f"live:board:{institution_id}"
 
 
 class Fanout:

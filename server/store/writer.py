@@ -12,7 +12,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -67,12 +67,21 @@ def refusal(found: bool, origin: str | None, session_origin: str | None, ended: 
     return None
 
 
+class Stored(NamedTuple):
+    """What became of one batch."""
+
+    new_ids: list[str]  # the events that were new (the rest were duplicates or refused)
+    refused: dict[str, str]  # event id → why (``createdAt`` outside the session's life)
+    ended: dict[str, str] | None  # ``{endedAt, reason}`` if the session has ended
+    institution_id: int  # the session's, for whom to tell of the news
+
+
 @dataclass
 class _Job:
     session_id: str
     origin: str | None
     rows: list[dict[str, Any]]
-    future: "Future[tuple[list[str], dict[str, str], dict[str, str] | None]]" = field(default_factory=Future)
+    future: "Future[Stored]" = field(default_factory=Future)
 
 
 class EventWriter:
@@ -84,10 +93,8 @@ class EventWriter:
         self.commits = 0
 
     def store(self, session_id: str, origin: str | None, rows: list[dict[str, Any]],
-              timeout: float = 30.0) -> tuple[list[str], dict[str, str], dict[str, str] | None]:
-        """Store one batch (idempotent by event id); returns the ids of the events that were new,
-        the ids refused with the reason (``createdAt`` outside the session's life), and, if the
-        session has ended, ``{endedAt, reason}``. An ended session still takes the events from
+              timeout: float = 30.0) -> Stored:
+        """Store one batch (idempotent by event id). An ended session still takes the events from
         before its end (a late flush: the platform may end a session while the page has events
         in flight); a batch with nothing from before the end is refused (409 SESSION_ENDED)."""
         job = _Job(session_id, origin, rows)
@@ -143,7 +150,7 @@ class EventWriter:
                             queue_flags(s, row.institution_id, job.session_id, valid, new_ids)
                         ended = ({"endedAt": iso(row.ended_at), "reason": row.end_reason or ""}
                                  if row.ended_at is not None else None)
-                        results.append((new_ids, refused, ended))
+                        results.append(Stored(new_ids, refused, ended, row.institution_id))
             self.commits += 1
         except Exception as e:  # the whole group failed to commit: every request may retry
             for job in group:

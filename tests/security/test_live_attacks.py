@@ -135,3 +135,28 @@ def test_the_live_page_shows_only_the_own_institutions_running_exams(client, api
     for path in ("/dashboard/live", "/dashboard/live/grid", "/dashboard/live/stream"):
         assert client.get(path).status_code == 403, path
     assert 'href="/dashboard/live"' not in client.get("/dashboard/").text
+
+
+def test_another_institutions_news_wakes_none_of_our_live_pages(client, api_key, people, app):
+    """Each institution's live pages wait on its own key: a start, a flag, an end elsewhere says
+    nothing to ours (not even that something happened)."""
+    from server.keys import create_key
+    from server.live.fanout import board_of
+    from server.store import Institution
+
+    told: list[str] = []
+    publish = app.state.fanout.publish
+    app.state.fanout.publish = lambda key: (told.append(key), publish(key))[1]
+    with app.state.db.session() as s:
+        other_key = create_key(s, "Other College", ["localhost:5000"])
+        ours, theirs = (s.scalar(select(Institution.id).where(Institution.name == n)) for n in ("Test University", "Other College"))
+    other = start(client, other_key, "cand-other")
+    auth = {**PAGE, "Authorization": f"Bearer {other['token']}"}
+    client.post(f"/api/v1/sessions/{other['sessionId']}/events", headers=auth, json={"events": [
+        {"id": "e1", "type": "TAB_NOT_FOCUS", "createdAt": other["startedAt"], "payload": {"description": "left"}}]})
+    client.post(f"/api/v1/sessions/{other['sessionId']}/messages", json={"text": "Hello"}, headers=bearer(people["theirs"]))
+    client.post(f"/api/v1/sessions/{other['sessionId']}/end", json={"reason": "manual"}, headers=auth)
+    boards = [k for k in told if k.startswith("live:board")]
+    assert boards == [board_of(theirs)] * 4 and board_of(ours) not in told  # start, flag, message, end
+    mine = start(client, api_key)
+    assert told[-1] == board_of(ours) and mine["sessionId"]
