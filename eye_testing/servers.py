@@ -237,28 +237,39 @@ class Cluster:
                      "--allowed-hosts", "127.0.0.1", "--media-dir", f"{bucket}/evidence", "--workers", str(workers))
         self.instances = [self._start(i) for i in range(instances)]
         upstream = "\n".join(f"        server 127.0.0.1:{e.port} max_fails=1 fail_timeout=2s;" for e in self.instances)
+        # One more door per instance that reaches only it (as the public host: an instance refuses
+        # any other), for tests that put a candidate on one instance and a proctor on another.
+        pinned = [free_port() for _ in self.instances]
+        self.pinned = [f"http://localhost:{port}/" for port in pinned]
+        doors = "".join(self._door(str(port), f"127.0.0.1:{e.port}", f"localhost:{self.port}")
+                        for port, e in zip(pinned, self.instances, strict=True))
         self.nginx = Nginx(tmp / "nginx", f"""
     upstream eye {{
 {upstream}
         keepalive 64;
     }}
+{self._door(str(self.port), "eye", "$host")}{doors}""", self.url)
+        self.engine = create_engine(db_url)
+
+    @staticmethod
+    def _door(port: str, upstream: str, host: str) -> str:
+        return f"""
     server {{
-        listen 127.0.0.1:{self.port};
+        listen 127.0.0.1:{port};
         server_name localhost;
         client_max_body_size 5m;
         access_log off;
         location / {{
-            proxy_pass http://eye;
+            proxy_pass http://{upstream};
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_set_header Host $host;
+            proxy_set_header Host {host};
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_next_upstream error timeout http_502 non_idempotent;
         }}
     }}
-""", self.url)
-        self.engine = create_engine(db_url)
+"""
 
     def _start(self, index: int, port: int | None = None) -> EyeServer:
         folder = self.tmp / f"instance-{index}"

@@ -1,7 +1,9 @@
 """The live page (admins and reviewers): every session in progress at the proctor's institution,
 updating without a reload — the page listens to ``/dashboard/live/stream`` (server-sent events:
-"something changed") and fetches the grid again, at most once a second. Each card opens the
-session's page, where the proctor messages, pauses, resumes or ends it."""
+"something changed") and fetches the grid again, at most once a second. A card opens the
+session's side panel (``/dashboard/live/sessions/{id}``): its newest events, refreshed with the
+grid, and the proctor's actions (message, pause, resume, a picture now, end). Without JavaScript
+a card is a link to the session's page, which has the same actions."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from ..live import board
 from ..live.fanout import board_of
 from ..store.models import aware, utcnow
 from .auth import reviewer_who_may
-from .pages import db_of, render, router
+from .pages import db_of, own_session, render, router
 
 #: A flag this recent is shown as new (the card pulses).
 FRESH_SECONDS = 30
@@ -55,3 +57,19 @@ async def live_stream(request: Request) -> StreamingResponse:
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/live/sessions/{session_id}", response_class=HTMLResponse)
+def live_panel(request: Request, session_id: str) -> HTMLResponse:
+    """The side panel: the candidate, the actions and the newest events (a fragment)."""
+    user = reviewer_who_may(request, "proctor")
+    with db_of(request).reading() as s:
+        return render(request, "_live_panel.html", user=user, panel=board.panel(s, own_session(user, session_id, s)))
+
+
+@router.get("/live/sessions/{session_id}/timeline", response_class=HTMLResponse)
+def live_panel_timeline(request: Request, session_id: str) -> HTMLResponse:
+    """The side panel's changing part: the session's state and newest events (a fragment)."""
+    user = reviewer_who_may(request, "proctor")
+    with db_of(request).reading() as s:
+        return render(request, "_live_timeline.html", user=user, panel=board.panel(s, own_session(user, session_id, s)))

@@ -68,6 +68,11 @@ CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 's
        "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
 
 
+def wants_json(request: Request) -> bool:
+    """A form posted by a page's script (``Accept: application/json``): answer JSON, not a redirect."""
+    return "application/json" in request.headers.get("accept", "")
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("user", None)
     user = context["user"]

@@ -22,12 +22,8 @@ from ..score import CAP
 from ..store import Media, User
 from ..store.models import iso
 from .auth import check_csrf, may, reviewer, reviewer_who_may
-from .pages import db_of, own_session, page_number, render, router, templates
+from .pages import db_of, own_session, page_number, render, router, templates, wants_json
 from .proctoring import DONE
-
-
-def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -113,7 +109,7 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
         with db_of(request).session() as s:
             session = own_session(user, session_id, s)
             decided = review.decide_flag(s, session, event_id, verdict, note, user.id, client_address(request))
-            if _wants_json(request):  # keyboard review: the new score, read in the same transaction
+            if wants_json(request):  # keyboard review: the new score, read in the same transaction
                 events = data.timeline(s, session)
                 score, lines = data.score_of(session, events)
                 before = data.score_of(session, events, before_review=True)[0]
@@ -128,7 +124,7 @@ def flag_verdict(request: Request, session_id: str, event_id: str, verdict: str 
                     "scoreHtml": templates.get_template("_score.html").render(score=score, score_before=before,
                                                                               lines=lines, cap=CAP, **fragment)})
     except review.ReviewError as e:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"message": str(e)}, status_code=409 if isinstance(e, (review.Claimed, review.Closed)) else 422)
         return RedirectResponse(f"/dashboard/sessions/{session_id}?{urlencode({'error': str(e)})}", status_code=303)
     return RedirectResponse(f"/dashboard/sessions/{session_id}#flag-{quote(event_id, safe='')}", status_code=303)

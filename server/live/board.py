@@ -1,17 +1,19 @@
 """The live page's data: an institution's sessions in progress, each with its flags so far, its
-latest flag, its latest picture, when its widget was last heard and whether a proctor paused it."""
+latest flag, its latest picture, when its widget was last heard and whether a proctor paused it;
+and, for the side panel, one session's newest events."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from widget.channel import PAUSE, RESUME
 
-from ..records import FLAG_TYPES, flag_counts
+from ..records import FLAG_TYPES, flag_counts, timeline
 from ..store import Event, ExamSession, Media, ProctorMessage
 from ..store.models import aware, utcnow
 from ..tokens import expires_at
@@ -54,11 +56,37 @@ def running(db: Session, institution_id: int, assessment: str | None = None) -> 
     for sid, event_id in db.execute(select(Media.session_id, Media.event_client_id)
                                     .where(Media.session_id.in_(ids), Media.content_type == "image/jpeg").order_by(Media.id)):
         pictures[sid] = event_id
+    paused = paused_of(db, ids)
+    return [LiveRow(s, sum(counts.get(s.id, {}).values()), last_flags.get(s.id, (None, None))[0],
+                    last_flags.get(s.id, (None, None))[1], heard.get(s.id), pictures.get(s.id), paused.get(s.id, False))
+            for s in sessions]
+
+
+def paused_of(db: Session, ids: list[str]) -> dict[str, bool]:
+    """Whether a proctor's last word to each session was a pause (not yet resumed)."""
     paused: dict[str, bool] = {}
     for sid, kind in db.execute(select(ProctorMessage.session_id, ProctorMessage.kind)
                                 .where(ProctorMessage.session_id.in_(ids), ProctorMessage.kind.in_((PAUSE, RESUME)))
                                 .order_by(ProctorMessage.id)):
         paused[sid] = kind == PAUSE
-    return [LiveRow(s, sum(counts.get(s.id, {}).values()), last_flags.get(s.id, (None, None))[0],
-                    last_flags.get(s.id, (None, None))[1], heard.get(s.id), pictures.get(s.id), paused.get(s.id, False))
-            for s in sessions]
+    return paused
+
+
+#: How many of a session's newest events the side panel shows.
+PANEL_EVENTS = 50
+
+
+@dataclass
+class Panel:
+    session: ExamSession
+    events: list[dict[str, Any]]  # the newest first (records.timeline's rows)
+    total: int
+    paused: bool
+
+
+def panel(db: Session, session: ExamSession, limit: int = PANEL_EVENTS) -> Panel:
+    """One session as the live page's side panel shows it: its newest events, newest first."""
+    newest = list(db.scalars(select(Event).where(Event.session_id == session.id)
+                             .order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)))
+    total = db.scalar(select(func.count()).select_from(Event).where(Event.session_id == session.id)) or 0
+    return Panel(session, timeline(db, session, newest), total, paused_of(db, [session.id]).get(session.id, False))

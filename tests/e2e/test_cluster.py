@@ -162,3 +162,91 @@ def test_a_proctor_on_either_instance_reaches_a_candidate_streaming_through_ngin
     finally:
         context.close()
         pages.stop()
+
+
+def test_a_proctor_on_one_instance_proctors_a_candidate_on_the_other_from_the_live_page(cluster, browser):
+    """Issue 24's own scene across instances (Redis pub/sub between them): the candidate's page
+    talks only to instance 1 and the proctor's browser only to instance 2 (nginx doors pinned to
+    each). On the live page, without a reload: the new exam appears, then its flag; the side panel's
+    message reaches the candidate, whose reply comes back into the panel; pause and resume; end."""
+    import subprocess
+
+    from eye_testing.servers import eye_command
+    from eye_testing.tabs import leave_tab, return_to_tab
+    from tests.e2e.test_live_in_chromium import NAMES, PASSWORD, received
+
+    candidate_door, proctor_door = cluster.pinned[0], cluster.pinned[1]
+    subprocess.run(eye_command("users", "create", "--institution", "Test University", "--create-institution", "--email",
+                               "live@test.edu", "--role", "reviewer", "--password-stdin", "--database-url", cluster.db_url),
+                   input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=cluster.tmp)
+    pages = PageServer({"/exam.html": exam_page_html(candidate_door)})
+    key = cluster.create_key(pages.domain)
+    desk_context, exam_context = browser.new_context(bypass_csp=True), browser.new_context()  # bypass: to wait_for_function
+    try:
+        desk = desk_context.new_page()
+        desk.goto(f"{proctor_door}dashboard/login")
+        desk.fill("input[name=email]", "live@test.edu")
+        desk.fill("input[name=password]", PASSWORD)
+        desk.click("button[type=submit]")
+        desk.wait_for_url(f"{proctor_door}dashboard/")
+        desk.goto(f"{proctor_door}dashboard/live")
+        desk.wait_for_selector("#live-connection:text('Live.')")
+        desk.evaluate("window.loadedAt = performance.timeOrigin")  # a reload would lose this
+
+        page = exam_context.new_page()
+        page.goto(f"{pages.origin}/exam.html")
+        page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
+        assert page.evaluate("([n]) => window.boot(n, [])", [NAMES]) == "loaded"
+        page.evaluate("(c) => { window.pending = window.startExam(c); }",
+                      {**BROWSER_ONLY, "apiKey": key, "candidateId": "across", "candidateFirstName": "Ines",
+                       "candidateLastName": "Okafor"})
+        page.click("#eye-notice-ok")
+        started = page.evaluate("window.pending")
+        assert started["ok"], started
+        session_id = started["started"]["sessionId"]
+
+        card = desk.locator(f'[data-session="{session_id}"]')
+        card.wait_for(timeout=15000)
+        assert "Ines Okafor" in card.inner_text()
+        leave_tab(page)
+        page.wait_for_timeout(500)
+        return_to_tab(page)
+        desk.wait_for_function("(s) => { const f = document.querySelector(`[data-session='${s}'] .flags`);"
+                               " return f && Number(f.dataset.flags) >= 1; }", arg=session_id, timeout=30000)
+
+        card.locator("a").click()
+        desk.wait_for_function("document.activeElement && document.activeElement.id === 'panel-title'")
+        panel = desk.locator("#live-panel")
+        assert "Ines Okafor" in panel.inner_text()
+        assert panel.locator("li[data-type=TAB_NOT_FOCUS]").count() >= 1
+        panel.locator("#proctor-text").fill("Please stay in the exam window.")
+        panel.locator("#proctor-send").click()
+        [message] = received(page, "PROCTOR_MESSAGE", timeout=30000)
+        assert message["text"] == "Please stay in the exam window."
+        desk.wait_for_selector("#panel-status:text('Message sent.')")
+        page.fill("#eye-messages .eye-reply input", "Sorry, my cat.")
+        page.click("#eye-messages .eye-reply button")
+        received(page, "PROCTOR_REPLY")
+        # the reply travels with the widget's next batch to instance 1; instance 2's panel shows it
+        panel.locator("li[data-type=PROCTOR_REPLY]").wait_for(timeout=45000)
+        assert "Sorry, my cat." in panel.inner_text()
+
+        panel.locator("#proctor-text").fill("Show me your desk.")
+        panel.locator("#proctor-pause").click()
+        [paused] = received(page, "PROCTORING_PAUSED", timeout=30000)
+        assert paused["reason"] == "Show me your desk." and page.locator("#eye-paused").is_visible()
+        desk.wait_for_selector("#panel-state[data-state=paused]", timeout=30000)
+        panel.locator("#proctor-resume").click()
+        received(page, "PROCTORING_RESUMED", timeout=30000)
+        assert page.locator("#eye-paused").count() == 0
+        panel.locator("#proctor-end").click()
+        [ended] = received(page, "END_PROCTORING", timeout=30000)
+        assert ended["reason"] == "proctor"
+        desk.wait_for_selector("#panel-state[data-state=ended]", timeout=30000)
+        card.wait_for(state="detached", timeout=30000)  # no longer in progress
+        assert desk.evaluate("window.loadedAt === performance.timeOrigin")  # all of it without a reload
+        assert cluster.query("select end_reason from sessions where id = :i", i=session_id)[0][0] == "proctor"
+    finally:
+        desk_context.close()
+        exam_context.close()
+        pages.stop()

@@ -161,8 +161,24 @@ def test_the_live_page_shows_a_new_exam_and_its_flags_without_a_reload(browser, 
     assert "Left the exam window" in card.inner_text()
     assert desk.evaluate("window.loadedAt === performance.timeOrigin")  # no reload happened
     assert serious(desk) == []
+    # by keyboard: a card opens its side panel (the newest events and the actions), Escape closes it
     card.locator("a").focus()
     desk.keyboard.press("Enter")
-    desk.wait_for_url(f"{eye.url}dashboard/sessions/{session_id}#live")
-    assert desk.locator("#proctor-send").is_visible()
+    desk.wait_for_function("document.activeElement && document.activeElement.id === 'panel-title'")
+    panel = desk.locator("#live-panel")
+    assert "Lena Watts" in panel.inner_text() and panel.locator("li[data-type=TAB_NOT_FOCUS]").count() >= 1
+    assert "open-panel" in card.get_attribute("class")
+    assert serious(desk) == []  # with the panel open
+    leave_tab(page)  # the panel's timeline grows as events arrive
+    page.wait_for_timeout(500)
+    return_to_tab(page)
+    desk.wait_for_function("document.querySelectorAll('#panel-events li[data-type=TAB_NOT_FOCUS]').length >= 2", timeout=30000)
+    desk.keyboard.press("Tab")  # from the heading to the panel's first control: Close
+    assert desk.evaluate("document.activeElement.id") == "panel-close"
+    desk.keyboard.press("Escape")
+    assert panel.is_hidden() and desk.evaluate("document.activeElement.closest('[data-session]').dataset.session") == session_id
+    assert desk.evaluate("window.loadedAt === performance.timeOrigin")
+    with desk.expect_navigation():  # a new tab's click (or no script) still reaches the session page
+        desk.evaluate("(s) => { location.href = document.querySelector(`[data-session='${s}'] a`).href; }", session_id)
+    assert desk.url == f"{eye.url}dashboard/sessions/{session_id}#live" and desk.locator("#proctor-send").is_visible()
     page.evaluate("window.widget.endProctoring()")

@@ -160,3 +160,41 @@ def test_another_institutions_news_wakes_none_of_our_live_pages(client, api_key,
     assert boards == [board_of(theirs)] * 4 and board_of(ours) not in told  # start, flag, message, end
     mine = start(client, api_key)
     assert told[-1] == board_of(ours) and mine["sessionId"]
+
+
+def test_the_side_panel_is_the_own_institutions_and_its_actions_answer_json(client, api_key, people, app):
+    """The live page's side panel: a fragment of one's own session (404 for another institution's,
+    403 for an auditor), and its form answered as JSON — refusals with their status and words."""
+    from server.keys import create_key
+
+    mine = start(client, api_key)
+    with app.state.db.session() as s:
+        other_key = create_key(s, "Other College", ["localhost:5000"])
+    theirs = start(client, other_key, "cand-other")["sessionId"]
+    client.post(f"/api/v1/sessions/{mine['sessionId']}/events", headers={**PAGE, "Authorization": f"Bearer {mine['token']}"},
+                json={"events": [{"id": "e1", "type": "TAB_NOT_FOCUS", "createdAt": mine["startedAt"],
+                                  "payload": {"description": "<b>left</b> the exam"}}]})
+    login(client, "rev@test.edu")
+    panel = client.get(f"/dashboard/live/sessions/{mine['sessionId']}")
+    assert panel.status_code == 200 and 'id="proctor-form"' in panel.text and "<header" not in panel.text
+    assert "&lt;b&gt;left&lt;/b&gt; the exam" in panel.text and 'data-type="TAB_NOT_FOCUS"' in panel.text  # as text
+    for path in (f"/dashboard/live/sessions/{theirs}", f"/dashboard/live/sessions/{theirs}/timeline"):
+        assert client.get(path).status_code == 404, path
+    form = f"/dashboard/sessions/{mine['sessionId']}/proctor"
+    csrf = csrf_of(client, f"/dashboard/sessions/{mine['sessionId']}")
+    json_please = {"Accept": "application/json"}
+    done = client.post(form, data={"csrf": csrf, "action": "pause", "text": "Wait"}, headers=json_please)
+    assert done.status_code == 200 and done.json() == {"done": "The exam is paused."}
+    state = client.get(f"/dashboard/live/sessions/{mine['sessionId']}/timeline").text
+    assert 'data-state="paused"' in state
+    empty = client.post(form, data={"csrf": csrf, "action": "message", "text": "  "}, headers=json_please)
+    assert empty.status_code == 422 and "text" in empty.json()["error"]
+    assert client.post(f"/dashboard/sessions/{theirs}/proctor", data={"csrf": csrf, "action": "end"},
+                       headers=json_please).status_code == 404
+    assert client.post(form, data={"csrf": "forged", "action": "end"}, headers=json_please).status_code in (400, 403)
+    ended = client.post(form, data={"csrf": csrf, "action": "end"}, headers=json_please)
+    assert ended.json() == {"done": "The exam has ended."}
+    assert 'data-state="ended"' in client.get(f"/dashboard/live/sessions/{mine['sessionId']}/timeline").text
+    assert messages(app) == [("pause", "Wait")]
+    login(client, "aud@test.edu")
+    assert client.get(f"/dashboard/live/sessions/{mine['sessionId']}").status_code == 403
