@@ -7,7 +7,8 @@ simulated proctor acts and a simulated live page listens. Prints:
 - flag → live page: from a flag batch stored until a live page's stream said "changed" and its
   grid fetched right after shows the new flag count (p50/p95);
 - memory per idle connection: the server's resident memory with N streams open, minus before,
-  over N (``/proc/PID/status`` VmRSS).
+  over N (``/proc/PID/status`` VmRSS); and the same for the second half of them alone, which
+  leaves out what any number of streams costs once (threads, buffers).
 
 Goals (issue 24): p95 ≤ 1 s each, ≤ 50 KB per idle connection, with 500 candidates.
 
@@ -80,9 +81,14 @@ async def run(args: argparse.Namespace, eye: EyeServer, api_key: str, secret: st
             r.raise_for_status()
             widgets.append(Widget(r.json()["sessionId"], r.json()["token"]))
         before = rss_kb(eye.proc.pid)
-        tasks = [asyncio.ensure_future(w.listen(client, eye.url)) for w in widgets]
-        await asyncio.wait_for(asyncio.gather(*(w.connected.wait() for w in widgets)), 120)
+        half = len(widgets) // 2
+        tasks = [asyncio.ensure_future(w.listen(client, eye.url)) for w in widgets[:half]]
+        await asyncio.wait_for(asyncio.gather(*(w.connected.wait() for w in widgets[:half])), 120)
         await asyncio.sleep(3.0)  # settle
+        halfway = rss_kb(eye.proc.pid)
+        tasks += [asyncio.ensure_future(w.listen(client, eye.url)) for w in widgets[half:]]
+        await asyncio.wait_for(asyncio.gather(*(w.connected.wait() for w in widgets)), 120)
+        await asyncio.sleep(3.0)
         during = rss_kb(eye.proc.pid)
 
         # action → widget
@@ -148,7 +154,9 @@ async def run(args: argparse.Namespace, eye: EyeServer, api_key: str, secret: st
     else:
         print("flag → live page:  none shown")
     print(f"memory per idle connection: {(during - before) / args.candidates:.1f} KB "
-          f"(server RSS {before / 1024:.1f} → {during / 1024:.1f} MB; goal ≤ 50 KB)")
+          f"(server RSS {before / 1024:.1f} → {during / 1024:.1f} MB; goal ≤ 50 KB); "
+          f"the second {len(widgets) - half} alone: {(during - halfway) / (len(widgets) - half):.1f} KB each "
+          "(without what the first ones started: threads, buffers)")
 
 
 def _flags(grid: str, session_id: str) -> int:

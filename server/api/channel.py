@@ -5,15 +5,16 @@ records what the widget applied. The stream ends when the session does."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, AsyncIterator
 
+import anyio
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from ..live import channel
+from ..live.sse import EventStream
 from ..store import Database, ExamSession
 from .auth import SessionAuth
 from .errors import errors
@@ -24,6 +25,9 @@ router = APIRouter(prefix="/api/v1")
 #: how often it sends a heartbeat comment.
 POLL_SECONDS = 5.0
 HEARTBEAT_SECONDS = 15.0
+#: The streams' database reads (one per stream every few seconds, thousands of streams) share a
+#: few threads of their own, so they never hold the threads and connections the API's requests need.
+READERS = anyio.CapacityLimiter(4)
 
 
 def _db(request: Request) -> Database:
@@ -31,10 +35,10 @@ def _db(request: Request) -> Database:
     return db
 
 
-@router.get("/sessions/{session_id}/channel", response_class=StreamingResponse, responses=errors(401, 403, 409))
+@router.get("/sessions/{session_id}/channel", response_class=EventStream, responses=errors(401, 403, 409))
 async def stream(session_id: str, request: Request, authorization: SessionAuth, after: int = 0,
                  origin: str | None = Header(default=None),
-                 last_event_id: str | None = Header(default=None, alias="Last-Event-ID")) -> StreamingResponse:
+                 last_event_id: str | None = Header(default=None, alias="Last-Event-ID")) -> EventStream:
     """What the proctor sent after ``after`` (or ``Last-Event-ID``), then each new message as it comes."""
     start = max(after, int(last_event_id) if last_event_id and last_event_id.isdigit() else 0)
 
@@ -44,7 +48,7 @@ async def stream(session_id: str, request: Request, authorization: SessionAuth, 
             if start:
                 channel.ack(db, session_id, start)  # asking for what came after N: N was applied
 
-    await run_in_threadpool(check)
+    await anyio.to_thread.run_sync(check, limiter=READERS)
     fanout = request.app.state.fanout
 
     def read(last: int) -> tuple[list[str], list[int], bool]:
@@ -53,23 +57,23 @@ async def stream(session_id: str, request: Request, authorization: SessionAuth, 
             session = db.get(ExamSession, session_id)
             return [channel.as_event(m) for m in rows], [m.id for m in rows], session is None or session.ended_at is not None
 
-    async def events() -> AsyncIterator[str]:
+    async def events(gone: "asyncio.Future[None]") -> AsyncIterator[str]:
         last, quiet_since = start, time.monotonic()
         yield ": connected\n\n"  # the headers and a first byte now: the widget knows it is connected
-        while not await request.is_disconnected():
-            sent, ids, ended = await run_in_threadpool(read, last)
+        while not gone.done():
+            sent, ids, ended = await anyio.to_thread.run_sync(read, last, limiter=READERS)
             for text in sent:
                 yield text
             if ids:
                 last, quiet_since = ids[-1], time.monotonic()
             if ended:
                 return
-            if not await fanout.wait(session_id, POLL_SECONDS) and time.monotonic() - quiet_since >= HEARTBEAT_SECONDS:
+            if (not await fanout.wait(session_id, POLL_SECONDS, gone) and not gone.done()
+                    and time.monotonic() - quiet_since >= HEARTBEAT_SECONDS):
                 quiet_since = time.monotonic()
                 yield ": ping\n\n"
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return EventStream(events)
 
 
 class AckIn(BaseModel):

@@ -7,13 +7,15 @@ a card is a link to the session's page, which has the same actions."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, AsyncIterator
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse
 
 from ..live import board
 from ..live.fanout import board_of
+from ..live.sse import EventStream
 from ..store.models import aware, utcnow
 from .auth import reviewer_who_may
 from .pages import db_of, own_session, render, router
@@ -44,19 +46,18 @@ def live_grid(request: Request, assessment: str = "") -> HTMLResponse:
 
 
 @router.get("/live/stream")
-async def live_stream(request: Request) -> StreamingResponse:
+async def live_stream(request: Request) -> EventStream:
     """"changed" whenever one of the proctor's institution's sessions has news; a heartbeat
     comment otherwise."""
     key = board_of(reviewer_who_may(request, "proctor").institution_id)
     fanout = request.app.state.fanout
 
-    async def events() -> AsyncIterator[str]:
+    async def events(gone: "asyncio.Future[None]") -> AsyncIterator[str]:
         yield ": connected\n\n"
-        while not await request.is_disconnected():
-            yield "data: changed\n\n" if await fanout.wait(key, HEARTBEAT_SECONDS) else ": ping\n\n"
+        while not gone.done():
+            yield "data: changed\n\n" if await fanout.wait(key, HEARTBEAT_SECONDS, gone) else ": ping\n\n"
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return EventStream(events)
 
 
 @router.get("/live/sessions/{session_id}", response_class=HTMLResponse)

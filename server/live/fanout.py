@@ -29,12 +29,17 @@ def board_of(institution_id: int) -> str:
     return f"live:board:{institution_id}"
 
 
+def _settle(news: "asyncio.Future[bool]", value: bool) -> None:
+    if not news.done():
+        news.set_result(value)
+
+
 class Fanout:
     """``publish(session_id)`` from any thread; ``await wait(session_id, seconds)`` in the loop."""
 
     def __init__(self, redis_url: str | None = None, engine: Any = None):
         """``engine``: the app's database; on PostgreSQL (without Redis) it carries the word."""
-        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]]] = {}
         self._lock = threading.Lock()
         self._redis: Any = None
         self._engine: Any = None  # PostgreSQL: NOTIFY through the app's pool
@@ -86,23 +91,33 @@ class Fanout:
     def _wake(self, session_id: str) -> None:
         with self._lock:
             waiting = list(self._waiters.get(session_id, ()))
-        for loop, event in waiting:
+        for loop, news in waiting:
             with contextlib.suppress(RuntimeError):  # a loop that closed meanwhile
-                loop.call_soon_threadsafe(event.set)
+                loop.call_soon_threadsafe(_settle, news, True)
 
-    async def wait(self, session_id: str, seconds: float) -> bool:
-        """True when ``session_id`` had news within ``seconds``."""
+    async def wait(self, session_id: str, seconds: float, gone: "asyncio.Future[None] | None" = None) -> bool:
+        """True when ``session_id`` had news within ``seconds``; False at the timeout, or as soon
+        as ``gone`` is done (the stream's client left). One future and one timer per wait: a
+        stream waits here nearly all its life, once per idle connection."""
         self._listening()
-        event = asyncio.Event()
-        entry = (asyncio.get_running_loop(), event)
+        loop = asyncio.get_running_loop()
+        news: asyncio.Future[bool] = loop.create_future()
+        entry = (loop, news)
         with self._lock:
             self._waiters.setdefault(session_id, set()).add(entry)
+        timer = loop.call_later(seconds, _settle, news, False)
+
+        def left(_: object) -> None:
+            _settle(news, False)
+
+        if gone is not None:
+            gone.add_done_callback(left)
         try:
-            await asyncio.wait_for(event.wait(), seconds)
-            return True
-        except asyncio.TimeoutError:
-            return False
+            return await news
         finally:
+            timer.cancel()
+            if gone is not None:
+                gone.remove_done_callback(left)
             with self._lock:
                 waiting = self._waiters.get(session_id)
                 if waiting is not None:

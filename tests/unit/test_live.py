@@ -177,3 +177,53 @@ def test_two_instances_on_postgresql_wake_each_other_without_redis():
 
     woke, seconds = run(scenario())
     assert woke and seconds < 5.0  # well before the 5 s database poll would have found it
+
+
+def test_a_stream_stops_waiting_as_soon_as_its_client_leaves():
+    """The lean server-sent events response: when the client goes (``http.disconnect``), the
+    source's wait on the fan-out ends at once — not at its poll timeout — its generator is
+    closed, and no waiter is left behind."""
+    import asyncio
+    import time
+
+    from server.live.fanout import Fanout
+    from server.live.sse import EventStream
+
+    fanout = Fanout()
+    sent: list[dict] = []
+    closed = []
+
+    async def scenario():
+        leave = asyncio.Event()
+
+        async def receive():
+            await leave.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        async def source(gone):
+            try:
+                yield ": connected\n\n"
+                while not gone.done():
+                    if await fanout.wait("s-1", 60.0, gone):
+                        yield "data: news\n\n"
+            finally:
+                closed.append(True)
+
+        streaming = asyncio.ensure_future(EventStream(source)({"type": "http"}, receive, send))
+        while fanout.waiting() == 0:
+            await asyncio.sleep(0.01)
+        fanout.publish("s-1")  # news arrives while connected
+        while len(sent) < 3:
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        leave.set()
+        await asyncio.wait_for(streaming, 5)
+        return time.monotonic() - started
+
+    seconds = run(scenario())
+    assert seconds < 5 and closed == [True] and fanout.waiting() == 0
+    assert sent[0]["type"] == "http.response.start" and dict(sent[0]["headers"])[b"x-accel-buffering"] == b"no"
+    assert [m["body"] for m in sent[1:]] == [b": connected\n\n", b"data: news\n\n"]  # nothing after the client left
