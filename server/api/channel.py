@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..live import channel
-from ..live.sse import EventStream
+from ..live.sse import DOCUMENTED, EventStream
 from ..store import Database, ExamSession
 from .auth import SessionAuth
 from .errors import errors
@@ -35,7 +35,8 @@ def _db(request: Request) -> Database:
     return db
 
 
-@router.get("/sessions/{session_id}/channel", response_class=EventStream, responses=errors(401, 403, 409))
+@router.get("/sessions/{session_id}/channel", response_class=EventStream,
+            responses={**DOCUMENTED, **errors(401, 403, 409)})
 async def stream(session_id: str, request: Request, authorization: SessionAuth, after: int = 0,
                  origin: str | None = Header(default=None),
                  last_event_id: str | None = Header(default=None, alias="Last-Event-ID")) -> EventStream:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -23,11 +23,20 @@ HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-cont
            (b"x-accel-buffering", b"no")]
 
 
+#: A streaming route's ``responses`` for its 200 answer, in the OpenAPI document.
+DOCUMENTED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Server-sent events, until the stream ends",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+
+
 class EventStream(Response):
     """``source(gone)`` yields the stream's text (events and ``: comment`` heartbeats); it ends the
-    stream by returning, and should return soon after ``gone`` (a future) is done."""
+    stream by returning, and should return soon after ``gone`` (a future) is done.
 
-    media_type = "text/event-stream"
+    It declares no ``media_type``: FastAPI would document the route's error answers (JSON) under
+    it too. A route says what its 200 is with ``responses={**DOCUMENTED, ...}``."""
+
+    media_type = None
 
     def __init__(self, source: Callable[["asyncio.Future[None]"], AsyncIterator[str]], status_code: int = 200):
         # not Response.__init__: there is no body to render; the route's machinery (and the

@@ -203,6 +203,19 @@ def test_security_headers_and_openapi(client):
     assert {"/api/v1/sessions", "/api/v1/sessions/{session_id}/events", "/api/v1/sessions/{session_id}/end"} <= set(spec["paths"])
 
 
+def test_the_document_says_errors_are_json_and_a_stream_is_server_sent_events(client):
+    """What a generated client (or schemathesis) reads: every error answer is a JSON ErrorBody, the
+    widget's channel answers text/event-stream — the two never swap."""
+    spec = client.get("/api/v1/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    assert list(answer.get("content", {})) == ["application/json"], (method, path, status)
+    channel = spec["paths"]["/api/v1/sessions/{session_id}/channel"]["get"]["responses"]["200"]
+    assert list(channel["content"]) == ["text/event-stream"]
+
+
 def test_migrations_are_idempotent_and_match_the_models(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
