@@ -13,25 +13,25 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from . import assets
+from .access.tokens import MediaLinks, Tokens, signing_key
 from .api import router
 from .api.errors import ApiError, from_http
 from .api.idempotency import Idempotency
 from .check import router as check_router
-from .cors import Cors
+from .custody.evidence import media_location
 from .dashboard import router as dashboard_router
 from .dashboard.auth import NeedsLogin
-from .evidence import media_location
-from .limits import LIMITS, limiters, storage_for
 from .live.fanout import Fanout
 from .lms.launches import PlatformKeys
 from .logs import AccessLog
 from .lti import router as lti_router
-from .middleware import BodyLimit, SecurityHeaders
 from .options import Options
 from .store import Database
 from .store.writer import EventWriter
-from .tokens import MediaLinks, Tokens, signing_key
+from .web import assets
+from .web.cors import Cors
+from .web.limits import LIMITS, limiters, storage_for
+from .web.middleware import BodyLimit, SecurityHeaders
 from .webhooks import SCHEDULE, Webhooks
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # imported where used: the CLI starts fast and loads only wha
     from fastapi import FastAPI
     from sqlalchemy.orm import Session
 
-    from .evidence import EvidenceStore
+    from .custody.evidence import EvidenceStore
     from .options import Options
     from .store import ApiKey, SecretKey
 
@@ -109,7 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     from .app import LISTEN_ENV, create_app
-    from .evidence import media_location
+    from .custody.evidence import media_location
 
     options = _options(args)
     if options.public_url is None and args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -124,7 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     # Several processes: each builds the app from the environment this process sets up now.
     db = _database(args)
-    from .tokens import default_key_file, signing_key
+    from .access.tokens import default_key_file, signing_key
 
     os.environ.setdefault("EYE_SECRET_KEY_FILE", str(default_key_file(db.url)))
     signing_key(db)  # made once here, read by every process
@@ -145,8 +145,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from .access.tokens import MediaLinks, signing_key
     from .logs import configure, info
-    from .tokens import MediaLinks, signing_key
     from .webhooks import SCHEDULE, Webhooks
 
     configure()
@@ -165,7 +165,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    from .keys import KeyRequestError, create_key, enable_launch_tokens
+    from .access.keys import KeyRequestError, create_key, enable_launch_tokens
 
     db = _database(args)
     try:
@@ -185,7 +185,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_create_secret(args: argparse.Namespace) -> int:
-    from .keys import KeyRequestError, create_secret_key
+    from .access.keys import KeyRequestError, create_secret_key
 
     db = _database(args)
     try:
@@ -217,7 +217,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_users_create(args: argparse.Namespace) -> int:
-    from .users import UserError, create_user
+    from .access.users import UserError, create_user
 
     db = _database(args)
     try:
@@ -232,7 +232,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
 
 def cmd_users_password(args: argparse.Namespace) -> int:
-    from .users import UserError, set_password
+    from .access.users import UserError, set_password
 
     db = _database(args)
     try:
@@ -247,7 +247,7 @@ def cmd_users_password(args: argparse.Namespace) -> int:
 
 def _key(s: "Session", prefix: str) -> "ApiKey | SecretKey":
     """The publishable or secret key whose prefix this is (a secret key's starts with eye_sk_)."""
-    from .keys import SECRET_PREFIX, find_by_prefix, find_secret_by_prefix
+    from .access.keys import SECRET_PREFIX, find_by_prefix, find_secret_by_prefix
 
     key: ApiKey | SecretKey | None = (find_secret_by_prefix(s, prefix) if prefix.startswith(SECRET_PREFIX)
                                       else find_by_prefix(s, prefix))
@@ -278,7 +278,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 def cmd_keys_domain(args: argparse.Namespace) -> int:
     """``eye keys add-domain|remove-domain PREFIX HOST``."""
-    from .keys import KeyRequestError, add_domain, remove_domain
+    from .access.keys import KeyRequestError, add_domain, remove_domain
     from .store import ApiKey
 
     adding = args.keys_command == "add-domain"
@@ -298,7 +298,7 @@ def cmd_keys_domain(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from .keys import revoke_key
+    from .access.keys import revoke_key
     from .store import SecretKey
 
     db = _database(args)
@@ -312,7 +312,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from .keys import rotate_key, rotate_secret_key
+    from .access.keys import rotate_key, rotate_secret_key
     from .store import SecretKey
 
     db = _database(args)
@@ -334,7 +334,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from .retention import purge
+    from .custody.retention import purge
 
     db = _database(args)
     media_dir = _media_dir(db, args)
@@ -345,7 +345,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def _media_dir(db: Database, args: argparse.Namespace) -> "EvidenceStore":
     """The database's recorded evidence folder (``--media-dir`` moves the record)."""
-    from .evidence import media_location
+    from .custody.evidence import media_location
 
     return media_location(db, args.media_dir)
 
@@ -353,7 +353,7 @@ def _media_dir(db: Database, args: argparse.Namespace) -> "EvidenceStore":
 def cmd_candidate(args: argparse.Namespace) -> int:
     import json
 
-    from .retention import candidate_export, delete_candidate
+    from .custody.retention import candidate_export, delete_candidate
 
     db = _database(args)
     if args.candidate_command == "export":
@@ -370,11 +370,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from sqlalchemy import select
 
+    from .access.keys import create_key, normalize_domain, revoke_key
+    from .access.users import create_user
     from .app import DEFAULT_STATIC, create_app
     from .demo import routes
-    from .keys import create_key, normalize_domain, revoke_key
     from .store import ApiKey, Institution, User
-    from .users import create_user
 
     _announce_database(args.database_url)
     app = create_app(args.database_url, media_dir=args.media_dir, options=_options(args), listen_url=_listen_url(args))
@@ -425,7 +425,7 @@ def cmd_check_code(args: argparse.Namespace) -> int:
 
 
 def cmd_lti_add_platform(args: argparse.Namespace) -> int:
-    from .institutions import UnknownInstitution
+    from .access.institutions import UnknownInstitution
     from .lms.platforms import PlatformError, add_platform
 
     try:

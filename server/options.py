@@ -10,7 +10,7 @@ command (``eye serve``, ``eye purge``, ``eye candidates``, tests) sees the same 
 | longest exam a session may declare | ``EYE_MAX_EXAM_SECONDS`` | 86400 (24 h) |
 | evidence per session | ``EYE_EVIDENCE_MAX_FILES`` / ``EYE_EVIDENCE_MAX_MB`` | 50 files / 100 MiB |
 | Redis for shared rate limits | ``EYE_REDIS_URL`` | none: each process counts in memory |
-| rate limits changed | ``EYE_RATE_LIMITS`` (``name=N per T``, comma-separated) | server/limits.py |
+| rate limits changed | ``EYE_RATE_LIMITS`` (``name=N per T``, comma-separated) | server/web/limits.py |
 | seconds between webhook attempts | ``EYE_WEBHOOK_RETRY_SECONDS`` (comma-separated) | 1, 2, 4 s, 1, 5, 15 min, 1, 3, 6, 12 h |
 """
 
@@ -44,7 +44,7 @@ def _number(name: str, value: str | None, default: float) -> float:
 def _rate_limits(value: str | None) -> tuple[tuple[str, str], ...]:
     from limits import parse
 
-    from .limits import LIMITS
+    from .web.limits import LIMITS
 
     pairs = []
     for entry in comma_list(value):
@@ -85,7 +85,7 @@ class Options:
     webhook_worker: bool = True
     #: Redis for rate limits shared by every instance (``EYE_REDIS_URL``); None: this process's memory.
     redis_url: str | None = None
-    #: Limits changed from server/limits.py's defaults, e.g. a test centre with 500 candidates
+    #: Limits changed from server/web/limits.py's defaults, e.g. a test centre with 500 candidates
     #: behind one address: ``EYE_RATE_LIMITS="key_address=600 per 30 seconds"``.
     rate_limits: tuple[tuple[str, str], ...] = ()
 

@@ -42,8 +42,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, func, select, update
 
-from .records import flag_counts, score_of, timeline
-from .review import end_abandoned, reviewer_name
+from .outcomes.records import flag_counts, score_of, timeline
+from .outcomes.review import end_abandoned, reviewer_name
 from .store import Database, Event, ExamSession, Institution, WebhookDelivery, WebhookOutbox
 from .store.models import aware, iso, utcnow
 

@@ -37,7 +37,7 @@ class Platform:
         self.server.add("/jwks.json", (json.dumps({"keys": entries}).encode(), "application/json"))
 
     def register(self, db, institution: str = "Test University"):
-        from server.institutions import institution_named
+        from server.access.institutions import institution_named
         from server.lms.platforms import add_platform
 
         institution_named(db, institution, True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from ..middleware import client_address
+from ..web.middleware import client_address
 from .errors import ApiError, errors, rate_limited
 
 router = APIRouter(prefix="/api/v1")

@@ -12,10 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from widget.events import MEDIA_EVENTS
 
-from ..evidence import read_checked, sha256
+from ..access.tokens import TokenError
+from ..custody.evidence import read_checked, sha256
 from ..store import Event, Media
 from ..store.models import iso
-from ..tokens import TokenError
 from . import platform
 from .auth import EitherAuth, SessionAuth
 from .errors import ApiError, errors

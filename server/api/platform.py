@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from eye.answers import CandidateDeleted, CandidateExport, EventPage, FlagDecided, SessionPage, SessionRecord
 
-from .. import keys, records, review
+from ..access import keys
+from ..custody.retention import candidate_record, delete_candidate_of
 from ..live import channel
-from ..middleware import client_address
-from ..retention import candidate_record, delete_candidate_of
-from ..score import integrity
+from ..outcomes import records, review
+from ..outcomes.score import integrity
 from ..store import Database, Event, ExamSession, Institution, Media
 from ..store.models import aware, iso, utcnow
+from ..web.middleware import client_address
 from .auth import SecretAuth
 from .errors import ApiError, errors, rate_limited
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from widget.channel import CHECK_IN, MAX_TEXT, MESSAGE, PAUSE, RESUME
 
 from ..live import channel
-from ..middleware import client_address
 from ..store import Database
 from ..store.models import iso
+from ..web.middleware import client_address
 from .auth import SecretAuth
 from .errors import ApiError, errors
 from .platform import caller, own_session

@@ -25,10 +25,12 @@ from eye.answers import (
     Webhook,
 )
 
-from .. import keys, review, users, webhooks
-from ..middleware import client_address
+from .. import webhooks
+from ..access import keys, users
+from ..outcomes import review
 from ..store import ApiKey, Institution, SecretKey, User
 from ..store.models import iso
+from ..web.middleware import client_address
 from .auth import SecretAuth
 from .errors import ApiError, errors
 from .platform import Caller, caller

@@ -17,13 +17,15 @@ from widget import config as widget_config
 from widget.errors import WidgetError
 from widget.events import FLAGS
 
-from .. import keys, logs, review
+from .. import logs
+from ..access import keys
+from ..access.tokens import TokenError, expires_at
 from ..live.fanout import board_of
-from ..middleware import client_address
+from ..outcomes import review
 from ..store import ApiKey, Database, Event, ExamSession
 from ..store.models import aware, iso, utcnow
 from ..store.writer import Refused, refusal
-from ..tokens import TokenError, expires_at
+from ..web.middleware import client_address
 from . import platform
 from .auth import EitherAuth, SessionAuth
 from .errors import ApiError, errors, rate_limited

@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from .. import review, users
-from ..middleware import client_address
-from ..records import csv_cell
+from ..access import users
+from ..outcomes import review
+from ..outcomes.records import csv_cell
 from ..store import AuditEntry, User
 from ..store.models import iso
+from ..web.middleware import client_address
 from .auth import check_csrf, reviewer_who_may, sign_in
 from .pages import db_of, render, router
 

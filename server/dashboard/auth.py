@@ -15,9 +15,9 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import delete
 
+from ..access.users import SESSION_COOKIE, open_session, session_hash, set_session_cookie
 from ..store import ReviewerSession, User
 from ..store.models import utcnow
-from ..users import SESSION_COOKIE, open_session, session_hash, set_session_cookie
 
 CSRF_COOKIE = "eye_csrf"
 

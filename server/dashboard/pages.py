@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from widget.events import LABELS
 
-from .. import records as data
+from ..outcomes import records as data
 from ..store import Database, ExamSession, User
 from ..store.models import iso
 from .auth import csrf_token, may, remember_csrf

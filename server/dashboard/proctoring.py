@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from widget.channel import CHECK_IN, MESSAGE, PAUSE, RESUME
 
 from ..live import channel
-from ..middleware import client_address
+from ..web.middleware import client_address
 from .auth import check_csrf, reviewer_who_may
 from .pages import db_of, own_session, router, wants_json
 

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import records as data
-from .. import reports, review
 from ..lms import attempts
-from ..middleware import client_address
-from ..score import CAP
+from ..outcomes import records as data
+from ..outcomes import reports, review
+from ..outcomes.score import CAP
 from ..store import Media, User
 from ..store.models import iso
+from ..web.middleware import client_address
 from .auth import check_csrf, may, reviewer, reviewer_who_may
 from .pages import db_of, own_session, page_number, render, router, templates, wants_json
 from .proctoring import DONE

@@ -16,16 +16,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import keys as keys_mod
-from .. import records as data
-from .. import review, webhooks
-from .. import users as users_mod
-from ..evidence import read_checked
-from ..middleware import client_address
-from ..retention import candidate_record, delete_candidate_of
+from .. import webhooks
+from ..access import keys as keys_mod
+from ..access import users as users_mod
+from ..access.users import accounts_with_email, authenticate
+from ..custody.evidence import read_checked
+from ..custody.retention import candidate_record, delete_candidate_of
+from ..outcomes import records as data
+from ..outcomes import review
 from ..store import ApiKey, ExamSession, Institution, Media, User, WebhookDelivery, WebhookOutbox
 from ..store.models import iso
-from ..users import accounts_with_email, authenticate
+from ..web.middleware import client_address
 from ..webhooks import WebhookTargetError, check_target
 from .auth import check_csrf, reviewer, reviewer_who_may, sign_in, sign_out
 from .pages import db_of, own_session, page_number, render, router

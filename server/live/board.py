@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from widget.channel import PAUSE, RESUME
 
-from ..records import FLAG_TYPES, flag_counts, timeline
+from ..access.tokens import expires_at
+from ..outcomes.records import FLAG_TYPES, flag_counts, timeline
 from ..store import Event, ExamSession, Media, ProctorMessage
 from ..store.models import aware, utcnow
-from ..tokens import expires_at
 
 #: The most sessions one live page shows (the newest); filter by assessment for more.
 LIMIT = 500

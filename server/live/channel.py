@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from widget.channel import CHECK_IN, KINDS, MAX_TEXT, MESSAGE, PAUSE, RESUME
 from widget.events import ENDED_BY_PROCTOR
 
-from ..review import announce_end, audit
+from ..outcomes.review import announce_end, audit
 from ..store import ExamSession, ProctorMessage
 from ..store.models import utcnow
 from .fanout import Fanout, board_of

@@ -22,10 +22,11 @@ from widget import config as widget_config
 from widget.events import ID_VERIFIED
 from widget.session import saved_session_key
 
-from .. import keys, review
+from ..access import keys
+from ..access.tokens import Tokens, expires_at
+from ..outcomes import review
 from ..store import ApiKey, Event, ExamSession, LtiAttempt, LtiPlatform
 from ..store.models import aware, iso, utcnow
-from ..tokens import Tokens, expires_at
 from . import claims as c
 from . import signing
 from .launches import Launch, LaunchRefused

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ..access.users import ROLES, accounts_in, create_lms_user
 from ..store import LtiUser, User
-from ..users import ROLES, accounts_in, create_lms_user
 from . import claims as c
 from .launches import Launch, LaunchRefused
 

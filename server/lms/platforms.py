@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..institutions import institution_named
+from ..access.institutions import institution_named
+from ..access.users import ROLES
 from ..store import LtiLogin, LtiPlatform
-from ..users import ROLES
 
 #: What an LMS role may map to: a dashboard role, or ``none`` (not signed in).
 MAPPABLE = (*ROLES, "none")

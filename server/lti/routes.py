@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from .. import review, users
+from ..access import users
 from ..lms import attempts, instructors, signing
 from ..lms import claims as c
 from ..lms.launches import Launch, LaunchRefused, PlatformKeys, check_launch, start_login
 from ..lms.platforms import for_login
-from ..middleware import client_address
+from ..outcomes import review
 from ..store import Database
+from ..web.middleware import client_address
 from .attempt_page import ATTEMPT_COOKIE, attempt_path
 from .attempt_page import router as attempt_router
 from .pages import page

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
+from server.access.users import create_user
 from server.app import create_app
 from server.options import Options
-from server.users import create_user
 from tests.conftest import VALID_CONFIG, moment
 from tests.unit.conftest import api_key, client, database_url  # noqa: F401  (fixtures; `app` is this folder's)
 

@@ -8,7 +8,7 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from server.keys import enable_launch_tokens, sign_launch_token
+from server.access.keys import enable_launch_tokens, sign_launch_token
 from server.store import Event, ExamSession, Media
 from tests.conftest import VALID_CONFIG, moment
 
@@ -90,7 +90,7 @@ def test_evidence_only_for_stored_flags_that_declare_it(client, api_key):
 
 def test_evidence_quota_per_session(make_app, api_key):
     app = make_app(evidence_max_files=3)
-    from server.keys import create_key
+    from server.access.keys import create_key
 
     with app.state.db.session() as s:
         key = create_key(s, "Test University", ["localhost:5000"])
@@ -109,7 +109,7 @@ def test_evidence_quota_per_session(make_app, api_key):
 
 def test_one_client_cannot_drain_a_keys_session_bucket(make_app):
     app = make_app(forwarded_allow_ips=("testclient",))
-    from server.keys import create_key
+    from server.access.keys import create_key
 
     with app.state.db.session() as s:
         key = create_key(s, "Test University", ["localhost:5000"])

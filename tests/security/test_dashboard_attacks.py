@@ -11,8 +11,8 @@ from urllib.parse import urlencode, urljoin
 
 from sqlalchemy import select
 
+from server.access.users import set_password
 from server.store import ExamSession
-from server.users import set_password
 
 from .conftest import PASSWORD, auth, csrf_of, flag, login, start
 
@@ -113,7 +113,7 @@ def test_someone_elses_failures_do_not_lock_the_owner_out(make_app, reviewer):
     from fastapi.testclient import TestClient
 
     app = make_app(forwarded_allow_ips=("testclient",))  # behind a proxy that names the real clients
-    from server.users import create_user
+    from server.access.users import create_user
 
     with app.state.db.session() as s:
         create_user(s, "Test University", "owner@test.edu", PASSWORD)
@@ -144,7 +144,7 @@ def test_behind_a_trusted_proxy_cookies_are_secure(make_app, reviewer):
 
 
 def test_another_institutions_reviewer_cannot_touch_a_session(client, api_key, reviewer):
-    from server.users import create_user
+    from server.access.users import create_user
 
     with client.app.state.db.session() as s:
         create_user(s, "Other College", "other@other.edu", PASSWORD)

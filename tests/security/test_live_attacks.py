@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from server.keys import create_secret_key
+from server.access.keys import create_secret_key
+from server.access.users import create_user
 from server.store import AuditEntry, ProctorMessage
-from server.users import create_user
 from tests.conftest import VALID_CONFIG
 from tests.unit.test_dashboard import PASSWORD, csrf_of, login
 from tests.unit.test_platform_api import PAGE, bearer
@@ -112,7 +112,7 @@ def test_bad_messages_are_refused_and_name_the_field(client, api_key, people, bo
 
 
 def test_the_live_page_shows_only_the_own_institutions_running_exams(client, api_key, people, app):
-    from server.keys import create_key
+    from server.access.keys import create_key
 
     mine = start(client, api_key)["sessionId"]
     done = start(client, api_key, "cand-done")
@@ -140,7 +140,7 @@ def test_the_live_page_shows_only_the_own_institutions_running_exams(client, api
 def test_another_institutions_news_wakes_none_of_our_live_pages(client, api_key, people, app):
     """Each institution's live pages wait on its own key: a start, a flag, an end elsewhere says
     nothing to ours (not even that something happened)."""
-    from server.keys import create_key
+    from server.access.keys import create_key
     from server.live.fanout import board_of
     from server.store import Institution
 
@@ -165,7 +165,7 @@ def test_another_institutions_news_wakes_none_of_our_live_pages(client, api_key,
 def test_the_side_panel_is_the_own_institutions_and_its_actions_answer_json(client, api_key, people, app):
     """The live page's side panel: a fragment of one's own session (404 for another institution's,
     403 for an auditor), and its form answered as JSON — refusals with their status and words."""
-    from server.keys import create_key
+    from server.access.keys import create_key
 
     mine = start(client, api_key)
     with app.state.db.session() as s:

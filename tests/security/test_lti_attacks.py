@@ -180,7 +180,7 @@ def test_an_attempt_cannot_be_tied_to_someone_elses_session(client, platform):
 
 
 def test_an_lms_user_cannot_take_over_the_eye_account_with_their_email(client, platform):
-    from server.users import create_user
+    from server.access.users import create_user
 
     with client.app.state.db.session() as s:
         create_user(s, "Test University", "boss@example.edu", "correct horse battery", role="admin")

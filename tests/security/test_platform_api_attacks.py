@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from server.keys import create_secret_key, find_secret_key, revoke_key
+from server.access.keys import create_secret_key, find_secret_key, revoke_key
 from server.store import ExamSession
 
 from .conftest import ORIGIN, auth, flag, start
@@ -60,7 +60,7 @@ def test_another_institutions_session_is_a_404_like_one_that_does_not_exist(clie
     event = flag(client, created)
     sid = created["sessionId"]
     with client.app.state.db.session() as s:
-        from server.institutions import institution_named
+        from server.access.institutions import institution_named
 
         institution_named(s, "Other College", True)
     other = secret_key(client.app, "Other College")
@@ -117,8 +117,8 @@ def test_a_candidate_is_exported_and_deleted_through_the_api_and_nothing_is_left
 
     from fastapi.testclient import TestClient
 
+    from server.access.keys import create_key
     from server.app import create_app
-    from server.keys import create_key
 
     db_path, media = tmp_path / "eye.db", tmp_path / "media"
     app = create_app(f"sqlite:///{db_path}", static_dir=tmp_path / "static", media_dir=media)
@@ -189,7 +189,7 @@ def test_an_idempotency_key_carries_a_request_out_once_and_refuses_another_body(
 
 
 def test_one_institutions_key_cannot_provision_anothers(client, api_key):
-    from server.institutions import institution_named
+    from server.access.institutions import institution_named
 
     mine = secret_key(client.app)
     with client.app.state.db.session() as s:
@@ -261,7 +261,7 @@ def test_timing_does_not_tell_another_institutions_session_from_one_that_does_no
                    "payload": {"description": "x" * 80}} for i in range(500)]
         assert client.post(f"/api/v1/sessions/{sid}/events", json={"events": events}, headers=token).status_code == 200
     with client.app.state.db.session() as s:
-        from server.institutions import institution_named
+        from server.access.institutions import institution_named
 
         institution_named(s, "Other College", True)
     owner = bearer(secret_key(client.app))

@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from server import review
-from server.keys import enable_launch_tokens, find_key, rotate_key, sign_launch_token
+from server.access.keys import enable_launch_tokens, find_key, rotate_key, sign_launch_token
+from server.access.users import UserError, create_user, set_role
+from server.outcomes import review
 from server.store import ApiKey, AuditEntry, Database, ExamSession, Institution, User, WebhookOutbox
-from server.users import UserError, create_user, set_role
 from tests.conftest import VALID_CONFIG
 
 from .conftest import ORIGIN, PASSWORD, csrf_of, flag, login, start

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from eye_testing.servers import eye_command
+from server.access.keys import create_key
 from server.app import create_app
-from server.keys import create_key
 from server.store import Setting
 
 from .conftest import flag, start
@@ -119,7 +119,7 @@ def test_a_deleted_candidate_does_not_live_on_in_stored_idempotent_answers(tmp_p
     deletion through the platform API. Deleting a candidate deletes them too."""
     from fastapi.testclient import TestClient
 
-    from server.keys import create_secret_key
+    from server.access.keys import create_secret_key
 
     db_path = tmp_path / "eye.db"
     app = create_app(f"sqlite:///{db_path}", static_dir=tmp_path / "static", media_dir=tmp_path / "media")

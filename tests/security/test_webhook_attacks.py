@@ -29,7 +29,7 @@ def deliveries(app):
 
 def loopback_app(make_app, url, secret="whsec_x", delays=None):
     """An app whose operator allowed loopback receivers, with one key and this webhook set."""
-    from server.keys import create_key
+    from server.access.keys import create_key
 
     app = make_app(webhook_allow=("127.0.0.1",))
     if delays is not None:
@@ -70,8 +70,8 @@ def test_the_operator_may_allow_an_on_premise_receiver():
 def test_a_saved_webhook_gets_a_secret_shown_once_and_deliveries_are_signed(make_app):
     receiver = Receiver()
     app = make_app(webhook_allow=("127.0.0.1",))
-    from server.keys import create_key
-    from server.users import create_user
+    from server.access.keys import create_key
+    from server.access.users import create_user
 
     with app.state.db.session() as s:
         create_user(s, "Test University", "admin@test.edu", "correct horse battery")
@@ -134,7 +134,7 @@ def test_closed_ports_and_redirects_show_only_an_outcome_class(make_app):
 
 def test_retries_stop_when_the_candidate_is_deleted(make_app):
     receiver = Receiver(statuses=[500, 500, 500])
-    from server.retention import delete_candidate
+    from server.custody.retention import delete_candidate
 
     app, key = loopback_app(make_app, receiver.url, "whsec_x", delays=(1.0, 1.0))
     with TestClient(app, base_url="http://eye.test") as c:

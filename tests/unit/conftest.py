@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from eye_testing.servers import throwaway_database
+from server.access.keys import create_key
 from server.app import create_app
-from server.keys import create_key
 from widget.browser.fake import FakeFile, FakeMediaBrowser
 from widget.errors import NetworkFailure
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from server.score import WEIGHTS
+from server.outcomes.score import WEIGHTS
 from server.store import Event, Media
 from tests.conftest import VALID_CONFIG
 from tests.unit.conftest import SERVER

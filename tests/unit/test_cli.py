@@ -7,7 +7,7 @@ import sys
 
 from sqlalchemy import create_engine, text
 
-from server.keys import digest
+from server.access.keys import digest
 
 
 def eye(tmp_path, *args, stdin=None):

@@ -66,7 +66,7 @@ def test_the_client_reviews_ends_and_raises_the_servers_error_codes(client, api_
 
 
 def test_the_client_provisions_with_an_operators_key(client):
-    from server.keys import create_secret_key
+    from server.access.keys import create_secret_key
 
     with client.app.state.db.session() as s:
         operator = create_secret_key(s, None)  # no institution: the operator's

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from server.retention import delete_candidate, purge
-from server.score import integrity
+from server.access.users import create_user
+from server.custody.retention import delete_candidate, purge
+from server.outcomes.score import integrity
 from server.store import ExamSession, Institution, Media, WebhookDelivery
-from server.users import create_user
 from tests.conftest import VALID_CONFIG, moment
 from tests.receiver import Receiver
 from widget.events import MEDIA_EVENTS

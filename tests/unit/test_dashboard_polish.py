@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from server import reports
+from server.access.users import create_user
+from server.outcomes import reports
 from server.store import ExamSession
-from server.users import create_user
 from tests.conftest import VALID_CONFIG
 from tests.unit.test_dashboard import PASSWORD, exam, login
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.keys import LaunchTokenError, check_launch_token
+from server.access.keys import LaunchTokenError, check_launch_token
 from server.store import ApiKey
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()

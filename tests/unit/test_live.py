@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from server.keys import create_secret_key
+from server.access.keys import create_secret_key
 from server.store import ProctorMessage
 from tests.conftest import BROWSER_ONLY
 from tests.unit.conftest import SERVER

@@ -39,7 +39,7 @@ def test_the_cli_registers_lists_and_removes_a_platform(tmp_path, capsys):
 
 def test_a_platform_needs_its_fields(app):
     with app.state.db.session() as s:
-        from server.institutions import institution_named
+        from server.access.institutions import institution_named
 
         institution_named(s, "Test University", True)
         with pytest.raises(PlatformError, match="client-id"):

@@ -76,7 +76,7 @@ def test_without_names_or_email_the_config_is_still_valid(client, platform):
 
 
 def test_the_page_key_is_made_again_when_revoked(client, platform):
-    from server.keys import find_key, revoke_key
+    from server.access.keys import find_key, revoke_key
 
     _, first = platform.open_attempt(client)
     with client.app.state.db.session() as s:

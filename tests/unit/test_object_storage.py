@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from eye_testing.servers import eye_command, free_port
+from server.access.keys import create_key
 from server.app import create_app
-from server.keys import create_key
 from server.options import Options
 from tests.security.conftest import JPEG, auth, flag, start
 

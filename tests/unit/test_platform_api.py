@@ -9,7 +9,7 @@ import sys
 
 from sqlalchemy import select
 
-from server.keys import create_secret_key
+from server.access.keys import create_secret_key
 from server.store import AuditEntry, SecretKey
 from tests.conftest import VALID_CONFIG, moment
 
@@ -184,7 +184,7 @@ def test_the_platform_reviews_in_its_own_ui_by_the_dashboards_rules(client, api_
 
 
 def test_a_reviewers_claim_keeps_the_platform_off_the_session(client, api_key):
-    from server.users import create_user
+    from server.access.users import create_user
     from tests.unit.test_dashboard import login
 
     secret = secret_key(client.app)
@@ -203,7 +203,7 @@ def test_a_reviewers_claim_keeps_the_platform_off_the_session(client, api_key):
 def test_a_platform_provisions_an_institution_without_a_shell(client):
     """Webhook, a publishable key with launch tokens, a reviewer's invitation and a read-only
     secret key — each secret in its answer only, each change audited with the key as actor."""
-    from server.institutions import institution_named
+    from server.access.institutions import institution_named
 
     with client.app.state.db.session() as s:
         institution_named(s, "Test University", True)

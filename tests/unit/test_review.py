@@ -9,8 +9,8 @@ import re
 
 from sqlalchemy import select
 
+from server.access.users import create_user
 from server.store import ApiKey, AuditEntry, ExamSession, User
-from server.users import create_user
 from tests.unit.test_dashboard import csrf_of, exam, login, reviewer  # noqa: F401  (fixture)
 
 

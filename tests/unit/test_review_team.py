@@ -14,8 +14,8 @@ import re
 
 from sqlalchemy import select
 
+from server.access.users import create_user
 from server.store import AuditEntry, ExamSession, User
-from server.users import create_user
 from tests.receiver import Receiver
 from tests.unit.test_dashboard import PASSWORD, csrf_of, exam, login, reviewer, set_webhook  # noqa: F401  (fixture)
 from tests.unit.test_review import decide

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from server.keys import MAX_DOMAINS, KeyRequestError, create_key, domain_matches
+from server.access.keys import MAX_DOMAINS, KeyRequestError, create_key, domain_matches
 from server.store import ApiKey, Event, ExamSession
 from tests.conftest import VALID_CONFIG, moment
 

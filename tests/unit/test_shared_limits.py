@@ -11,10 +11,10 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from server.access.keys import create_key
+from server.access.users import create_user
 from server.app import create_app
-from server.keys import create_key
 from server.options import Options
-from server.users import create_user
 from tests.conftest import VALID_CONFIG
 
 REDIS = os.environ.get("EYE_TEST_REDIS_URL")

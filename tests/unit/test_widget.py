@@ -233,7 +233,7 @@ def test_a_wrong_computer_clock_loses_no_events(app, api_key, browser):
 def test_a_key_that_requires_a_launch_token(app, api_key, browser):
     import time
 
-    from server.keys import enable_launch_tokens, sign_launch_token
+    from server.access.keys import enable_launch_tokens, sign_launch_token
 
     with app.state.db.session() as s:
         secret = enable_launch_tokens(s, api_key)
@@ -261,7 +261,7 @@ def test_a_session_the_platform_ends_stops_the_widget_and_keeps_what_came_before
     """The exam platform's server ends a live session (secret key): the widget learns it from the
     server within STATUS_SECONDS of quiet (or from its next batch), ends with ``ended_by_server``,
     and the events it had recorded before the end are stored."""
-    from server.keys import create_secret_key
+    from server.access.keys import create_secret_key
     from widget.transport import STATUS_SECONDS
 
     with app.state.db.session() as s:
@@ -290,7 +290,7 @@ def test_a_session_the_platform_ends_stops_the_widget_and_keeps_what_came_before
 
 
 def test_a_quiet_widget_asks_the_server_and_stops_when_the_platform_ended_it(app, api_key, browser, client):
-    from server.keys import create_secret_key
+    from server.access.keys import create_secret_key
     from widget.transport import STATUS_SECONDS
 
     with app.state.db.session() as s:

@@ -16,9 +16,9 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 from starlette.responses import Response
 
+from ..store import ExamSession, Institution, ReviewerSession, User
+from ..store.models import aware, utcnow
 from .institutions import UnknownInstitution, institution_named
-from .store import ExamSession, Institution, ReviewerSession, User
-from .store.models import aware, utcnow
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10

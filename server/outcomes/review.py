@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from widget.events import FLAGS
 
+from ..access.tokens import GRACE_SECONDS
+from ..store import AuditEntry, Event, ExamSession, FlagVerdict, Institution, User, WebhookOutbox
+from ..store.models import aware, utcnow
 from . import records
 from .score import WEIGHTS, integrity
-from .store import AuditEntry, Event, ExamSession, FlagVerdict, Institution, User, WebhookOutbox
-from .store.models import aware, utcnow
-from .tokens import GRACE_SECONDS
 
 VERDICTS = {"confirm": "confirmed", "dismiss": "dismissed"}
 STATES = ("unreviewed", "in review", "cleared", "escalated")

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import records
+from ..outcomes import records
+from ..store import Database, ExamSession, Institution
+from ..store.models import utcnow
 from .evidence import EvidenceStore, delete_sessions
-from .store import Database, ExamSession, Institution
-from .store.models import utcnow
 
 
 def purge(db: Database, store: EvidenceStore | Path, now: dt.datetime | None = None) -> int:

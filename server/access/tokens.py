@@ -13,7 +13,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
-from .store import Database, Setting
+from ..store import Database, Setting
 
 SECRET_ENV = "EYE_SECRET_KEY"  # noqa: S105 (the name of an environment variable, not a secret)
 KEY_FILE_ENV = "EYE_SECRET_KEY_FILE"

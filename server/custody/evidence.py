@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, delete, select, text
 
-from .store import (
+from ..store import (
     Database,
     Event,
     ExamSession,
@@ -26,7 +26,7 @@ from .store import (
     WebhookDelivery,
     WebhookOutbox,
 )
-from .store.database import default_media_dir
+from ..store.database import default_media_dir
 
 MEDIA_SETTING = "media_dir"
 URL_ENV = "EYE_MEDIA_URL"

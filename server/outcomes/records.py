@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from widget.events import PROCTOR_MESSAGE, PROCTOR_REPLY
 
+from ..store import Event, ExamSession, FlagVerdict, Media, User
+from ..store.models import iso
 from .score import WEIGHTS, integrity
-from .store import Event, ExamSession, FlagVerdict, Media, User
-from .store.models import iso
 
 #: Why a session ended, in words for reviewers (the codes: the widget's END_REASONS, the platform
 #: API's ``platform``, the sweep's ``abandoned``, the LMS's ``assessment_ended``, a live proctor's ``proctor``).

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..store import Event, ExamSession, FlagVerdict
 from .records import FLAG_TYPES, session_rows
 from .review import STATES
-from .store import Event, ExamSession, FlagVerdict
 
 BINS = 10  # score histogram: 0–9, 10–19, …, 90–100
 

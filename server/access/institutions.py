@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .store import Institution
+from ..store import Institution
 
 
 class UnknownInstitution(ValueError):

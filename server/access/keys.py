@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..store import ApiKey, KeyDomain, SecretKey
 from .institutions import UnknownInstitution, institution_named
-from .store import ApiKey, KeyDomain, SecretKey
 
 MAX_DOMAINS = 5
 KEY_PREFIX = "eye_"
@@ -128,7 +128,7 @@ def find_key(db: Session, secret: str) -> ApiKey | None:
 def revoke_key(key: ApiKey | SecretKey) -> None:
     """From now on the key is refused (``init`` with INVALID_API_KEY, the platform API with
     INVALID_SECRET_KEY); the first revocation time stays."""
-    from .store.models import utcnow
+    from ..store.models import utcnow
 
     key.revoked_at = key.revoked_at or utcnow()
 
