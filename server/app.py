@@ -119,3 +119,13 @@ def create_app(database_url: str | None = None, static_dir: Path | None = None, 
     # X-Forwarded-For/Proto are believed from the configured proxies only (default: none).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(options.forwarded_allow_ips) or [])
     return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Stop what an app runs beside its requests: the event writer (after its last commit), the
+    webhook worker, the live fan-out's listener, and the database's pool. For a process that
+    made the app and goes on without it (tests, tools)."""
+    app.state.writer.close()
+    app.state.webhooks.close()
+    app.state.fanout.close()
+    app.state.db.engine.dispose()

@@ -21,6 +21,8 @@ from .. import logs
 CHANNEL = "eye:live"
 #: PostgreSQL's channel for the same word (NOTIFY names are identifiers).
 PG_CHANNEL = "eye_live"
+#: How often a listener looks up from its connection to see whether the fan-out was closed.
+LISTEN_TURN_SECONDS = 0.5
 
 
 def board_of(institution_id: int) -> str:
@@ -46,6 +48,7 @@ class Fanout:
         self._pg_url: str | None = None  # PostgreSQL: LISTEN on a connection of its own
         self._thread: threading.Thread | None = None
         self._listener: Any = None
+        self._closed = threading.Event()
         if redis_url:
             import redis
 
@@ -63,6 +66,14 @@ class Fanout:
             if self._listener is not None and self._thread is None:
                 self._thread = threading.Thread(target=self._listener, name="eye-live-fanout", daemon=True)
                 self._thread.start()
+
+    def close(self) -> None:
+        """Stop hearing the other instances (the app is shutting down); waits end at their timeouts."""
+        self._closed.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(LISTEN_TURN_SECONDS * 3)
 
     def publish(self, session_id: str) -> None:
         """Tell every instance's streams of ``session_id`` that it has news."""
@@ -132,32 +143,33 @@ class Fanout:
 
     def _listen_pg(self) -> None:
         """PostgreSQL notifications → this process's waiters; reconnects after a failure."""
-        import time
-
         import psycopg
 
-        while True:
+        while not self._closed.is_set():
             try:
                 with psycopg.connect(self._pg_url or "", autocommit=True) as conn:
                     conn.execute("LISTEN eye_live")  # PG_CHANNEL
-                    for note in conn.notifies():
-                        self._wake(note.payload)
+                    while not self._closed.is_set():
+                        for note in conn.notifies(timeout=LISTEN_TURN_SECONDS):
+                            self._wake(note.payload)
             except Exception as e:  # noqa: BLE001 - PostgreSQL restarted or unreachable: try again shortly
-                logs.warning("live fan-out: LISTEN lost", error=str(e)[:200])
-                time.sleep(1.0)
+                if not self._closed.is_set():
+                    logs.warning("live fan-out: LISTEN lost", error=str(e)[:200])
+                    self._closed.wait(1.0)
 
     def _listen(self) -> None:
         """Redis messages → this process's waiters; reconnects after a failure."""
-        import time
 
-        while True:
+        while not self._closed.is_set():
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
-                for message in pubsub.listen():
-                    data = message.get("data")
-                    if isinstance(data, bytes):
-                        self._wake(data.decode())
+                with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    pubsub.subscribe(CHANNEL)
+                    while not self._closed.is_set():
+                        message = pubsub.get_message(timeout=LISTEN_TURN_SECONDS)
+                        data = message.get("data") if message else None
+                        if isinstance(data, bytes):
+                            self._wake(data.decode())
             except Exception as e:  # noqa: BLE001 - Redis restarted or unreachable: try again shortly
-                logs.warning("live fan-out: Redis subscription lost", error=str(e)[:200])
-                time.sleep(1.0)
+                if not self._closed.is_set():
+                    logs.warning("live fan-out: Redis subscription lost", error=str(e)[:200])
+                    self._closed.wait(1.0)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from server.access.users import create_user
-from server.app import create_app
+from server.app import close_app, create_app
 from server.options import Options
 from tests.conftest import VALID_CONFIG, moment
 from tests.unit.conftest import api_key, client, database_url  # noqa: F401  (fixtures; `app` is this folder's)
@@ -32,9 +32,7 @@ def make_app(database_url, tmp_path):  # noqa: F811
 
     yield make
     for app in made:
-        app.state.writer.close()
-        app.state.webhooks.close()
-        app.state.db.engine.dispose()
+        close_app(app)
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ def test_a_candidate_is_exported_and_deleted_through_the_api_and_nothing_is_left
     from fastapi.testclient import TestClient
 
     from server.access.keys import create_key
-    from server.app import create_app
+    from server.app import close_app, create_app
 
     db_path, media = tmp_path / "eye.db", tmp_path / "media"
     app = create_app(f"sqlite:///{db_path}", static_dir=tmp_path / "static", media_dir=media)
@@ -148,9 +148,7 @@ def test_a_candidate_is_exported_and_deleted_through_the_api_and_nothing_is_left
             audit = c.get("/api/v1/sessions", headers=bearer(secret)).json()["data"]
             assert audit == []
     finally:
-        app.state.writer.close()
-        app.state.webhooks.close()
-        app.state.db.engine.dispose()
+        close_app(app)
     assert not (media / victim["sessionId"]).exists()
     for file in (p for p in tmp_path.iterdir() if p.name.startswith("eye.db")):
         data = file.read_bytes()

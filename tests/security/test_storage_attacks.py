@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from eye_testing.servers import eye_command
 from server.access.keys import create_key
-from server.app import create_app
+from server.app import close_app, create_app
 from server.store import Setting
 
 from .conftest import flag, start
@@ -38,9 +38,7 @@ def test_candidate_delete_without_media_dir_removes_files_and_leaves_nothing_rea
                        candidateFirstName="Zebulonia", candidateLastName="Quixotica").json()
         for kind in ("MULTIPLE_FACE", "FACE_ABSENCE"):
             flag(c, victim, kind=kind, description="Zebulonia left the room")
-    app.state.writer.close()
-    app.state.webhooks.close()
-    app.state.db.engine.dispose()
+    close_app(app)
     assert len(list((media / victim["sessionId"]).iterdir())) == 2
     out = subprocess.run(eye_command("candidates", "delete", "--institution", "Test University", "--candidate",
                                      "gdpr-cand-8311", "--database-url", f"sqlite:///{db_path}"),
@@ -140,9 +138,7 @@ def test_a_deleted_candidate_does_not_live_on_in_stored_idempotent_answers(tmp_p
         assert gone.status_code == 200 and gone.json()["deletedSessions"] == 1
         again = c.delete("/api/v1/candidates/gdpr-cand-4417", headers={**secret, "Idempotency-Key": "delete-1"})
         assert again.status_code == 200 and again.json()["deletedSessions"] in (0, 1)  # a repeat deletes nothing more
-    app.state.writer.close()
-    app.state.webhooks.close()
-    app.state.db.engine.dispose()
+    close_app(app)
     for path in (p for p in tmp_path.iterdir() if p.name.startswith("eye.db")):
         data = path.read_bytes()
         for secret_text in (b"Philomena", b"Vexbridge", b"ada.unique.4417", b"gdpr-cand-4417"):

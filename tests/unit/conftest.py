@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from eye_testing.servers import throwaway_database
 from server.access.keys import create_key
-from server.app import create_app
+from server.app import close_app, create_app
 from widget.browser.fake import FakeFile, FakeMediaBrowser
 from widget.errors import NetworkFailure
 
@@ -36,9 +36,7 @@ def database_url(request, tmp_path):
 def app(database_url, tmp_path):
     app = create_app(database_url, static_dir=tmp_path / "static", media_dir=tmp_path / "media")
     yield app
-    app.state.writer.close()
-    app.state.webhooks.close()
-    app.state.db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture

@@ -227,3 +227,35 @@ def test_a_stream_stops_waiting_as_soon_as_its_client_leaves():
     assert seconds < 5 and closed == [True] and fanout.waiting() == 0
     assert sent[0]["type"] == "http.response.start" and dict(sent[0]["headers"])[b"x-accel-buffering"] == b"no"
     assert [m["body"] for m in sent[1:]] == [b": connected\n\n", b"data: news\n\n"]  # nothing after the client left
+
+
+def test_a_closed_fan_out_stops_listening_to_the_other_instances():
+    """``close()`` (an app shutting down, a test's teardown) ends the thread that hears the other
+    instances — Redis's subscription and PostgreSQL's LISTEN alike — instead of it reconnecting
+    every second for the rest of the process once its database is gone."""
+    import os
+    import threading
+
+    import pytest
+    from sqlalchemy import create_engine
+
+    from server.live.fanout import Fanout
+
+    made = []
+    if os.environ.get("EYE_TEST_REDIS_URL"):
+        made.append(Fanout(os.environ["EYE_TEST_REDIS_URL"]))
+    if os.environ.get("EYE_TEST_POSTGRES_URL"):
+        made.append(Fanout(None, create_engine(os.environ["EYE_TEST_POSTGRES_URL"])))
+    if not made:
+        pytest.skip("scripts/test.sh starts Redis and PostgreSQL (EYE_TEST_REDIS_URL, EYE_TEST_POSTGRES_URL)")
+
+    def listeners() -> int:
+        return sum(t.name == "eye-live-fanout" and t.is_alive() for t in threading.enumerate())
+
+    before = listeners()
+    for fanout in made:
+        run(fanout.wait("session-closing", 0.2))  # the first wait starts the listener
+    assert listeners() == before + len(made)
+    for fanout in made:
+        fanout.close()
+    assert listeners() == before

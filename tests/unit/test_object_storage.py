@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from eye_testing.servers import eye_command, free_port
 from server.access.keys import create_key
-from server.app import create_app
+from server.app import close_app, create_app
 from server.options import Options
 from tests.security.conftest import JPEG, auth, flag, start
 
@@ -81,9 +81,7 @@ def test_evidence_lives_in_object_storage_and_is_deleted_there(aws, tmp_path):
         # tampered object: the stored sha256 no longer matches, so it is not served
         s3.put_object(Bucket=bucket, Key=f"evidence/{created['sessionId']}/{event_id}.jpg", Body=JPEG + b"x")
         assert c.get(urlsplit(link).path).status_code == 404
-    app.state.writer.close()
-    app.state.webhooks.close()
-    app.state.db.engine.dispose()
+    close_app(app)
     # the CLI finds the recorded location by itself and removes the objects with the rows
     out = subprocess.run(eye_command("candidates", "delete", "--institution", "Test University", "--candidate", "cand-7",
                                      "--database-url", db_url), cwd=tmp_path, capture_output=True, text=True,

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from server.app import create_app
+from server.app import close_app, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "node_modules" / ".bin"
@@ -20,9 +20,7 @@ def test_types_generated_from_the_openapi_document_compile_strictly(tmp_path):
     try:
         (tmp_path / "openapi.json").write_text(json.dumps(app.openapi()))
     finally:
-        app.state.writer.close()
-        app.state.webhooks.close()
-        app.state.db.engine.dispose()
+        close_app(app)
     made = subprocess.run([str(BIN / "openapi-typescript"), "openapi.json", "-o", "platform-api.d.ts"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert made.returncode == 0, made.stdout + made.stderr

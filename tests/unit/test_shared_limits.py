@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from server.access.keys import create_key
 from server.access.users import create_user
-from server.app import create_app
+from server.app import close_app, create_app
 from server.options import Options
 from tests.conftest import VALID_CONFIG
 
@@ -35,9 +35,7 @@ def two_instances(tmp_path):
         key = create_key(s, "Test University", ["localhost:5000"])
     yield apps, f"{prefix}@test.edu", key
     for app in apps:
-        app.state.writer.close()
-        app.state.webhooks.close()
-        app.state.db.engine.dispose()
+        close_app(app)
 
 
 def sign_in(client, email, password):
@@ -73,8 +71,7 @@ def test_without_redis_each_process_counts_alone(tmp_path):
         statuses = [sign_in(a if i % 2 else b, "x@test.edu", f"wrong guess {i}!") for i in range(8)]
     assert statuses.count(429) == 0  # 4 tries on each: the documented reason to use Redis
     for app in apps:
-        app.state.writer.close()
-        app.state.webhooks.close()
+        close_app(app)
 
 
 def test_limits_can_be_changed_by_the_operator_with_clear_errors(tmp_path):
@@ -92,8 +89,7 @@ def test_limits_can_be_changed_by_the_operator_with_clear_errors(tmp_path):
         statuses = [c.post("/api/v1/sessions", json={"apiKey": key, "config": {**VALID_CONFIG, "candidateId": f"c{i}"}},
                            headers={"Origin": "http://localhost:5000"}).status_code for i in range(4)]
     assert statuses == [201, 201, 201, 429]
-    app.state.writer.close()
-    app.state.webhooks.close()
+    close_app(app)
 
 
 def test_a_public_url_must_be_just_an_origin():
