@@ -179,7 +179,7 @@
     }
   }
 
-  /** After a normal boot: make the snapshot in a worker (off this page's main thread) and store it.
+  /** After a normal boot: make the snapshot in a worker and store it there (off this page's main thread).
    * Resolves to null once it is stored, else to why not (it never rejects). */
   function buildSnapshot(key, runtimeURL, wheelURL) {
     if (!window.caches || !window.crypto || !crypto.subtle || typeof Worker !== "function") {
@@ -187,17 +187,27 @@
     }
     var settle;
     var done = new Promise(function (resolve) { settle = resolve; });
+    // The worker also hashes and stores the snapshot (Cache Storage is the page's in a worker made
+    // from a blob): its ~21 MB are never copied on this page's main thread, mid-exam.
     var source = [
+      "const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');",
       "self.onmessage = async (e) => {",
+      "  let snapshot;",
       "  try {",
       "    const { loadPyodide } = await import(e.data.runtime + 'pyodide.mjs');",
       "    const wheel = new Uint8Array(await (await fetch(e.data.wheel, { credentials: 'omit' })).arrayBuffer());",
       "    const py = await loadPyodide({ indexURL: e.data.runtime, fullStdLib: false, _makeSnapshot: true });",
       "    py.unpackArchive(wheel, 'wheel');",
       "    py.runPython(e.data.imports);",
-      "    const snapshot = py.makeMemorySnapshot();",
-      "    self.postMessage({ snapshot }, [snapshot.buffer]);",
-      "  } catch (err) { self.postMessage({ error: String(err) }); }",
+      "    snapshot = py.makeMemorySnapshot();",
+      "  } catch (err) { self.postMessage({ error: String(err) }); return; }",
+      "  try {",
+      "    const digest = hex(await crypto.subtle.digest('SHA-256', snapshot));",
+      "    const cache = await caches.open(e.data.cache);",
+      "    for (const old of await cache.keys()) if (old.url !== e.data.key) await cache.delete(old);  // other versions",
+      "    await cache.put(e.data.key, new Response(snapshot, { headers: { 'Content-Type': 'application/octet-stream', 'X-Eye-Sha256': digest } }));",
+      "    self.postMessage({ stored: true });",
+      "  } catch (err) { self.postMessage({ unstored: String(err) }); }",
       "};",
     ].join("\n");
     var url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
@@ -208,28 +218,21 @@
       URL.revokeObjectURL(url);
       return Promise.resolve("no worker (" + e + ")");
     }
-    worker.onmessage = async function (event) {
+    worker.onmessage = function (event) {
       worker.terminate();
       URL.revokeObjectURL(url);
       if (event.data.error) {
         console.warn("Eye: no start-up snapshot this time (" + event.data.error + ")");
         settle(String(event.data.error));
-        return;
-      }
-      try {
-        var bytes = event.data.snapshot;
-        var digest = hex(await crypto.subtle.digest("SHA-256", bytes));
-        var cache = await caches.open(SNAPSHOTS);
-        for (var old of await cache.keys()) if (old.url !== key) await cache.delete(old);  // other versions
-        await cache.put(key, new Response(bytes, { headers: { "Content-Type": "application/octet-stream", "X-Eye-Sha256": digest } }));
+      } else if (event.data.unstored) {
+        console.warn("Eye: the start-up snapshot could not be stored (" + event.data.unstored + ")");
+        settle("it could not be stored (" + event.data.unstored + ")");
+      } else {
         settle(null);
-      } catch (e) {
-        console.warn("Eye: the start-up snapshot could not be stored (" + e + ")");
-        settle("it could not be stored (" + e + ")");
       }
     };
     worker.onerror = function (e) { worker.terminate(); URL.revokeObjectURL(url); settle("the worker failed (" + (e.message || e) + ")"); };
-    worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS });
+    worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS, cache: SNAPSHOTS, key: key });
     return done;
   }
 
