@@ -36,6 +36,7 @@ from eye_testing.chromium import chromium_path  # noqa: E402
 from eye_testing.servers import EyeServer, eye_command  # noqa: E402
 from eye_testing.sessions import ended_session  # noqa: E402
 from server.store import Event, ExamSession  # noqa: E402
+from tests.e2e.conftest import sign_in  # noqa: E402
 
 PASSWORD = "reviewer password 42"
 ORIGIN = "http://localhost:5000"
@@ -58,11 +59,7 @@ def keyboard(eye: EyeServer, key: str) -> tuple[int, int, int]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page()
-        page.goto(f"{eye.url}dashboard/login")
-        page.fill("input[name=email]", "admin@test.edu")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{eye.url}dashboard/")
+        sign_in(page, eye.url, "admin@test.edu", PASSWORD)
         loads = 0
 
         def counted(frame) -> None:  # a document loaded in the tab (not a fetch)

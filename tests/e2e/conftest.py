@@ -78,3 +78,15 @@ def page(browser, eye, exam_page):
     page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
     yield page
     context.close()
+
+
+def sign_in(page, base: str, email: str, password: str) -> None:
+    """Sign in to the dashboard of the Eye server at ``base`` as a reviewer does: its login form
+    (opened unless the page is on it already), then the dashboard's home."""
+    base = base.rstrip("/")
+    if not page.url.startswith(f"{base}/dashboard/login"):
+        page.goto(f"{base}/dashboard/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard/")

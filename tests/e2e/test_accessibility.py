@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import sign_in
+
 from .test_demo import demo  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -58,10 +60,7 @@ def test_the_demo_page_in_every_widget_state_and_every_dashboard_page(demo, brow
     email, password = re.search(r"email (\S+)  password (\S+)", log.read_text()).groups()
     page.goto(f"{base}/dashboard/login")
     found["login"] = serious(page)
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard/")
+    sign_in(page, base, email, password)
     sessions = page.evaluate("fetch('/dashboard/sessions').then(r => r.text())")
     sid = re.search(r'/dashboard/sessions/([0-9a-f-]{36})', sessions).group(1)
     assessments = page.evaluate("fetch('/dashboard/').then(r => r.text())")

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 
 from eye_testing.servers import Cluster, PageServer, S3Server
 from tests.conftest import BROWSER_ONLY, moment
-from tests.e2e.conftest import exam_page_html
+from tests.e2e.conftest import exam_page_html, sign_in
 from tests.e2e.test_restart import FlakyReceiver
 
 pytestmark = pytest.mark.e2e
@@ -184,11 +184,7 @@ def test_a_proctor_on_one_instance_proctors_a_candidate_on_the_other_from_the_li
     desk_context, exam_context = browser.new_context(bypass_csp=True), browser.new_context()  # bypass: to wait_for_function
     try:
         desk = desk_context.new_page()
-        desk.goto(f"{proctor_door}dashboard/login")
-        desk.fill("input[name=email]", "live@test.edu")
-        desk.fill("input[name=password]", PASSWORD)
-        desk.click("button[type=submit]")
-        desk.wait_for_url(f"{proctor_door}dashboard/")
+        sign_in(desk, proctor_door, "live@test.edu", PASSWORD)
         desk.goto(f"{proctor_door}dashboard/live")
         desk.wait_for_selector("#live-connection:text('Live.')")
         desk.evaluate("window.loadedAt = performance.timeOrigin")  # a reload would lose this

@@ -12,6 +12,7 @@ import pytest
 
 from eye_testing.servers import eye_command
 from tests.conftest import BROWSER_ONLY
+from tests.e2e.conftest import sign_in
 
 from .test_media_in_chromium import (  # noqa: F401
     Exam,  # noqa: F401  (fixtures below come from that module)
@@ -33,14 +34,6 @@ def reviewer(eye):
     return "rev@test.edu"
 
 
-def sign_in(page, eye, email):
-    page.goto(f"{eye.url}dashboard/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{eye.url}dashboard/")
-
-
 def test_reviewer_reviews_a_real_session(exam, clips, media_key, eye, reviewer, browser, tmp_path):  # noqa: F811
     candidate = exam(video=clips["one"], audio=clips["speech"], noloop_audio=True)
     result = candidate.start(media_key, candidateId="cand-dash", candidateFirstName="Dana", candidateLastName="Shore")
@@ -50,7 +43,7 @@ def test_reviewer_reviews_a_real_session(exam, clips, media_key, eye, reviewer, 
     session_id = result["started"]["sessionId"]
 
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    sign_in(page, eye, reviewer)
+    sign_in(page, eye.url, reviewer, PASSWORD)
     page.click("text=Sessions")
     page.click("text=Dana Shore")
     assert page.url.endswith(f"/dashboard/sessions/{session_id}")
@@ -70,7 +63,7 @@ def test_reviewer_reviews_a_real_session(exam, clips, media_key, eye, reviewer, 
 
 def test_revoked_key_makes_init_fail_at_once(page, eye, exam_page, reviewer, browser):
     reviewer_page = browser.new_page()
-    sign_in(reviewer_page, eye, reviewer)
+    sign_in(reviewer_page, eye.url, reviewer, PASSWORD)
     reviewer_page.goto(f"{eye.url}dashboard/keys")
     reviewer_page.fill("input[name=domains]", exam_page.domain)
     reviewer_page.click("text=Create key")
@@ -92,7 +85,7 @@ def test_no_csrf_no_change_and_other_institution_gets_404(eye, reviewer, browser
                    input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=eye.tmp)
     session_id = eye.query("select id from sessions where candidate_id = 'cand-dash'")[0][0]
     page = browser.new_page()
-    sign_in(page, eye, "o@other.edu")
+    sign_in(page, eye.url, "o@other.edu", PASSWORD)
     response = page.goto(f"{eye.url}dashboard/sessions/{session_id}")
     assert response.status == 404 and "Dana" not in page.content()
     forged = page.request.post(f"{eye.url}dashboard/settings", form={"retention_days": "1"})

@@ -11,6 +11,7 @@ import pytest
 
 from eye_testing.servers import EyeServer, eye_command
 from eye_testing.sessions import ended_session
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "layout password 42"
@@ -55,11 +56,7 @@ def test_no_dashboard_page_overflows(dashboard, browser, width):
     eye, session_id, tmp = dashboard
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
-    page.goto(f"{eye.url}dashboard/login")
-    page.fill("input[name=email]", "admin@test.edu")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{eye.url}dashboard/")
+    sign_in(page, eye.url, "admin@test.edu", PASSWORD)
     found = {}
     for name in ("", "review", "sessions", f"sessions/{session_id}", "keys", "settings", "report", "users", "audit",
                  "lms", "account", "live"):

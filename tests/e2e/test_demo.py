@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 
 from eye_testing.servers import eye_command, free_port
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -55,10 +56,7 @@ def test_demo_exam_then_its_session_in_the_dashboard(demo, browser):
     assert page.evaluate("document.getElementById('log').scrollWidth <= document.getElementById('log').clientWidth")
 
     email, password = re.search(r"email (\S+)  password (\S+)", log.read_text()).groups()
-    page.goto(f"{base}/dashboard/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    sign_in(page, base, email, password)
     page.click("text=Sessions")
     page.click("text=Ada Lovelace")
     assert "Integrity score" in page.inner_text("main") and page.locator("#timeline tr[data-type=STARTED]").count() == 1

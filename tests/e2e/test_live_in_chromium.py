@@ -13,6 +13,7 @@ import pytest
 
 from eye_testing.servers import eye_command
 from tests.conftest import BROWSER_ONLY
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 NAMES = ["STARTED", "PROCTOR_MESSAGE", "PROCTORING_PAUSED", "PROCTORING_RESUMED", "PROCTOR_REPLY", "CHECK_IN",
@@ -46,11 +47,7 @@ def candidate(browser, exam_page, api_key, **config):
 
 
 def signed_in(page, eye, email):
-    page.goto(f"{eye.url}dashboard/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{eye.url}dashboard/")
+    sign_in(page, eye.url, email, PASSWORD)
     return page
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from eye_testing.servers import EyeServer, eye_command
 from eye_testing.sessions import ended_session
+from tests.e2e.conftest import sign_in
 from tests.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -40,11 +41,7 @@ def test_a_reviewer_clears_a_session_by_keyboard(eye, browser):
     mild = ended_session(eye.url, eye.key, ORIGIN, ["TAB_NOT_FOCUS"], candidateId="cand-mild",
                          candidateFirstName="Mia", candidateLastName="Mild")
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.goto(f"{eye.url}dashboard/login")
-    page.fill("input[name=email]", "admin@test.edu")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{eye.url}dashboard/")
+    sign_in(page, eye.url, "admin@test.edu", PASSWORD)
     page.click("text=Settings")  # the admin points the webhook at the institution's receiver
     page.fill("input[name=webhook_url]", receiver.url)
     page.click("text=Save")

@@ -12,6 +12,7 @@ import pytest
 
 from eye_testing.servers import eye_command
 from tests.conftest import VALID_CONFIG
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "security reviewer 42"
@@ -40,11 +41,7 @@ def test_a_crafted_candidate_id_deletes_only_itself(eye, browser, security_revie
     attacker = create_session(eye, key, "../candidates/victim-42")
     slashed = create_session(eye, key, "a/b")
     page = browser.new_page()
-    page.goto(f"{eye.url}dashboard/login")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{eye.url}dashboard/")
+    sign_in(page, eye.url, EMAIL, PASSWORD)
 
     page.goto(f"{eye.url}dashboard/sessions/{slashed}")
     with page.expect_download() as download:
