@@ -186,7 +186,7 @@ class Widget:
                               "(navigator.mediaDevices.getDisplayMedia is missing; phones and tablets cannot)",
                               {"screen": "getDisplayMedia is not supported"})
         self._emit(ev.SYSTEM_CHECK_STARTED)
-        numpy_ready = asyncio.ensure_future(self._browser.load_numpy()) if (faces_on or microphone) else None
+        numpy_ready = asyncio.ensure_future(self._prepare_numpy(faces_on, microphone)) if (faces_on or microphone) else None
         analyzer_ready = None
         if faces_on:  # the face worker fetches and compiles its models while the consent notice is read
             self._analyzer = self._browser.face_analyzer(**config_mod.face_models(features))
@@ -347,6 +347,19 @@ class Widget:
             self._browser.spawn(leftover.end_until_done(saved["ending"]["reason"], ev.parse_iso(saved["ending"]["endedAt"])))
         self._browser.save_session(key, None)
         return None
+
+    async def _prepare_numpy(self, faces: bool, sound: bool) -> None:
+        """numpy's package, then its import and the detectors' modules that need it, each in a turn
+        of its own, while the consent notice is read: not in the candidate's wait after the click."""
+        await self._browser.load_numpy()
+        await asyncio.sleep(0)
+        import numpy  # noqa: F401
+
+        await asyncio.sleep(0)
+        if faces:
+            from .detect import faces as _faces  # noqa: F401
+        if sound:
+            from .monitors import sound as _sound  # noqa: F401
 
     async def _face_judge(self, config: dict[str, Any]) -> Any:
         from .detect.faces import Face, FaceJudge, FaceThresholds
