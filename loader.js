@@ -8,11 +8,13 @@
  * call retries; a second copy of this script reuses the first (with a warning).
  * build.py replaces the manifest placeholder below with versioned asset paths.
  *
- * Repeat visits start from a memory snapshot of the interpreter with the widget's modules
- * already imported (Pyodide's _makeSnapshot/_loadSnapshot): during a first visit — never while an
- * exam starts — a worker boots a second interpreter, imports the widget and snapshots it; the bytes go
- * to Cache Storage under this runtime's and widget's version, with their SHA-256. A missing,
- * stale, damaged or failing snapshot means the normal boot (and a fresh snapshot afterwards).
+ * The page never boots Python itself (a boot is one long task: ~2 s on a laptop, ~10 s on a slow
+ * one, with the page frozen). It restores a memory snapshot of the interpreter with the widget's
+ * modules imported (Pyodide's _makeSnapshot/_loadSnapshot): a repeat visit's from Cache Storage
+ * (stored under this runtime's and widget's version, with its SHA-256); a first visit's made just
+ * now by a worker, which boots the interpreter off the page's main thread, hands the page a copy
+ * and stores it. A stale, damaged or failing snapshot, or a page that allows no worker, means the
+ * normal boot on the page.
  */
 (function () {
   "use strict";
@@ -27,13 +29,12 @@
   var progressListeners = [];
   var lastProgress = null;
   var bootedFrom = "normal";
+  /** The promise of the start-up snapshot in Cache Storage: null once it is there, else why not. */
+  var stored = Promise.resolve(null);
   var SNAPSHOTS = "eye-snapshots";
-  /** What the snapshot holds: the widget's modules, imported (numpy is loaded later, after a restore). */
+  /** What the snapshot holds: the widget's modules, imported (numpy is loaded later, after a restore:
+   * a snapshot cannot hold a loaded shared library). */
   var SNAPSHOT_IMPORTS = "import widget.api, widget.browser.pyodide";
-  /** When the snapshot is made: never while an exam starts. At the end of an exam, or once one has
-   * run for a while, or after a quiet spell of a page that loaded the widget but started nothing. */
-  var SNAPSHOT_AFTER_START_MS = 10000;
-  var SNAPSHOT_IDLE_MS = 20000;
 
   /** Python values (dicts, lists, numpy scalars already made plain by the widget) → plain JS. */
   function plain(value) {
@@ -102,15 +103,23 @@
   /**
    * Progress by bytes: while the runtime boots, responses from the runtime folder and the widget
    * wheel are counted as they stream in (against the total the build recorded), and reported as
-   * 0–0.85 of the load. ``fetch`` is wrapped only until the runtime is up; other requests pass
-   * through untouched. Returns the function that stops counting.
+   * 0–0.85 of the load. The page's ``fetch`` is wrapped only until the runtime is up (other
+   * requests pass through untouched); while a worker downloads the runtime, it reports its own
+   * bytes (``worker(total)``) and the page counts only the wheel (``runtimeToo = false``).
    */
   function countBytes(runtimeURL, wheelURL) {
     var total = MANIFEST.bytes || 0;
     var realFetch = window.fetch;
-    if (!total || typeof ReadableStream !== "function") return function () {};
+    var counter = { runtimeToo: true, worker: function () {}, stop: function () {} };
+    if (!total || typeof ReadableStream !== "function") return counter;
     var loaded = 0;
+    var fromWorker = 0;
     var shown = 0;
+    function show() {
+      var sum = loaded + fromWorker;
+      var fraction = Math.min(0.85, 0.85 * sum / total);
+      if (fraction - shown >= 0.01) { shown = fraction; report(fraction, sum >= total * 0.97 ? "python" : "runtime"); }
+    }
     function counted(response) {
       if (!response.ok || !response.body) return response;
       var reader = response.body.getReader();
@@ -119,8 +128,7 @@
           return reader.read().then(function (part) {
             if (part.done) { controller.close(); return; }
             loaded += part.value.byteLength;
-            var fraction = Math.min(0.85, 0.85 * loaded / total);
-            if (fraction - shown >= 0.01) { shown = fraction; report(fraction, loaded >= total * 0.97 ? "python" : "runtime"); }
+            show();
             controller.enqueue(part.value);
           });
         },
@@ -131,13 +139,15 @@
     function countingFetch(input, init) {
       var url = typeof input === "string" ? input : (input && input.url) || String(input);
       var answer = realFetch.apply(this, arguments);
-      return url.indexOf(runtimeURL) === 0 || url === wheelURL ? answer.then(counted) : answer;
+      return (counter.runtimeToo && url.indexOf(runtimeURL) === 0) || url === wheelURL ? answer.then(counted) : answer;
     }
     window.fetch = countingFetch;
-    return function stop() {
+    counter.worker = function (bytes) { fromWorker = bytes; show(); };
+    counter.stop = function () {
       if (window.fetch === countingFetch) window.fetch = realFetch;
       if (shown < 0.85) report(0.85, "python");
     };
+    return counter;
   }
 
   function hex(buffer) {
@@ -179,35 +189,58 @@
     }
   }
 
-  /** After a normal boot: make the snapshot in a worker and store it there (off this page's main thread).
-   * Resolves to null once it is stored, else to why not (it never rejects). */
-  function buildSnapshot(key, runtimeURL, wheelURL) {
-    if (!window.caches || !window.crypto || !crypto.subtle || typeof Worker !== "function") {
-      return Promise.resolve("this page has no Cache Storage or workers");
-    }
-    var settle;
-    var done = new Promise(function (resolve) { settle = resolve; });
-    // The worker also hashes and stores the snapshot (Cache Storage is the page's in a worker made
-    // from a blob): its ~21 MB are never copied on this page's main thread, mid-exam.
+  /** A first visit: a worker boots the interpreter, imports the widget and snapshots it, posts the
+   * page a copy at once, then stores it (hashed, in Cache Storage: the page's, in a worker made from
+   * a blob). Resolves to { bytes, stored } — ``stored`` the promise of null once it is stored, else
+   * of why not — or to { error } (never rejects). The worker's downloads are counted by
+   * ``onBytes(total so far)``. */
+  function makeSnapshot(key, runtimeURL, wheelURL, onBytes) {
+    if (typeof Worker !== "function") return Promise.resolve({ error: "this page has no workers" });
     var source = [
       "const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');",
+      "const realFetch = self.fetch.bind(self);",
+      "let loaded = 0, told = 0;",
+      "function counting(runtime, step) {  // the runtime's downloads; the page counts the wheel's",
+      "  self.fetch = async (input, init) => {",
+      "    const response = await realFetch(input, init);",
+      "    const url = typeof input === 'string' ? input : (input && input.url) || String(input);",
+      "    if (!url.startsWith(runtime) || !response.ok || !response.body) return response;",
+      "    const reader = response.body.getReader();",
+      "    const body = new ReadableStream({",
+      "      async pull(c) {",
+      "        const part = await reader.read();",
+      "        if (part.done) { c.close(); return; }",
+      "        loaded += part.value.byteLength;",
+      "        if (loaded - told >= step) { told = loaded; self.postMessage({ loaded }); }",
+      "        c.enqueue(part.value);",
+      "      },",
+      "      cancel(reason) { return reader.cancel(reason); },",
+      "    });",
+      "    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });",
+      "  };",
+      "}",
       "self.onmessage = async (e) => {",
+      "  const d = e.data;",
+      "  counting(d.runtime, d.step);",
       "  let snapshot;",
       "  try {",
-      "    const { loadPyodide } = await import(e.data.runtime + 'pyodide.mjs');",
-      "    const wheel = new Uint8Array(await (await fetch(e.data.wheel, { credentials: 'omit' })).arrayBuffer());",
-      "    const py = await loadPyodide({ indexURL: e.data.runtime, fullStdLib: false, _makeSnapshot: true });",
+      "    const { loadPyodide } = await import(d.runtime + 'pyodide.mjs');",
+      "    const wheel = new Uint8Array(await (await self.fetch(d.wheel, { credentials: 'omit' })).arrayBuffer());",
+      "    const py = await loadPyodide({ indexURL: d.runtime, fullStdLib: false, _makeSnapshot: true });",
       "    py.unpackArchive(wheel, 'wheel');",
-      "    py.runPython(e.data.imports);",
+      "    py.runPython(d.imports);",
       "    snapshot = py.makeMemorySnapshot();",
       "  } catch (err) { self.postMessage({ error: String(err) }); return; }",
+      "  const copy = snapshot.slice();",
+      "  self.postMessage({ snapshot: copy }, [copy.buffer]);",
       "  try {",
+      "    if (!self.caches || !self.crypto || !crypto.subtle) throw new Error('this page has no Cache Storage');",
       "    const digest = hex(await crypto.subtle.digest('SHA-256', snapshot));",
-      "    const cache = await caches.open(e.data.cache);",
-      "    for (const old of await cache.keys()) if (old.url !== e.data.key) await cache.delete(old);  // other versions",
-      "    await cache.put(e.data.key, new Response(snapshot, { headers: { 'Content-Type': 'application/octet-stream', 'X-Eye-Sha256': digest } }));",
-      "    self.postMessage({ stored: true });",
-      "  } catch (err) { self.postMessage({ unstored: String(err) }); }",
+      "    const cache = await caches.open(d.cache);",
+      "    for (const old of await cache.keys()) if (old.url !== d.key) await cache.delete(old);  // other versions",
+      "    await cache.put(d.key, new Response(snapshot, { headers: { 'Content-Type': 'application/octet-stream', 'X-Eye-Sha256': digest } }));",
+      "    self.postMessage({ stored: null });",
+      "  } catch (err) { self.postMessage({ stored: 'it could not be stored (' + err + ')' }); }",
       "};",
     ].join("\n");
     var url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
@@ -216,38 +249,36 @@
       worker = new Worker(url, { type: "module" });
     } catch (e) {
       URL.revokeObjectURL(url);
-      return Promise.resolve("no worker (" + e + ")");
+      return Promise.resolve({ error: "no worker (" + e + ")" });
     }
-    worker.onmessage = function (event) {
+    var settleMade, settleStored;
+    var made = new Promise(function (resolve) { settleMade = resolve; });
+    var stored = new Promise(function (resolve) { settleStored = resolve; });
+    function end(why) {
       worker.terminate();
       URL.revokeObjectURL(url);
-      if (event.data.error) {
-        console.warn("Eye: no start-up snapshot this time (" + event.data.error + ")");
-        settle(String(event.data.error));
-      } else if (event.data.unstored) {
-        console.warn("Eye: the start-up snapshot could not be stored (" + event.data.unstored + ")");
-        settle("it could not be stored (" + event.data.unstored + ")");
+      settleMade({ error: why });
+      settleStored(why);
+    }
+    worker.onmessage = function (event) {
+      var data = event.data;
+      if (typeof data.loaded === "number") {
+        onBytes(data.loaded);
+      } else if (data.snapshot) {
+        settleMade({ bytes: data.snapshot, stored: stored });
+      } else if ("stored" in data) {
+        worker.terminate();
+        URL.revokeObjectURL(url);
+        if (data.stored) console.warn("Eye: the start-up snapshot " + data.stored);
+        settleStored(data.stored);
       } else {
-        settle(null);
+        end(String(data.error));
       }
     };
-    worker.onerror = function (e) { worker.terminate(); URL.revokeObjectURL(url); settle("the worker failed (" + (e.message || e) + ")"); };
-    worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS, cache: SNAPSHOTS, key: key });
-    return done;
-  }
-
-  function scheduleSnapshot(py, build) {
-    var done = false;
-    var timer = null;
-    function go() { if (!done) { done = true; clearTimeout(timer); build(); } }
-    function later(ms) { clearTimeout(timer); timer = setTimeout(go, ms); }
-    later(SNAPSHOT_IDLE_MS);
-    try {
-      [["STARTED", SNAPSHOT_AFTER_START_MS], ["END_PROCTORING", 0]].forEach(function (pair) {
-        var off = py.on(pair[0], function () { later(pair[1]); });
-        if (off && typeof off.destroy === "function") off.destroy();
-      });
-    } catch (e) { /* the timer alone, then */ }
+    worker.onerror = function (e) { e.preventDefault(); end("the worker failed (" + (e.message || e) + ")"); };
+    worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS, cache: SNAPSHOTS, key: key,
+                         step: Math.max(1, Math.round((MANIFEST.bytes || 0) / 100)) });
+    return made;
   }
 
   async function load() {
@@ -261,7 +292,7 @@
     report(0, "runtime");
     var runtimeURL = new URL(MANIFEST.pyodide, BASE).href;
     var wheelURL = new URL(MANIFEST.widget, BASE).href;
-    var stopCounting = countBytes(runtimeURL, wheelURL);
+    var counter = countBytes(runtimeURL, wheelURL);
     // The widget wheel is fetched while the runtime boots, then unpacked without a package index.
     var wheel = fetch(wheelURL, { credentials: "omit" }).then(function (r) {
       if (!r.ok) throw new Error("expected HTTP 200, received " + r.status);
@@ -272,27 +303,47 @@
     try {
       pyodideModule = await import(runtimeURL + "pyodide.mjs");
     } catch (e) {
+      counter.stop();
       throw failure("network: loading the Python runtime", runtimeURL + "pyodide.mjs", e);
     }
     var pyodide = null;
     var key = snapshotKey(runtimeURL, wheelURL);
     var snapshot = await storedSnapshot(key);
+    var source = snapshot ? "snapshot" : "worker";
+    var made = false;  // a first visit's worker did make one
+    if (!snapshot) {
+      // A first visit: the interpreter boots in a worker, not on this page.
+      counter.runtimeToo = false;
+      var making = makeSnapshot(key, runtimeURL, wheelURL, counter.worker);
+      stored = making.then(function (m) { return m.bytes ? m.stored : m.error; });
+      snapshot = making.then(function (m) {
+        if (!m.bytes) throw new Error(m.error);
+        made = true;
+        return m.bytes;
+      });
+      snapshot.catch(function () {});  // handled below
+      await making;  // only then the page's own runtime files: from the HTTP cache, not downloaded twice
+    }
     try {
-      if (snapshot) {
-        try {
-          pyodide = await pyodideModule.loadPyodide({ indexURL: runtimeURL, fullStdLib: false, _loadSnapshot: snapshot });
-          bootedFrom = "snapshot";
-        } catch (e) {  // a snapshot this runtime cannot restore: forget it, start normally
+      try {
+        pyodide = await pyodideModule.loadPyodide({ indexURL: runtimeURL, fullStdLib: false, _loadSnapshot: snapshot });
+        bootedFrom = source;
+      } catch (e) {
+        counter.runtimeToo = true;
+        if (source === "worker" && !made) {  // no worker here, or it failed
+          console.warn("Eye: starting on the page (" + (e && e.message ? e.message : e) + ")");
+        } else {  // a snapshot this runtime cannot restore: forget it, start normally
           console.warn("Eye: the start-up snapshot could not be restored (" + e + "); starting normally");
-          caches.open(SNAPSHOTS).then(function (c) { return c.delete(key); }).catch(function () {});
-          snapshot = null;
+          stored.then(function () { return caches.open(SNAPSHOTS); }).then(function (c) { return c.delete(key); }).catch(function () {});
+          stored = Promise.resolve("it could not be restored (" + e + ")");
         }
       }
       if (!pyodide) pyodide = await pyodideModule.loadPyodide({ indexURL: runtimeURL, fullStdLib: false });
     } catch (e) {
       throw failure("starting the Python runtime", runtimeURL, e);
     } finally {
-      stopCounting();
+      snapshot = null;
+      counter.stop();
     }
     report(0.9, "widget");
     var archive;
@@ -307,21 +358,14 @@
       throw failure("installing the widget", wheelURL, e);
     }
     var widget;
-    // One snapshot build at most: when the schedule below says, or at once for a setup check.
-    var snapshotting = snapshot ? Promise.resolve(null) : null;
-    function snapshotOnce() {
-      if (!snapshotting) snapshotting = buildSnapshot(key, runtimeURL, wheelURL);
-      return snapshotting;
-    }
     try {
       var assets = { scripts: new URL(MANIFEST.scripts, BASE).href, human: new URL(MANIFEST.human, BASE).href };
       var py = pyodide.pyimport("widget.browser.pyodide").create_widget(BASE, pyodide, assets);
-      widget = facade(py, plain(pyodide.pyimport("widget.events").EVENTS), snapshotOnce);
+      widget = facade(py, plain(pyodide.pyimport("widget.events").EVENTS), function () { return stored; });
     } catch (e) {
       throw failure("starting the widget", null, e);
     }
     report(1, "ready");
-    if (!snapshot) scheduleSnapshot(py, snapshotOnce);
     return widget;
   }
 

@@ -66,7 +66,8 @@ def warning(message: str, **fields: Any) -> None:
 
 class AccessLog:
     """One line per request: request id (also sent back as ``X-Request-Id``), method, redacted
-    path, status, milliseconds, client address, session id and institution where known."""
+    path, status, milliseconds, body bytes sent (as on the wire: compressed when the asset was),
+    client address, session id and institution where known."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -79,12 +80,15 @@ class AccessLog:
         scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
         status = 500
+        sent = 0
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
                 MutableHeaders(scope=message)["X-Request-Id"] = request_id
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
             await send(message)
 
         try:
@@ -103,6 +107,7 @@ class AccessLog:
                 "path": redact_path(path),
                 "status": status,
                 "ms": round((time.perf_counter() - start) * 1000, 1),
+                "bytes": sent,
                 "client": (scope.get("client") or ("?",))[0],
             }
             if session:

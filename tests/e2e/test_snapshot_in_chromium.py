@@ -1,7 +1,8 @@
-"""Repeat visits start from a memory snapshot (a browser profile that keeps its caches, as a
-candidate's does): the first visit boots normally and, once its exam has ended (never while it
-starts), stores a snapshot made in a worker; the next one restores it and works; a damaged, undecodable or stale snapshot falls back to the normal
-boot and is replaced."""
+"""The page never boots Python itself, and repeat visits start from a memory snapshot (a browser
+profile that keeps its caches, as a candidate's does): the first visit's interpreter boots in a
+worker, which hands the page a snapshot and stores it; the next visit restores the stored one and
+works; a damaged, undecodable or stale one is passed over (a worker makes a fresh one) and
+replaced; a page that allows no worker boots on the page, as before."""
 
 from __future__ import annotations
 
@@ -61,9 +62,9 @@ def exam(page, api_key) -> None:
 
 def test_a_repeat_visit_restores_the_snapshot_and_works(profile, exam_page, api_key):
     first, boot = visit(profile, exam_page)
-    assert boot == "normal"
+    assert boot == "worker"
+    snapshot = stored(first)  # at once: the worker that booted the interpreter stored it
     exam(first, api_key)
-    snapshot = stored(first)
     assert snapshot["count"] == 1 and snapshot["size"] > 10_000_000 and len(snapshot["sha"]) == 64
     first.close()
     again, boot = visit(profile, exam_page)
@@ -89,15 +90,39 @@ DAMAGE = {
 }
 
 
-def test_a_bad_snapshot_falls_back_to_the_normal_boot_and_is_replaced(profile, exam_page, api_key):
+def test_a_bad_snapshot_is_passed_over_and_replaced(profile, exam_page, api_key):
     page, _ = visit(profile, exam_page)
-    exam(page, api_key)
     snapshot = stored(page)
     for damage, script in DAMAGE.items():  # one after another, in the same profile
         page.evaluate(script, snapshot["key"])
         page.close()
         page, boot = visit(profile, exam_page)
-        assert boot == "normal", damage
-        exam(page, api_key)
+        assert boot == "worker", damage  # not the damaged one: a fresh one, made in a worker
         replaced = stored(page, snapshot["key"])
-        assert replaced["count"] == 1 and replaced["size"] > 10_000_000, damage
+        assert replaced["count"] == 1 and replaced["size"] > 10_000_000 and replaced["sha"] != "", damage
+        exam(page, api_key)
+
+
+def test_a_page_that_allows_no_worker_boots_on_the_page_and_works(profile, eye, api_key):
+    """An exam page whose Content-Security-Policy forbids workers (``worker-src 'none'``): the
+    loader says why in the console and boots on the page, as before; a browser-only exam starts."""
+    from eye_testing.servers import PageServer
+    from tests.e2e.conftest import exam_page_html
+
+    html = exam_page_html(eye.url).replace("<head>", """<head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'">""", 1)
+    strict = PageServer({"/exam.html": html})
+    try:
+        page = profile.new_page()
+        said = []
+        page.on("console", lambda m: said.append(m.text))
+        page.goto(f"{strict.origin}/exam.html")
+        page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
+        assert page.evaluate("() => window.boot([], [])") == "loaded"
+        assert page.evaluate("window.widget.diagnostics().boot") == "normal"
+        assert any("Eye: starting on the page" in text for text in said), said
+        key = eye.create_key(strict.domain)
+        result = start(page, key)
+        assert result["ok"], result
+        page.evaluate("window.widget.endProctoring()")
+    finally:
+        strict.stop()

@@ -94,6 +94,9 @@ def test_access_logs_carry_request_ids_and_never_evidence_link_tokens(app, clien
     assert token not in text and created["token"] not in text and api_key not in text
     assert any(f.get("path") == "/api/v1/evidence/[redacted]" and f.get("requestId") for f in records)
     assert any(f.get("sessionId") == created["sessionId"] for f in records)
+    # each line says how many body bytes went out (what an operator sums, as nginx's $body_bytes_sent)
+    evidence = next(f for f in records if f.get("path") == "/api/v1/evidence/[redacted]")
+    assert evidence["bytes"] == len(r.content) > 0
 
 
 def test_json_log_lines_redact_secret_fields():
