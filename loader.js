@@ -193,8 +193,8 @@
    * page a copy at once, then stores it (hashed, in Cache Storage: the page's, in a worker made from
    * a blob). Resolves to { bytes, stored } — ``stored`` the promise of null once it is stored, else
    * of why not — or to { error } (never rejects). The worker's downloads are counted by
-   * ``onBytes(total so far)``. */
-  function makeSnapshot(key, runtimeURL, wheelURL, onBytes) {
+   * ``onBytes(total so far)``; ``onBooted()`` says its runtime is up (its files are cached). */
+  function makeSnapshot(key, runtimeURL, wheelURL, onBytes, onBooted) {
     if (typeof Worker !== "function") return Promise.resolve({ error: "this page has no workers" });
     var source = [
       "const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');",
@@ -227,6 +227,7 @@
       "    const { loadPyodide } = await import(d.runtime + 'pyodide.mjs');",
       "    const wheel = new Uint8Array(await (await self.fetch(d.wheel, { credentials: 'omit' })).arrayBuffer());",
       "    const py = await loadPyodide({ indexURL: d.runtime, fullStdLib: false, _makeSnapshot: true });",
+      "    self.postMessage({ booted: true });  // the runtime's files are in the HTTP cache now",
       "    py.unpackArchive(wheel, 'wheel');",
       "    py.runPython(d.imports);",
       "    snapshot = py.makeMemorySnapshot();",
@@ -264,6 +265,8 @@
       var data = event.data;
       if (typeof data.loaded === "number") {
         onBytes(data.loaded);
+      } else if (data.booted) {
+        onBooted();
       } else if (data.snapshot) {
         settleMade({ bytes: data.snapshot, stored: stored });
       } else if ("stored" in data) {
@@ -279,6 +282,36 @@
     worker.postMessage({ runtime: runtimeURL, wheel: wheelURL, imports: SNAPSHOT_IMPORTS, cache: SNAPSHOTS, key: key,
                          step: Math.max(1, Math.round((MANIFEST.bytes || 0) / 100)) });
     return made;
+  }
+
+  /**
+   * The runtime's wasm compiled on this page while the worker imports the widget and snapshots it
+   * (its bytes are in the HTTP cache by then), so that the restore does not wait for a compile:
+   * Pyodide's one ``WebAssembly.instantiateStreaming`` of that URL gets the compiled module (any
+   * other call, or a failed compile, goes to the browser's own). ``done()`` puts the original back.
+   */
+  function precompiled(wasmURL) {
+    var real = WebAssembly.instantiateStreaming;
+    if (typeof real !== "function" || typeof WebAssembly.compileStreaming !== "function") return { done: function () {} };
+    var compiled = WebAssembly.compileStreaming(fetch(wasmURL));
+    compiled.catch(function () {});  // then the browser's own instantiation
+    function instantiateStreaming(source, imports) {
+      return Promise.resolve(source).then(function (response) {
+        if (!response || response.url !== wasmURL) return real.call(WebAssembly, response, imports);
+        done();
+        return compiled.then(function (module) {
+          if (response.body) response.body.cancel().catch(function () {});
+          return WebAssembly.instantiate(module, imports).then(function (instance) {
+            return { instance: instance, module: module };
+          });
+        }, function () { return real.call(WebAssembly, response, imports); });
+      });
+    }
+    function done() {
+      if (WebAssembly.instantiateStreaming === instantiateStreaming) WebAssembly.instantiateStreaming = real;
+    }
+    WebAssembly.instantiateStreaming = instantiateStreaming;
+    return { done: done };
   }
 
   async function load() {
@@ -314,7 +347,10 @@
     if (!snapshot) {
       // A first visit: the interpreter boots in a worker, not on this page.
       counter.runtimeToo = false;
-      var making = makeSnapshot(key, runtimeURL, wheelURL, counter.worker);
+      var wasm = null;
+      var making = makeSnapshot(key, runtimeURL, wheelURL, counter.worker, function () {
+        wasm = precompiled(runtimeURL + "pyodide.asm.wasm");
+      });
       stored = making.then(function (m) { return m.bytes ? m.stored : m.error; });
       snapshot = making.then(function (m) {
         if (!m.bytes) throw new Error(m.error);
@@ -343,6 +379,7 @@
       throw failure("starting the Python runtime", runtimeURL, e);
     } finally {
       snapshot = null;
+      if (wasm) wasm.done();
       counter.stop();
     }
     report(0.9, "widget");

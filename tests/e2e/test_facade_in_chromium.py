@@ -4,6 +4,8 @@ however often the script is included, and both loader names."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from eye_testing.servers import PageServer
@@ -66,15 +68,23 @@ def test_including_the_loader_twice_boots_one_runtime(browser, eye, built):
     pages = PageServer({"/twice.html": html})
     context = browser.new_context()
     page = context.new_page()
-    wasm, warnings = [], []
-    page.on("request", lambda r: wasm.append(r.url) if r.url.endswith(".wasm") and "pyodide" in r.url else None)
+    workers, warnings = [], []
+    page.on("worker", lambda w: workers.append(w.url))
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    logged = eye.log_path.stat().st_size
     try:
         page.goto(f"{pages.origin}/twice.html")
         result = page.evaluate("window.result")
         assert result["same"] is True and result["state"] == "loaded"
         assert result["progress"][-1] == "ready"  # the second caller's onProgress was honoured
-        assert len(wasm) == 1, wasm
+        # one runtime: one worker booted it, and its wasm crossed the network once (the page's
+        # restore read it from the HTTP cache)
+        assert len(workers) == 1, workers
+        with eye.log_path.open() as log:
+            log.seek(logged)
+            lines = [json.loads(line) for line in log if line.startswith("{")]
+        fetched = [line for line in lines if str(line.get("path", "")).endswith("/pyodide.asm.wasm")]
+        assert len(fetched) == 1, fetched
         assert any("included more than once" in w for w in warnings), warnings
     finally:
         context.close()
