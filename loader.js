@@ -29,8 +29,6 @@
   var progressListeners = [];
   var lastProgress = null;
   var bootedFrom = "normal";
-  /** The promise of the start-up snapshot in Cache Storage: null once it is there, else why not. */
-  var stored = Promise.resolve(null);
   var SNAPSHOTS = "eye-snapshots";
   /** What the snapshot holds: the widget's modules, imported (numpy is loaded later, after a restore:
    * a snapshot cannot hold a loaded shared library). */
@@ -121,23 +119,10 @@
       if (fraction - shown >= 0.01) { shown = fraction; report(fraction, sum >= total * 0.97 ? "python" : "runtime"); }
     }
     function counted(response) {
-      if (!response.ok || !response.body) return response;
-      var reader = response.body.getReader();
-      var stream = new ReadableStream({
-        pull: function (controller) {
-          return reader.read().then(function (part) {
-            if (part.done) { controller.close(); return; }
-            loaded += part.value.byteLength;
-            show();
-            controller.enqueue(part.value);
-          });
-        },
-        cancel: function (reason) { return reader.cancel(reason); },
-      });
-      return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return countedResponse(response, function (bytes) { loaded += bytes; show(); });
     }
     function countingFetch(input, init) {
-      var url = typeof input === "string" ? input : (input && input.url) || String(input);
+      var url = urlOf(input);
       var answer = realFetch.apply(this, arguments);
       return (counter.runtimeToo && url.indexOf(runtimeURL) === 0) || url === wheelURL ? answer.then(counted) : answer;
     }
@@ -150,6 +135,30 @@
     return counter;
   }
 
+  /** ``response`` with its body passed through as it streams in, each chunk's size told to
+   * ``onBytes``. Self-contained: the snapshot worker's source includes it too. */
+  function countedResponse(response, onBytes) {
+    if (!response.ok || !response.body) return response;
+    var reader = response.body.getReader();
+    var stream = new ReadableStream({
+      pull: function (controller) {
+        return reader.read().then(function (part) {
+          if (part.done) { controller.close(); return; }
+          onBytes(part.value.byteLength);
+          controller.enqueue(part.value);
+        });
+      },
+      cancel: function (reason) { return reader.cancel(reason); },
+    });
+    return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+
+  /** The URL a ``fetch`` is for. Self-contained, as above. */
+  function urlOf(input) {
+    return typeof input === "string" ? input : (input && input.url) || String(input);
+  }
+
+  /** Self-contained, as above. */
   function hex(buffer) {
     return Array.from(new Uint8Array(buffer), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
   }
@@ -197,26 +206,17 @@
   function makeSnapshot(key, runtimeURL, wheelURL, onBytes, onBooted) {
     if (typeof Worker !== "function") return Promise.resolve({ error: "this page has no workers" });
     var source = [
-      "const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');",
+      String(countedResponse), String(urlOf), String(hex),
       "const realFetch = self.fetch.bind(self);",
       "let loaded = 0, told = 0;",
       "function counting(runtime, step) {  // the runtime's downloads; the page counts the wheel's",
       "  self.fetch = async (input, init) => {",
       "    const response = await realFetch(input, init);",
-      "    const url = typeof input === 'string' ? input : (input && input.url) || String(input);",
-      "    if (!url.startsWith(runtime) || !response.ok || !response.body) return response;",
-      "    const reader = response.body.getReader();",
-      "    const body = new ReadableStream({",
-      "      async pull(c) {",
-      "        const part = await reader.read();",
-      "        if (part.done) { c.close(); return; }",
-      "        loaded += part.value.byteLength;",
-      "        if (loaded - told >= step) { told = loaded; self.postMessage({ loaded }); }",
-      "        c.enqueue(part.value);",
-      "      },",
-      "      cancel(reason) { return reader.cancel(reason); },",
+      "    if (!urlOf(input).startsWith(runtime)) return response;",
+      "    return countedResponse(response, (bytes) => {",
+      "      loaded += bytes;",
+      "      if (loaded - told >= step) { told = loaded; self.postMessage({ loaded }); }",
       "    });",
-      "    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });",
       "  };",
       "}",
       "self.onmessage = async (e) => {",
@@ -255,9 +255,12 @@
     var settleMade, settleStored;
     var made = new Promise(function (resolve) { settleMade = resolve; });
     var stored = new Promise(function (resolve) { settleStored = resolve; });
-    function end(why) {
+    function close() {
       worker.terminate();
       URL.revokeObjectURL(url);
+    }
+    function end(why) {
+      close();
       settleMade({ error: why });
       settleStored(why);
     }
@@ -270,8 +273,7 @@
       } else if (data.snapshot) {
         settleMade({ bytes: data.snapshot, stored: stored });
       } else if ("stored" in data) {
-        worker.terminate();
-        URL.revokeObjectURL(url);
+        close();
         if (data.stored) console.warn("Eye: the start-up snapshot " + data.stored);
         settleStored(data.stored);
       } else {
@@ -344,10 +346,12 @@
     var snapshot = await storedSnapshot(key);
     var source = snapshot ? "snapshot" : "worker";
     var made = false;  // a first visit's worker did make one
+    /** The promise of the start-up snapshot in Cache Storage: null once it is there, else why not. */
+    var stored = Promise.resolve(null);
+    var wasm = null;  // the page's compile of the runtime's wasm, on a first visit
     if (!snapshot) {
       // A first visit: the interpreter boots in a worker, not on this page.
       counter.runtimeToo = false;
-      var wasm = null;
       var making = makeSnapshot(key, runtimeURL, wheelURL, counter.worker, function () {
         wasm = precompiled(runtimeURL + "pyodide.asm.wasm");
       });

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from .. import logs
 
@@ -141,35 +141,40 @@ class Fanout:
         with self._lock:
             return sum(len(w) for w in self._waiters.values())
 
+    def _keep_hearing(self, what: str, hear: Callable[[], None]) -> None:
+        """Run ``hear`` (one connection's listening, back when the fan-out is closed) until the
+        fan-out is closed; after a failure (the engine restarted or unreachable) a second later."""
+        while not self._closed.is_set():
+            try:
+                hear()
+            except Exception as e:  # noqa: BLE001 - try again shortly
+                if not self._closed.is_set():
+                    logs.warning(f"live fan-out: {what} lost", error=str(e)[:200])
+                    self._closed.wait(1.0)
+
     def _listen_pg(self) -> None:
-        """PostgreSQL notifications → this process's waiters; reconnects after a failure."""
+        """PostgreSQL notifications → this process's waiters."""
         import psycopg
 
-        while not self._closed.is_set():
-            try:
-                with psycopg.connect(self._pg_url or "", autocommit=True) as conn:
-                    conn.execute("LISTEN eye_live")  # PG_CHANNEL
-                    while not self._closed.is_set():
-                        for note in conn.notifies(timeout=LISTEN_TURN_SECONDS):
-                            self._wake(note.payload)
-            except Exception as e:  # noqa: BLE001 - PostgreSQL restarted or unreachable: try again shortly
-                if not self._closed.is_set():
-                    logs.warning("live fan-out: LISTEN lost", error=str(e)[:200])
-                    self._closed.wait(1.0)
+        def hear() -> None:
+            with psycopg.connect(self._pg_url or "", autocommit=True) as conn:
+                conn.execute("LISTEN eye_live")  # PG_CHANNEL
+                while not self._closed.is_set():
+                    for note in conn.notifies(timeout=LISTEN_TURN_SECONDS):
+                        self._wake(note.payload)
+
+        self._keep_hearing("LISTEN", hear)
 
     def _listen(self) -> None:
-        """Redis messages → this process's waiters; reconnects after a failure."""
+        """Redis messages → this process's waiters."""
 
-        while not self._closed.is_set():
-            try:
-                with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    pubsub.subscribe(CHANNEL)
-                    while not self._closed.is_set():
-                        message = pubsub.get_message(timeout=LISTEN_TURN_SECONDS)
-                        data = message.get("data") if message else None
-                        if isinstance(data, bytes):
-                            self._wake(data.decode())
-            except Exception as e:  # noqa: BLE001 - Redis restarted or unreachable: try again shortly
-                if not self._closed.is_set():
-                    logs.warning("live fan-out: Redis subscription lost", error=str(e)[:200])
-                    self._closed.wait(1.0)
+        def hear() -> None:
+            with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                pubsub.subscribe(CHANNEL)
+                while not self._closed.is_set():
+                    message = pubsub.get_message(timeout=LISTEN_TURN_SECONDS)
+                    data = message.get("data") if message else None
+                    if isinstance(data, bytes):
+                        self._wake(data.decode())
+
+        self._keep_hearing("Redis subscription", hear)
