@@ -1,8 +1,8 @@
-"""The page never boots Python itself, and repeat visits start from a memory snapshot (a browser
-profile that keeps its caches, as a candidate's does): the first visit's interpreter boots in a
-worker, which hands the page a snapshot and stores it; the next visit restores the stored one and
-works; a damaged, undecodable or stale one is passed over (a worker makes a fresh one) and
-replaced; a page that allows no worker boots on the page, as before."""
+"""No Python runs on the exam page: the widget's interpreter lives in a worker, and repeat visits
+start it from a memory snapshot (a browser profile that keeps its caches, as a candidate's does):
+the first visit's worker boots the interpreter and stores a snapshot of it; the next visit's worker
+restores the stored one and works; a damaged, undecodable or stale one is passed over (a fresh
+boot) and replaced; a page that allows no worker boots on the page."""
 
 from __future__ import annotations
 
@@ -60,9 +60,14 @@ def exam(page, api_key) -> None:
     page.evaluate("window.widget.endProctoring()")
 
 
+#: The runtime's files this page itself fetched (a worker's fetches are in the worker's timeline).
+PAGE_FETCHED_RUNTIME = "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /pyodide|\\.whl$/.test(n))"
+
+
 def test_a_repeat_visit_restores_the_snapshot_and_works(profile, exam_page, api_key):
     first, boot = visit(profile, exam_page)
     assert boot == "worker"
+    assert first.evaluate(PAGE_FETCHED_RUNTIME) == []  # the worker fetched the runtime, not the page
     snapshot = stored(first)  # at once: the worker that booted the interpreter stored it
     exam(first, api_key)
     assert snapshot["count"] == 1 and snapshot["size"] > 10_000_000 and len(snapshot["sha"]) == 64
@@ -71,6 +76,7 @@ def test_a_repeat_visit_restores_the_snapshot_and_works(profile, exam_page, api_
     assert boot == "snapshot"
     result = start(again, api_key)  # the restored interpreter runs a whole exam start
     assert result["ok"], result
+    assert again.evaluate(PAGE_FETCHED_RUNTIME) == []
     again.evaluate("window.widget.endProctoring()")
 
 
@@ -119,6 +125,7 @@ def test_a_page_that_allows_no_worker_boots_on_the_page_and_works(profile, eye, 
         page.wait_for_function("typeof window.LoadProctormeWidget === 'function'")
         assert page.evaluate("() => window.boot([], [])") == "loaded"
         assert page.evaluate("window.widget.diagnostics().boot") == "normal"
+        assert any(name.endswith("pyodide.asm.wasm") for name in page.evaluate(PAGE_FETCHED_RUNTIME))  # on the page
         assert any("Eye: starting on the page" in text for text in said), said
         key = eye.create_key(strict.domain)
         result = start(page, key)

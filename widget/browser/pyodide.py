@@ -18,7 +18,6 @@ class PyodideBrowser:
     def __init__(self, pyodide: Any = None, scripts_url: str = "", human_url: str = "", *, python_api: bool = False) -> None:
         """``python_api``: ``init``/``endProctoring`` return awaitables raising WidgetError (for
         Python callers, see widget.page) instead of JS Promises rejecting with coded Errors."""
-        self._targets = {"window": js.window, "document": js.document, "screen": js.window.screen}
         self._jpeg: Any = None
         self._pyodide = pyodide
         self.python_api = python_api
@@ -86,7 +85,7 @@ class PyodideBrowser:
 
     # DOM
     def listen(self, target: str, event: str, handler: Callable[..., None]) -> Callable[[], None]:
-        node = self._targets[target]
+        node = {"window": js.window, "document": js.document, "screen": js.window.screen}[target]
         proxy = create_proxy(handler)
         node.addEventListener(event, proxy)
 
