@@ -62,7 +62,32 @@ def _error_name(e: BaseException) -> str:
     return str(name) if name else str(e).split(":")[0]
 
 
-class Overlay:
+class Questions:
+    """What the panel asks the candidate, in their words (``say``), whatever draws it (``_ask``:
+    the index of the button pressed, -1 when the panel goes)."""
+
+    say: Words
+
+    async def _ask(self, panel_id: str, notice: Notice, buttons: list[tuple[str, str]], focus: bool = True) -> int:
+        raise NotImplementedError
+
+    async def consent(self, notice: Notice) -> bool:
+        """Show the notice; True when the candidate allows, False when they decline."""
+        t = self.say
+        return await self._ask("eye-consent", notice, [("eye-consent-accept", t("Allow and start")),
+                                                       ("eye-consent-decline", t("Decline"))]) == 0
+
+    async def prompt(self, text: str, label: str) -> bool:
+        """Ask the candidate to act (e.g. share the screen again); True once they press ``label``."""
+        return await self._ask("eye-prompt", Notice([text]), [("eye-prompt-accept", label)]) == 0
+
+    def inform(self, notice: Notice, label: str) -> None:
+        """Show ``notice`` without waiting and without taking the keyboard focus from the page;
+        ``label`` (e.g. "Got it") dismisses it."""
+        asyncio.ensure_future(self._ask("eye-notice", notice, [("eye-notice-ok", label)], focus=False))
+
+
+class Overlay(Questions):
     """The widget's visible part. Built only after ``init`` starts; removed at the end."""
 
     def __init__(self, container_id: str | None, say: Words):
@@ -96,21 +121,6 @@ class Overlay:
 
     def set_status(self, text: str) -> None:
         self.status.textContent = text
-
-    async def consent(self, notice: Notice) -> bool:
-        """Show the notice; True when the candidate allows, False when they decline."""
-        t = self.say
-        return await self._ask("eye-consent", notice, [("eye-consent-accept", t("Allow and start")),
-                                                       ("eye-consent-decline", t("Decline"))]) == 0
-
-    async def prompt(self, text: str, label: str) -> bool:
-        """Ask the candidate to act (e.g. share the screen again); True once they press ``label``."""
-        return await self._ask("eye-prompt", Notice([text]), [("eye-prompt-accept", label)]) == 0
-
-    def inform(self, notice: Notice, label: str) -> None:
-        """Show ``notice`` without waiting and without taking the keyboard focus from the page;
-        ``label`` (e.g. "Got it") dismisses it."""
-        asyncio.ensure_future(self._ask("eye-notice", notice, [("eye-notice-ok", label)], focus=False))
 
     def message(self, text: str, sender: str, label: str, reply: Callable[[str], None] | None = None) -> None:
         """A live proctor's message: announced by a live region, shown as text (never HTML), with

@@ -41,11 +41,12 @@ class JpegWorker:
         if future is not None and not future.done():
             future.set_result(event.data)
 
-    async def encode(self, bitmap: Any, name: str) -> Any:
+    async def encode(self, bitmap: Any, name: str, width: int = MAX_WIDTH, quality: float = QUALITY) -> Any:
+        """A JPEG ``File`` of ``bitmap`` (transferred), at most ``width`` pixels wide."""
         self._next += 1
         future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
         self._pending[self._next] = future
-        self.worker.postMessage(plain({"id": self._next, "bitmap": bitmap, "width": MAX_WIDTH, "quality": QUALITY}),
+        self.worker.postMessage(plain({"id": self._next, "bitmap": bitmap, "width": width, "quality": quality}),
                                 to_js([bitmap]))
         data = await asyncio.wait_for(future, 10)
         if getattr(data, "error", None):

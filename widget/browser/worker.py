@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Callable
 
-import js
 from pyodide.ffi import JsProxy, create_proxy, to_js
 
 from ..channel import MAX_REPLY
@@ -23,7 +22,7 @@ from ..errors import PERMISSION_DENIED, SYSTEM_CHECK_FAILED, WidgetError
 from ..language import Words
 from ..notice import Notice
 from .jsvalues import absent, plain
-from .media import ASKING_WIDTH, BUTTON_STYLES, FOCUS_CSS, PANEL_STYLE, FaceAnalyzer
+from .media import ASKING_WIDTH, BUTTON_STYLES, FOCUS_CSS, PANEL_STYLE, SNAPSHOT_QUALITY, FaceAnalyzer, Questions
 from .pyodide import PyodideBrowser
 from .screen import JpegWorker
 
@@ -105,7 +104,7 @@ class Page:
         return True
 
 
-class WorkerOverlay:
+class WorkerOverlay(Questions):
     """The panel, drawn by the page; every text already in the candidate's language."""
 
     def __init__(self, page: Page, container_id: str | None, say: Words):
@@ -131,17 +130,6 @@ class WorkerOverlay:
 
     def set_status(self, text: str) -> None:
         self._call("status", text)
-
-    async def consent(self, notice: Notice) -> bool:
-        t = self.say
-        return await self._ask("eye-consent", notice, [("eye-consent-accept", t("Allow and start")),
-                                                       ("eye-consent-decline", t("Decline"))]) == 0
-
-    async def prompt(self, text: str, label: str) -> bool:
-        return await self._ask("eye-prompt", Notice([text]), [("eye-prompt-accept", label)]) == 0
-
-    def inform(self, notice: Notice, label: str) -> None:
-        asyncio.ensure_future(self._ask("eye-notice", notice, [("eye-notice-ok", label)], focus=False))
 
     def message(self, text: str, sender: str, label: str, reply: Callable[[str], None] | None = None) -> None:
         t = self.say
@@ -172,11 +160,12 @@ def _refused(e: PageError, what: str, denied: tuple[str, ...], key: str) -> Widg
 
 class WorkerMedia:
     """Camera and microphone held by the page: frames arrive as transferred ``ImageBitmap``s,
-    pictures as JPEG ``Blob``s, the microphone's chunks straight from its worklet (its port is
+    pictures encoded by the JPEG worker, the microphone's chunks straight from its worklet (its port is
     handed to this worker)."""
 
-    def __init__(self, page: Page, handle: int, opened: dict[str, Any], scripts_url: str):
+    def __init__(self, page: Page, handle: int, opened: dict[str, Any], scripts_url: str, encoder: JpegWorker):
         self._page = page
+        self._encoder = encoder
         self.handle = handle
         self._microphone = opened.get("microphone")
         self._scripts_url = scripts_url
@@ -184,7 +173,8 @@ class WorkerMedia:
         self._proxies: list[Any] = []
 
     @classmethod
-    async def open(cls, page: Page, overlay: WorkerOverlay, scripts_url: str, *, video: bool, audio: bool) -> "WorkerMedia":
+    async def open(cls, page: Page, overlay: WorkerOverlay, scripts_url: str, encoder: JpegWorker, *,
+                   video: bool, audio: bool) -> "WorkerMedia":
         try:
             opened = await page.ask("media", await overlay._ready, video, audio)
         except PageError as e:
@@ -192,7 +182,7 @@ class WorkerMedia:
                 raise WidgetError(SYSTEM_CHECK_FAILED, f"This browser cannot open a camera ({e})", {"webcam": "unsupported"}) from None
             raise _refused(e, "Opening the camera/microphone", ("NotAllowed", "Security"), "media") from None
         found = opened.to_py()
-        return cls(page, int(found["handle"]), found, scripts_url)
+        return cls(page, int(found["handle"]), found, scripts_url, encoder)
 
     async def camera_ok(self) -> tuple[bool, str]:
         ok, text = (await self._page.ask("cameraOk", self.handle)).to_py()
@@ -208,8 +198,8 @@ class WorkerMedia:
         return await self._page.ask("frame", self.handle)
 
     async def snapshot(self, name: str) -> Any:
-        blob = await self._page.ask("picture", self.handle)
-        return js.File.new(to_js([blob]), name, plain({"type": "image/jpeg"}))
+        """A JPEG of the camera now, encoded in the JPEG worker (the page only grabs the frame)."""
+        return await self._encoder.encode(await self.frame(), name, width=4096, quality=SNAPSHOT_QUALITY)
 
     async def start_audio(self, on_chunk: Callable[[Any, int], None]) -> int:
         found = await self._page.ask("audio", self.handle, self._scripts_url + "pcm_worklet.js")
@@ -327,10 +317,15 @@ class WorkerBrowser(PyodideBrowser):
     def can_share_screen(self) -> bool:
         return bool(self.page.capabilities.get("getDisplayMedia"))
 
-    async def share_screen(self) -> Any:
+    def _encoder(self) -> JpegWorker:
+        """The JPEG worker of this widget's pictures, camera and screen (started once)."""
         if self._jpeg is None:
             self._jpeg = JpegWorker(self.scripts_url)
-        return await WorkerScreen.open(self.page, self._jpeg)
+        encoder: JpegWorker = self._jpeg
+        return encoder
+
+    async def share_screen(self) -> Any:
+        return await WorkerScreen.open(self.page, self._encoder())
 
     # the tab's sessionStorage, mirrored
     def saved_session(self, key: str) -> dict[str, Any] | None:
@@ -353,7 +348,7 @@ class WorkerBrowser(PyodideBrowser):
         return WorkerOverlay(self.page, container_id, say)
 
     async def open_media(self, overlay: Any, *, video: bool, audio: bool) -> Any:
-        return await WorkerMedia.open(self.page, overlay, self.scripts_url, video=video, audio=audio)
+        return await WorkerMedia.open(self.page, overlay, self.scripts_url, self._encoder(), video=video, audio=audio)
 
     def face_analyzer(self, *, objects: bool = False, gaze: bool = False, liveness: bool = False) -> Any:
         return FaceAnalyzer(self.scripts_url, self.human_url, {"objects": objects, "gaze": gaze, "liveness": liveness})

@@ -1,5 +1,6 @@
 // Eye's JPEG worker: scales a transferred ImageBitmap (at most `width` pixels wide) and encodes it
-// as JPEG on an OffscreenCanvas, off the page's main thread. Used for screen evidence.
+// as JPEG on an OffscreenCanvas, off the page's main thread. Used for screen and (with the
+// widget in a worker) camera evidence.
 self.onmessage = async (event) => {
   const { id, bitmap, width, quality } = event.data;
   try {

@@ -295,14 +295,6 @@ function failed(name, message) {
   return e;
 }
 
-/** A JPEG of ``source`` (a video element) at its own size. */
-async function jpeg(video, quality) {
-  const w = video.videoWidth || 640, h = video.videoHeight || 480;
-  const canvas = new OffscreenCanvas(w, h);
-  canvas.getContext("2d").drawImage(video, 0, 0, w, h);
-  return canvas.convertToBlob({ type: "image/jpeg", quality });
-}
-
 /** What the worker may ask of this page, by name; ``this`` is the page's side of one worker. */
 const REQUESTS = {
   overlay(containerId, words) { return this.keep(new Panel(containerId, words)); },
@@ -349,7 +341,6 @@ const REQUESTS = {
     return [mean > 8, "mean brightness " + Math.round(mean) + "/255"];
   },
   frame(h) { return createImageBitmap(this.held(h).video); },
-  picture(h) { return jpeg(this.held(h).video, 0.8); },
   async audio(h, worklet) {
     const held = this.held(h);
     const context = held.context = new AudioContext();
