@@ -206,7 +206,7 @@
         return facade(backend, backend.events);
       } catch (e) {
         counter.stop();
-        if (!e || !e.noWorker) throw failure(e && e.stage ? e.stage.replace(/^Eye: /, "") : "starting the widget", null, e);
+        if (!e || !e.noWorker) throw failure(e && e.stage ? e.stage : "starting the widget", null, e);
         why = e.why;
       }
     }

@@ -116,19 +116,17 @@ async function start(d) {
       }
       saved = null;
     }
+    if (!py) py = await loadPyodide({ indexURL: d.runtime, fullStdLib: false, _makeSnapshot: true });
     stage = "network: downloading the widget";
     const archive = await wheel;
     stage = "installing the widget";
-    if (!py) {
-      py = await loadPyodide({ indexURL: d.runtime, fullStdLib: false, _makeSnapshot: true });
-      py.unpackArchive(archive, "wheel");
+    py.unpackArchive(archive, "wheel");
+    if (how === "worker") {  // booted afresh: snapshot it with the widget imported, for the next visit
       py.runPython(imports);
       const snapshot = py.makeMemorySnapshot();
       realGlobals(py);
       stored = store(cache, key, snapshot).then(() => null, (e) => "it could not be stored (" + e + ")");
       stored.then((why) => self.postMessage({ type: "stored", why }));
-    } else {
-      py.unpackArchive(archive, "wheel");
     }
     stage = "starting the widget";
     self.fetch = realFetch;
@@ -138,7 +136,7 @@ async function start(d) {
     for (const message of early.splice(0)) handle(message);
   } catch (e) {
     self.fetch = realFetch;
-    self.postMessage({ type: "failed", stage, message: "Eye: " + stage + " failed: " + (e && e.message ? e.message : e) });
+    self.postMessage({ type: "failed", stage, message: e && e.message ? e.message : String(e) });
   }
 }
 
